@@ -1,0 +1,36 @@
+from audit.context import current_request
+from audit.models import AuditEntry
+
+
+def record(
+    action: str,
+    *,
+    actor=None,
+    actor_label: str = "",
+    obj=None,
+    order=None,
+    amount: int | None = None,
+    currency: str = "",
+    outcome: str = AuditEntry.Outcome.SUCCESS,
+    details: dict | None = None,
+) -> AuditEntry:
+    """Append one entry. `actor` is a user or None (then `actor_label`, e.g. "stripe")."""
+    context = current_request.get()
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    order_id = order if isinstance(order, int) or order is None else order.pk
+    return AuditEntry.objects.create(
+        actor=actor,
+        actor_label=actor_label or (str(actor) if actor is not None else "system"),
+        action=action,
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        order_id=order_id,
+        amount=amount,
+        currency=currency,
+        outcome=outcome,
+        request_id=context.request_id,
+        ip_address=context.ip_address,
+        user_agent=context.user_agent,
+        details=details or {},
+    )

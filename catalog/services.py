@@ -1,0 +1,57 @@
+"""Stock moves. Every function here must run inside the caller's transaction; products are
+locked in id order so that two orders touching the same products cannot deadlock."""
+
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.db.models import F
+
+from catalog.models import Product
+from config.errors import Conflict, InvalidInput
+
+
+class InsufficientStock(Conflict):
+    code = "insufficient_stock"
+    message = "Not enough stock for this order."
+
+
+def lock_products(product_ids) -> dict[int, Product]:
+    products = Product.objects.select_for_update().filter(pk__in=list(product_ids)).order_by("pk")
+    return {product.pk: product for product in products}
+
+
+def reserve_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
+    """Hold `quantities` (product id → units) for an order, or refuse the whole order."""
+    assert transaction.get_connection().in_atomic_block, "reserve_stock needs a transaction"
+    products = lock_products(quantities)
+    unavailable = sorted(
+        pid for pid in quantities if pid not in products or not products[pid].active
+    )
+    if unavailable:
+        raise InvalidInput(
+            "Some products are not available.",
+            code="product_unavailable",
+            fields={"product_id": [f"Product {pid} is not available." for pid in unavailable]},
+        )
+    short = [products[pid] for pid, qty in quantities.items() if products[pid].stock < qty]
+    if short:
+        raise InsufficientStock(
+            "Not enough stock for: " + ", ".join(p.sku for p in sorted(short, key=lambda p: p.pk))
+        )
+    for pid, qty in sorted(quantities.items()):
+        Product.objects.filter(pk=pid).update(stock=F("stock") - qty, reserved=F("reserved") + qty)
+    return products
+
+
+def release_stock(quantities: Mapping[int, int]) -> None:
+    """Give units held by an unpaid order back to the shelf."""
+    lock_products(quantities)
+    for pid, qty in sorted(quantities.items()):
+        Product.objects.filter(pk=pid).update(stock=F("stock") + qty, reserved=F("reserved") - qty)
+
+
+def sell_stock(quantities: Mapping[int, int]) -> None:
+    """Turn units held by an order into sold units once it is paid."""
+    lock_products(quantities)
+    for pid, qty in sorted(quantities.items()):
+        Product.objects.filter(pk=pid).update(reserved=F("reserved") - qty, sold=F("sold") + qty)

@@ -1,0 +1,212 @@
+"""One error body for every API error:
+
+    {"error": {"code": "<snake_case>", "message": "<human text>", "fields": {...}}}
+
+Services raise `ShopError` subclasses; DRF's and Django's own exceptions are mapped here,
+once. A 500 never carries a stack trace, SQL, a key or Stripe's raw text.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, JsonResponse
+from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+from audit.services import record
+
+logger = logging.getLogger(__name__)
+
+
+class ShopError(Exception):
+    """A refusal a client can act on. Subclasses fix the status and the code."""
+
+    status = 400
+    code = "bad_request"
+    message = "The request cannot be processed."
+    retry_after: int | None = None
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        fields: dict | None = None,
+        retry_after: int | None = None,
+        audit: dict | None = None,
+    ):
+        """`audit`: arguments for audit.services.record, written after the rollback."""
+        super().__init__(message or self.message)
+        self.audit = audit
+        self.message = message or self.message
+        if code:
+            self.code = code
+        self.fields = fields
+        if retry_after is not None:
+            self.retry_after = retry_after
+
+
+class InvalidInput(ShopError):
+    status = 400
+    code = "validation_error"
+    message = "Invalid input."
+
+
+class NotFound(ShopError):
+    status = 404
+    code = "not_found"
+    message = "Not found."
+
+
+class Conflict(ShopError):
+    status = 409
+    code = "conflict"
+    message = "The current state does not allow this."
+
+
+class RateLimited(ShopError):
+    status = 429
+    code = "rate_limited"
+    message = "Too many requests. Try again later."
+    retry_after = 60
+
+
+class ServiceUnavailable(ShopError):
+    status = 503
+    code = "service_unavailable"
+    message = "The service is temporarily unavailable. Try again shortly."
+    retry_after = 30
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    error = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return {"error": error}
+
+
+def _flatten(detail):
+    """DRF error details → plain strings, keeping the field structure."""
+    if isinstance(detail, dict):
+        return {str(key): _flatten(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [str(item) for item in detail]
+        return [_flatten(item) for item in detail]
+    return [str(detail)]
+
+
+def _validation_response(exc: drf.ValidationError) -> Response:
+    detail = exc.detail
+    if isinstance(detail, dict):
+        fields = _flatten(detail)
+        non_field = fields.pop("non_field_errors", None)
+        message = non_field[0] if non_field else "Invalid input."
+        codes = exc.get_codes()
+        code = "validation_error"
+        if not fields and isinstance(codes, dict):
+            single = codes.get("non_field_errors")
+            if isinstance(single, list) and len(single) == 1 and single[0] != "invalid":
+                code = single[0]
+        return Response(error_body(code, message, fields or None), status=400)
+    messages = _flatten(detail)
+    message = messages[0] if messages and isinstance(messages[0], str) else "Invalid input."
+    return Response(error_body("validation_error", message), status=400)
+
+
+def _with_retry_after(response: Response, seconds: int | None) -> Response:
+    if seconds is not None:
+        response["Retry-After"] = str(int(seconds))
+    return response
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ShopError):
+        if exc.audit:
+            # The refusal rolled back the request's transaction; its trace is kept here.
+            record(
+                **{
+                    "outcome": "refused",
+                    **exc.audit,
+                    "details": {"code": exc.code, **exc.audit.get("details", {})},
+                }
+            )
+        response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        return _with_retry_after(response, exc.retry_after)
+    if isinstance(exc, Http404 | drf.NotFound):
+        return Response(error_body("not_found", "Not found."), status=404)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body("payload_too_large", "The request body is too large."), status=413
+        )
+    if isinstance(exc, drf.ValidationError):
+        return _validation_response(exc)
+    if isinstance(exc, drf.ParseError):
+        return Response(error_body("malformed_json", "The body is not valid JSON."), status=400)
+    if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
+        code = "not_authenticated" if isinstance(exc, drf.NotAuthenticated) else "invalid_token"
+        response = Response(error_body(code, str(exc.detail)), status=401)
+        authenticate_header = context["view"].get_authenticate_header(context["request"])
+        if authenticate_header:
+            response["WWW-Authenticate"] = authenticate_header
+        return response
+    if isinstance(exc, drf.Throttled):
+        response = Response(error_body("rate_limited", RateLimited.message), status=429)
+        return _with_retry_after(response, exc.wait or RateLimited.retry_after)
+    if isinstance(exc, drf.PermissionDenied | DjangoPermissionDenied):
+        return Response(
+            error_body("permission_denied", "You are not allowed to do this."), status=403
+        )
+    if isinstance(exc, drf.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        return Response(error_body(code, str(exc.detail)), status=exc.status_code)
+    # Anything else is our bug: log it with its traceback, answer without any detail.
+    logger.exception("Unhandled error in %s", context["view"].__class__.__name__)
+    return Response(error_body("server_error", "Internal server error."), status=500)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler400(request, exception=None):
+    if _is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse(
+                error_body("payload_too_large", "The request body is too large."), status=413
+            )
+        return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+    return bad_request(request, exception)
+
+
+def handler403(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(
+            error_body("permission_denied", "You are not allowed to do this."), status=403
+        )
+    return permission_denied(request, exception)
+
+
+def handler404(request, exception=None):
+    if _is_api(request):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return page_not_found(request, exception)
+
+
+def handler500(request):
+    if _is_api(request):
+        return JsonResponse(error_body("server_error", "Internal server error."), status=500)
+    return server_error(request)
+
+
+def csrf_failure(request, reason=""):
+    if _is_api(request):
+        return JsonResponse(
+            error_body("csrf_failed", "CSRF verification failed. Reload the page."), status=403
+        )
+    from django.views.csrf import csrf_failure as default_csrf_failure
+
+    return default_csrf_failure(request, reason)

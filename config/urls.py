@@ -1,0 +1,60 @@
+from django.contrib import admin
+from django.urls import include, path, re_path, register_converter
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.api import RegisterApi, TokenApi
+from catalog.api import ProductDetailApi, ProductListApi
+from config import errors
+from config.health import HealthApi, ReadinessApi
+from orders.api import (
+    CartApi,
+    CartLineDetailApi,
+    CartLineListApi,
+    OrderCancelApi,
+    OrderDetailApi,
+    OrderListApi,
+)
+
+
+class IdConverter:
+    """Database ids only: at most 18 digits, so no id can overflow a bigint into a 500."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
+register_converter(IdConverter, "id")
+
+api_v1 = [
+    path("auth/register/", RegisterApi.as_view(), name="auth-register"),
+    path("auth/token/", TokenApi.as_view(), name="auth-token"),
+    path("products/", ProductListApi.as_view(), name="product-list"),
+    path("products/<id:pk>/", ProductDetailApi.as_view(), name="product-detail"),
+    path("cart/", CartApi.as_view(), name="cart"),
+    path("cart/lines/", CartLineListApi.as_view(), name="cart-lines"),
+    path("cart/lines/<id:pk>/", CartLineDetailApi.as_view(), name="cart-line"),
+    path("orders/", OrderListApi.as_view(), name="order-list"),
+    path("orders/<id:pk>/", OrderDetailApi.as_view(), name="order-detail"),
+    path("orders/<id:pk>/cancel/", OrderCancelApi.as_view(), name="order-cancel"),
+    path("health/", HealthApi.as_view(), name="health"),
+    path("health/ready/", ReadinessApi.as_view(), name="health-ready"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Any other API path: the contract's JSON 404, in DEBUG too.
+    re_path(r"^.*$", errors.handler404, name="api-not-found"),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "config.errors.handler400"
+handler403 = "config.errors.handler403"
+handler404 = "config.errors.handler404"
+handler500 = "config.errors.handler500"

@@ -1,0 +1,12 @@
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+application = get_wsgi_application()
+
+# Refuse to serve with a configuration that would lose or leak money (see config/checks.py).
+from config.checks import fail_on_configuration_errors  # noqa: E402
+
+fail_on_configuration_errors()

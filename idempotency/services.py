@@ -1,0 +1,105 @@
+"""Idempotency-Key handling for the storefront POSTs (CONTRACT.md).
+
+The key is claimed in its own short transaction, so a concurrent request with the same key
+sees it at once (409). The view then runs inside one transaction together with storing its
+answer, so an answer is stored exactly when the view's effects are committed; a request
+that fails or dies leaves nothing behind and the same key may be sent again.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from config.errors import Conflict, InvalidInput, ShopError
+from idempotency.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+MAX_LENGTH = 255
+
+
+class IdempotencyKeyReused(ShopError):
+    status = 422
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was already used for a different request."
+
+
+def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    try:
+        canonical = json.dumps(json.loads(body or b"{}"), sort_keys=True, separators=(",", ":"))
+        payload = canonical.encode()
+    except (ValueError, UnicodeDecodeError):
+        payload = body
+    digest = hashlib.sha256()
+    for part in (method.upper().encode(), b"\n", path.encode(), b"\n", payload):
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def validate_key(raw: str | None) -> str:
+    if raw is None or not raw.strip():
+        raise InvalidInput(
+            "This request needs an Idempotency-Key header.", code="idempotency_key_required"
+        )
+    if len(raw) > MAX_LENGTH:
+        raise InvalidInput(
+            f"The Idempotency-Key header is longer than {MAX_LENGTH} characters.",
+            code="idempotency_key_invalid",
+        )
+    return raw
+
+
+@dataclass(frozen=True)
+class Claim:
+    record: IdempotencyKey
+    replay: bool
+
+
+def claim(*, user, key: str, fingerprint: str) -> Claim:
+    """Take the key for this request, or say how an earlier request with it stands."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            record = IdempotencyKey.objects.create(
+                user=user, key=key, fingerprint=fingerprint, locked_at=now
+            )
+        return Claim(record=record, replay=False)
+    except IntegrityError:
+        pass
+    record = IdempotencyKey.objects.get(user=user, key=key)
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    if record.state == IdempotencyKey.State.COMPLETED:
+        return Claim(record=record, replay=True)
+    # In progress: either still running, or its request died without cleaning up.
+    stale_before = now - settings.IDEMPOTENCY_LOCK_TIMEOUT
+    taken_over = IdempotencyKey.objects.filter(
+        pk=record.pk, state=IdempotencyKey.State.IN_PROGRESS, locked_at__lt=stale_before
+    ).update(locked_at=now)
+    if taken_over:
+        record.locked_at = now
+        return Claim(record=record, replay=False)
+    raise Conflict(
+        "A request with this Idempotency-Key is still being processed.",
+        code="idempotency_key_in_use",
+    )
+
+
+def complete(record: IdempotencyKey, *, status: int, body) -> None:
+    """Store the answer; call inside the transaction that holds the view's effects."""
+    IdempotencyKey.objects.filter(pk=record.pk).update(
+        state=IdempotencyKey.State.COMPLETED, response_status=status, response_body=body
+    )
+
+
+def release(record: IdempotencyKey) -> None:
+    IdempotencyKey.objects.filter(pk=record.pk, state=IdempotencyKey.State.IN_PROGRESS).delete()
+
+
+def purge_expired(*, now=None) -> int:
+    cutoff = (now or timezone.now()) - settings.IDEMPOTENCY_KEY_RETENTION
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

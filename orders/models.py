@@ -1,0 +1,160 @@
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
+
+from catalog.models import Product
+
+NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out over the phone
+
+
+def new_order_number() -> str:
+    return "ORD-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+
+
+class Cart(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart"
+    )
+    currency = models.CharField(
+        max_length=3, blank=True, help_text="Set by the first line; one currency per cart."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Cart of {self.user}"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(settings.LINE_MAX_QUANTITY)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "product"], name="cart_line_product_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x product {self.product_id}"
+
+
+class OrderStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", "Pending payment"
+    PAID = "paid", "Paid"
+    FULFILLED = "fulfilled", "Fulfilled"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+    REFUNDED = "refunded", "Refunded"
+    DISPUTED = "disputed", "Disputed"
+    CHARGED_BACK = "charged_back", "Charged back"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+
+
+S = OrderStatus
+# States in which money has been taken and may be refunded or disputed.
+SETTLED = [S.PAID, S.FULFILLED, S.PARTIALLY_REFUNDED]
+
+
+class Order(FSMModelMixin, models.Model):
+    """An order: lines frozen from the catalog, totals in minor units, one currency.
+
+    The status only moves through the transitions below (django-fsm, protected): nothing
+    assigns it directly.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    number = models.CharField(max_length=16, unique=True, default=new_order_number)
+    email = models.EmailField(help_text="Where receipts go; copied from the account.")
+    status = FSMField(
+        choices=OrderStatus.choices, default=S.PENDING_PAYMENT, protected=True, db_index=True
+    )
+    status_before_dispute = models.CharField(max_length=32, blank=True, choices=OrderStatus.choices)
+    currency = models.CharField(max_length=3)
+    subtotal = models.PositiveBigIntegerField()
+    total = models.PositiveBigIntegerField()
+    amount_refunded = models.PositiveBigIntegerField(default=0)
+    reserved_until = models.DateTimeField()
+    stock_released = models.BooleanField(
+        default=False, help_text="Reserved units went back to the shelf (cancel or expiry)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="order_user_recent")]
+        permissions = [
+            ("refund_order", "Can refund an order"),
+            ("fulfil_order", "Can mark an order fulfilled"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def quantities(self) -> dict[int, int]:
+        return {line.product_id: line.quantity for line in self.lines.all()}
+
+    # --- transitions ---------------------------------------------------------------
+    @transition(field=status, source=S.PENDING_PAYMENT, target=S.PAID)
+    def mark_paid(self):
+        pass
+
+    @transition(field=status, source=S.PAID, target=S.FULFILLED)
+    def mark_fulfilled(self):
+        pass
+
+    @transition(field=status, source=S.PENDING_PAYMENT, target=S.CANCELLED)
+    def cancel(self):
+        pass
+
+    @transition(field=status, source=S.PENDING_PAYMENT, target=S.EXPIRED)
+    def expire(self):
+        pass
+
+    @transition(field=status, source=SETTLED, target=RETURN_VALUE(S.PARTIALLY_REFUNDED, S.REFUNDED))
+    def apply_refunded_amount(self, amount_refunded: int):
+        self.amount_refunded = amount_refunded
+        return S.REFUNDED if amount_refunded >= self.total else S.PARTIALLY_REFUNDED
+
+    @transition(field=status, source=[*SETTLED, S.REFUNDED], target=S.DISPUTED)
+    def open_dispute(self):
+        self.status_before_dispute = self.status
+
+    @transition(field=status, source=S.DISPUTED, target=RETURN_VALUE(*SETTLED, S.REFUNDED))
+    def win_dispute(self):
+        previous, self.status_before_dispute = self.status_before_dispute or S.PAID, ""
+        return previous
+
+    @transition(field=status, source=S.DISPUTED, target=S.CHARGED_BACK)
+    def lose_dispute(self):
+        self.status_before_dispute = ""
+
+    @transition(field=status, source="*", target=S.NEEDS_REVIEW)
+    def flag_for_review(self):
+        pass
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    unit_amount = models.PositiveBigIntegerField()
+    quantity = models.PositiveIntegerField()
+    line_total = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.sku}"

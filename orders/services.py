@@ -1,0 +1,247 @@
+"""Cart and order writes. Prices, names and totals always come from the catalog."""
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit.services import record
+from catalog.models import Product
+from catalog.services import release_stock, reserve_stock
+from config.errors import Conflict, InvalidInput, NotFound
+from orders.models import Cart, CartLine, Order, OrderLine, OrderStatus, new_order_number
+from orders.selectors import cart_lines
+from orders.signals import order_closed_unpaid
+
+
+class CurrencyMismatch(InvalidInput):
+    code = "currency_mismatch"
+    message = "All items of a cart or order must be in one currency."
+
+
+def _active_product(product_id: int) -> Product:
+    product = Product.objects.filter(pk=product_id, active=True).first()
+    if product is None:
+        raise InvalidInput(
+            "This product is not available.",
+            code="product_unavailable",
+            fields={"product_id": ["No active product with this id."]},
+        )
+    return product
+
+
+def _locked_cart(user) -> Cart:
+    Cart.objects.get_or_create(user=user)
+    return Cart.objects.select_for_update().get(user=user)
+
+
+def _check_quantity(quantity: int) -> None:
+    if not 1 <= quantity <= settings.LINE_MAX_QUANTITY:
+        raise InvalidInput(
+            fields={"quantity": [f"Must be between 1 and {settings.LINE_MAX_QUANTITY}."]}
+        )
+
+
+@transaction.atomic
+def add_to_cart(*, user, product_id: int, quantity: int) -> Cart:
+    cart = _locked_cart(user)
+    product = _active_product(product_id)
+    lines = list(cart_lines(cart))
+    if lines and cart.currency and product.currency != cart.currency:
+        raise CurrencyMismatch(
+            f"This cart is in {cart.currency.upper()}; "
+            f"this product is priced in {product.currency.upper()}."
+        )
+    existing = next((line for line in lines if line.product_id == product.pk), None)
+    if existing is None:
+        if len(lines) >= settings.CART_MAX_LINES:
+            raise InvalidInput(
+                f"A cart holds at most {settings.CART_MAX_LINES} lines.", code="cart_full"
+            )
+        _check_quantity(quantity)
+        CartLine.objects.create(cart=cart, product=product, quantity=quantity)
+    else:
+        _check_quantity(existing.quantity + quantity)
+        existing.quantity += quantity
+        existing.save(update_fields=["quantity"])
+    cart.currency = product.currency
+    cart.save(update_fields=["currency", "updated_at"])
+    return cart
+
+
+def _own_cart_line(cart: Cart, line_id: int) -> CartLine:
+    line = CartLine.objects.filter(cart=cart, pk=line_id).first()
+    if line is None:
+        raise NotFound()
+    return line
+
+
+@transaction.atomic
+def change_cart_line(*, user, line_id: int, quantity: int) -> Cart:
+    cart = _locked_cart(user)
+    line = _own_cart_line(cart, line_id)
+    _check_quantity(quantity)
+    line.quantity = quantity
+    line.save(update_fields=["quantity"])
+    return cart
+
+
+@transaction.atomic
+def remove_cart_line(*, user, line_id: int) -> Cart:
+    cart = _locked_cart(user)
+    _own_cart_line(cart, line_id).delete()
+    if not cart.lines.exists():
+        cart.currency = ""
+        cart.save(update_fields=["currency", "updated_at"])
+    return cart
+
+
+def clear_cart(user) -> None:
+    """After payment: the shopper bought what was in the cart."""
+    CartLine.objects.filter(cart__user=user).delete()
+    Cart.objects.filter(user=user).update(currency="")
+
+
+def _merge(lines: Iterable[tuple[int, int]]) -> dict[int, int]:
+    quantities: dict[int, int] = {}
+    for product_id, quantity in lines:
+        quantities[product_id] = quantities.get(product_id, 0) + quantity
+    for quantity in quantities.values():
+        _check_quantity(quantity)
+    if len(quantities) > settings.CART_MAX_LINES:
+        raise InvalidInput(f"An order holds at most {settings.CART_MAX_LINES} lines.")
+    return quantities
+
+
+@transaction.atomic
+def create_order(*, user, lines: list[tuple[int, int]] | None = None) -> Order:
+    """Order `lines` (product id, quantity), or the cart when `lines` is None.
+
+    Stock is reserved in the same transaction, so two shoppers racing for the last unit
+    cannot both win; the loser gets 409 insufficient_stock and nothing is written.
+    """
+    if lines is None:
+        lines = [(line.product_id, line.quantity) for line in cart_lines(_locked_cart(user))]
+        if not lines:
+            raise InvalidInput("The cart is empty.", code="cart_empty")
+    if not lines:
+        raise InvalidInput(fields={"lines": ["At least one line is required."]})
+    quantities = _merge(lines)
+    products = reserve_stock(quantities)
+    currencies = {products[pid].currency for pid in quantities}
+    if len(currencies) != 1:
+        raise CurrencyMismatch()
+    currency = currencies.pop()
+
+    order_lines = [
+        OrderLine(
+            product=products[pid],
+            sku=products[pid].sku,
+            name=products[pid].name,
+            unit_amount=products[pid].unit_amount,
+            quantity=quantity,
+            line_total=products[pid].unit_amount * quantity,
+        )
+        for pid, quantity in quantities.items()
+    ]
+    subtotal = sum(line.line_total for line in order_lines)
+    order = _insert_order(
+        user=user,
+        email=user.email,
+        currency=currency,
+        subtotal=subtotal,
+        total=subtotal,
+        reserved_until=timezone.now() + timedelta(minutes=settings.ORDER_RESERVATION_MINUTES),
+    )
+    for line in order_lines:
+        line.order = order
+    OrderLine.objects.bulk_create(order_lines)
+    record(
+        "order.created",
+        actor=user,
+        obj=order,
+        order=order,
+        amount=order.total,
+        currency=order.currency,
+        details={"number": order.number, "lines": len(order_lines)},
+    )
+    return order
+
+
+def _insert_order(**fields) -> Order:
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                return Order.objects.create(number=new_order_number(), **fields)
+        except IntegrityError:
+            continue  # an order number collision: draw another
+    raise Conflict("Could not allocate an order number; try again.", code="order_number_busy")
+
+
+def lock_order(order_id: int, *, user=None) -> Order:
+    """Lock an order row (always the first lock taken: order → attempt → refund)."""
+    queryset = Order.objects.select_for_update()
+    if user is not None:
+        queryset = queryset.filter(user=user)
+    order = queryset.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound()
+    return order
+
+
+def _close_unpaid(order: Order) -> None:
+    if not order.stock_released:
+        release_stock(order.quantities())
+        order.stock_released = True
+    order_closed_unpaid.send(sender=Order, order=order)
+
+
+@transaction.atomic
+def cancel_order(*, user, order_id: int) -> Order:
+    order = lock_order(order_id, user=user)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise Conflict(
+            f"An order that is {order.get_status_display().lower()} cannot be cancelled.",
+            code="order_not_cancellable",
+            audit={
+                "action": "order.cancel",
+                "actor": user,
+                "obj": order,
+                "order": order,
+                "details": {"status": order.status},
+            },
+        )
+    order.cancel()
+    _close_unpaid(order)
+    order.save()
+    record(
+        "order.cancelled",
+        actor=user,
+        obj=order,
+        order=order,
+        amount=order.total,
+        currency=order.currency,
+    )
+    return order
+
+
+@transaction.atomic
+def expire_order(order_id: int) -> bool:
+    """Expire an unpaid order past its reservation; False when it no longer qualifies."""
+    order = lock_order(order_id)
+    if order.status != OrderStatus.PENDING_PAYMENT or order.reserved_until > timezone.now():
+        return False
+    order.expire()
+    _close_unpaid(order)
+    order.save()
+    record(
+        "order.expired",
+        actor_label="system",
+        obj=order,
+        order=order,
+        amount=order.total,
+        currency=order.currency,
+    )
+    return True

@@ -1,0 +1,79 @@
+import os
+import uuid
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import ProductFactory, UserFactory, token_for
+
+
+def pytest_collection_modifyitems(config, items):
+    needs_postgres = [item for item in items if item.get_closest_marker("postgres")]
+    if not needs_postgres or connection.vendor == "postgresql":
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError("CI must run on PostgreSQL: set DATABASE_URL (scripts/run-tests)")
+    skip = pytest.mark.skip(reason="needs PostgreSQL (row locks); set DATABASE_URL to run it")
+    for item in needs_postgres:
+        item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+class ShopClient(APIClient):
+    """An API client that speaks JSON and can add an Idempotency-Key in one word."""
+
+    def post(self, path, data=None, format="json", idempotency_key=None, **extra):
+        if idempotency_key is not None:
+            extra["HTTP_IDEMPOTENCY_KEY"] = idempotency_key
+        return super().post(path, data, format=format, **extra)
+
+    def post_idem(self, path, data=None, **extra):
+        return self.post(path, data, idempotency_key=uuid.uuid4().hex, **extra)
+
+    def patch(self, path, data=None, format="json", **extra):
+        return super().patch(path, data, format=format, **extra)
+
+
+@pytest.fixture
+def anon():
+    return ShopClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def client_for():
+    def make(user):
+        client = ShopClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(user, client_for):
+    return client_for(user)
+
+
+@pytest.fixture
+def product(db):
+    return ProductFactory()
+
+
+def error_code(response) -> str:
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert {"code", "message"} <= set(body["error"]), body
+    return body["error"]["code"]
