@@ -1,4 +1,5 @@
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.serializers import StrictSerializer, id_field
@@ -88,6 +89,7 @@ class OrderOutput(serializers.ModelSerializer):
             "payment",
         ]
 
-    def get_payment(self, order) -> PaymentSummaryOutput | None:
+    @extend_schema_field(PaymentSummaryOutput(allow_null=True))
+    def get_payment(self, order):
         summary = payment_summary(order)
         return PaymentSummaryOutput(summary).data if summary is not None else None
