@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
+from config.ratelimits import rate_limited
 from config.serializers import StrictSerializer, validated
 
 
@@ -30,6 +31,7 @@ class RegisterApi(APIView):
             )
         },
     )
+    @rate_limited("auth")
     def post(self, request):
         user, token = services.register_user(**validated(CredentialsInput, request))
         return Response(
@@ -45,5 +47,6 @@ class TokenApi(APIView):
         request=CredentialsInput,
         responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
     )
+    @rate_limited("auth")
     def post(self, request):
         return Response({"token": services.issue_token(**validated(CredentialsInput, request))})

@@ -182,7 +182,38 @@ STRIPE_WEBHOOK_SECRETS = env.list("STRIPE_WEBHOOK_SECRETS", default=[])
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 # The API version every request and every webhook endpoint is pinned to (stripe 15.x's).
 STRIPE_API_VERSION = "2026-08-26.dahlia"
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# (connect, read) seconds for each HTTP call to Stripe.
+STRIPE_TIMEOUTS = (
+    env.float("STRIPE_CONNECT_TIMEOUT", default=5.0),
+    env.float("STRIPE_READ_TIMEOUT", default=20.0),
+)
+STRIPE_BREAKER_THRESHOLD = env.int("STRIPE_BREAKER_THRESHOLD", default=5)
+STRIPE_BREAKER_COOLDOWN_SECONDS = env.int("STRIPE_BREAKER_COOLDOWN_SECONDS", default=30)
+STRIPE_DASHBOARD_URL = (
+    "https://dashboard.stripe.com/test"
+    if not STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))
+    else "https://dashboard.stripe.com"
+)
 PAYMENTS_ENABLED = env.bool("PAYMENTS_ENABLED", default=True)
+# Largest order total we will charge, in minor units (Stripe's own limit is 99,999,999).
+PAYMENT_MAX_AMOUNT = env.int("PAYMENT_MAX_AMOUNT", default=99_999_999)
+# A shopper with this many failed payment attempts in the last hour is stopped (429).
+PAYMENT_FAILURES_PER_HOUR = env.int("PAYMENT_FAILURES_PER_HOUR", default=5)
+
+# Rate limits (django-ratelimit on the shared cache), "count/period" with s, m, h or d.
+RATE_LIMITS = {
+    "auth": {"ip": env.str("RATE_LIMIT_AUTH_PER_IP", default="20/m")},
+    "order_create": {
+        "user": env.str("RATE_LIMIT_ORDERS_PER_USER", default="30/m"),
+        "ip": env.str("RATE_LIMIT_ORDERS_PER_IP", default="120/m"),
+    },
+    "payment_create": {
+        "user": env.str("RATE_LIMIT_PAYMENTS_PER_USER", default="20/m"),
+        "ip": env.str("RATE_LIMIT_PAYMENTS_PER_IP", default="60/m"),
+    },
+}
+RATELIMIT_USE_CACHE = "default"
 WEBHOOK_ALLOWED_IPS = env.list("WEBHOOK_ALLOWED_IPS", default=[])
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 
@@ -211,6 +242,11 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The SDK's INFO/DEBUG lines carry request bodies (e-mail addresses) and Stripe's
+        # raw error text; payments.stripe_client logs what operators need instead.
+        "stripe": {"level": "WARNING"},
+    },
 }
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"

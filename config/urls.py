@@ -14,6 +14,7 @@ from orders.api import (
     OrderDetailApi,
     OrderListApi,
 )
+from payments.api import CheckoutSessionApi, OrderPaymentApi, PaymentIntentApi
 
 
 class IdConverter:
@@ -41,6 +42,13 @@ api_v1 = [
     path("orders/", OrderListApi.as_view(), name="order-list"),
     path("orders/<id:pk>/", OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<id:pk>/cancel/", OrderCancelApi.as_view(), name="order-cancel"),
+    path(
+        "orders/<id:pk>/checkout-session/",
+        CheckoutSessionApi.as_view(),
+        name="order-checkout-session",
+    ),
+    path("orders/<id:pk>/payment-intent/", PaymentIntentApi.as_view(), name="order-payment-intent"),
+    path("orders/<id:pk>/payment/", OrderPaymentApi.as_view(), name="order-payment"),
     path("health/", HealthApi.as_view(), name="health"),
     path("health/ready/", ReadinessApi.as_view(), name="health-ready"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

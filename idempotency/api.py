@@ -1,6 +1,7 @@
 """`@idempotent`: the one place storefront POSTs get Idempotency-Key semantics."""
 
 import functools
+from contextlib import nullcontext
 
 from django.db import transaction
 from rest_framework.response import Response
@@ -16,8 +17,16 @@ def _is_storable(status: int) -> bool:
     return status < 500 and status != 429
 
 
-def idempotent(handler):
-    """Wrap a DRF handler method (e.g. `post`) of a view that requires authentication."""
+def idempotent(handler=None, *, atomic: bool = True):
+    """Wrap a DRF handler method (e.g. `post`) of a view that requires authentication.
+
+    With `atomic=True` the view runs in one transaction with the storing of its answer.
+    Views that call Stripe use `atomic=False`: they commit their own steps (so that a retry
+    finds the attempt it must repeat with the same Stripe idempotency key) and are
+    idempotent themselves; the answer is stored right after them.
+    """
+    if handler is None:
+        return functools.partial(idempotent, atomic=atomic)
 
     @functools.wraps(handler)
     def wrapper(view, request, *args, **kwargs):
@@ -30,12 +39,12 @@ def idempotent(handler):
             return response
         stored = False
         try:
-            with transaction.atomic():
+            with transaction.atomic() if atomic else nullcontext():
                 response = handler(view, request, *args, **kwargs)
                 if _is_storable(response.status_code):
                     services.complete(claim.record, status=response.status_code, body=response.data)
                     stored = True
-                else:
+                elif atomic:
                     transaction.set_rollback(True)
         finally:
             if not stored:

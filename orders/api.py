@@ -3,6 +3,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.ratelimits import rate_limited
 from config.serializers import validated
 from idempotency.api import idempotent
 from orders import selectors, services
@@ -61,6 +62,7 @@ class OrderListApi(generics.ListAPIView):
         return selectors.orders_of(self.request.user)
 
     @extend_schema(request=OrderCreateInput, responses={201: OrderOutput})
+    @rate_limited("order_create")
     @idempotent
     def post(self, request):
         data = validated(OrderCreateInput, request)

@@ -191,11 +191,11 @@ def lock_order(order_id: int, *, user=None) -> Order:
     return order
 
 
-def _close_unpaid(order: Order) -> None:
+def _close_unpaid(order: Order, actor=None) -> None:
+    order_closed_unpaid.send(sender=Order, order=order, actor=actor)
     if not order.stock_released:
         release_stock(order.quantities())
         order.stock_released = True
-    order_closed_unpaid.send(sender=Order, order=order)
 
 
 @transaction.atomic
@@ -214,7 +214,7 @@ def cancel_order(*, user, order_id: int) -> Order:
             },
         )
     order.cancel()
-    _close_unpaid(order)
+    _close_unpaid(order, actor=user)
     order.save()
     record(
         "order.cancelled",

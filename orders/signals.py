@@ -2,5 +2,6 @@
 
 from django.dispatch import Signal
 
-# Sent inside the transaction that cancelled or expired an unpaid order: args `order`.
+# Sent inside the transaction that cancels or expires an unpaid order, with the order
+# locked: args `order`, `actor` (a user or None). A receiver that raises stops the change.
 order_closed_unpaid = Signal()

@@ -77,3 +77,19 @@ def error_code(response) -> str:
     assert set(body) == {"error"}, body
     assert {"code", "message"} <= set(body["error"]), body
     return body["error"]["code"]
+
+
+@pytest.fixture
+def stripe_fake(settings):
+    """Stripe's HTTP layer replaced by a recording fake; test keys configured."""
+    from payments import stripe_client
+    from tests.stripe_fake import FakeStripe
+
+    settings.STRIPE_SECRET_KEY = "sk_test_fake_secret"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_fake"
+    settings.STRIPE_WEBHOOK_SECRETS = ["whsec_test_secret"]
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    fake = FakeStripe()
+    stripe_client.use_http_client(fake)
+    yield fake
+    stripe_client.use_http_client(None)

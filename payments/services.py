@@ -1,0 +1,370 @@
+"""Starting, cancelling and recording payment attempts. The only place that calls Stripe.
+
+Starting a payment runs in three steps so that no database lock is held while Stripe is
+called and a retry repeats exactly the same Stripe request:
+
+1. one transaction: lock the order, check it may be paid, and pick the attempt: the open
+   PaymentIntent to hand out again, an attempt whose Stripe creation failed earlier (to be
+   repeated), or a new one with its parameters fixed;
+2. the Stripe call, with the deterministic idempotency key `order-<id>-attempt-<n>`;
+3. one transaction: store the Stripe id on the attempt and write the audit entry.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from audit.services import record
+from config.errors import ShopError
+from orders.models import Order, OrderStatus
+from orders.services import lock_order
+from payments import stripe_client
+from payments.amounts import check_chargeable
+from payments.errors import (
+    OrderNotPayable,
+    PaymentInProgress,
+    PaymentsDisabled,
+    ReservationExpired,
+    TooManyFailedPayments,
+)
+from payments.models import IN_FLIGHT, OPEN, AttemptStatus, PaymentAttempt
+
+logger = logging.getLogger(__name__)
+
+Kind = PaymentAttempt.Kind
+# Stripe refuses a Checkout Session that expires sooner than 30 minutes after creation.
+CHECKOUT_MIN_LIFETIME = timedelta(minutes=31)
+# Stripe's answers when the object is already in the state we asked for.
+ALREADY_CLOSED_CODES = {"payment_intent_unexpected_state", "checkout_session_unexpected_state"}
+
+
+@dataclass(frozen=True)
+class StartedCheckout:
+    attempt: PaymentAttempt
+    url: str
+
+
+@dataclass(frozen=True)
+class StartedPaymentIntent:
+    attempt: PaymentAttempt
+    client_secret: str
+
+
+# --- guards ----------------------------------------------------------------------------
+def _audit_attempt(action: str, order: Order, user, attempt=None, **details) -> dict:
+    return {
+        "action": action,
+        "actor": user,
+        "obj": attempt or order,
+        "order": order,
+        "amount": order.total,
+        "currency": order.currency,
+        "details": details,
+    }
+
+
+def recent_payment_failures(user) -> int:
+    since = timezone.now() - timedelta(hours=1)
+    return AuditEntry.objects.filter(
+        action="payment.failed",
+        created_at__gte=since,
+        order_id__in=Order.objects.filter(user=user).values("pk"),
+    ).count()
+
+
+def _check_payments_allowed(user, order_id: int, kind: str) -> None:
+    if not settings.PAYMENTS_ENABLED:
+        raise PaymentsDisabled()
+    if recent_payment_failures(user) >= settings.PAYMENT_FAILURES_PER_HOUR:
+        raise TooManyFailedPayments(
+            audit={
+                "action": "payment_attempt.create",
+                "actor": user,
+                "order": order_id,
+                "details": {"kind": kind, "reason": "velocity"},
+            }
+        )
+
+
+def _lock_payable_order(user, order_id: int, kind: str) -> Order:
+    order = lock_order(order_id, user=user)
+    audit = _audit_attempt("payment_attempt.create", order, user, kind=kind, status=order.status)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise OrderNotPayable(
+            f"An order that is {order.get_status_display().lower()} cannot be paid.",
+            audit=audit,
+        )
+    if order.reserved_until <= timezone.now():
+        raise ReservationExpired(audit=audit)
+    try:
+        check_chargeable(order.total, order.currency)
+    except ShopError as exc:
+        exc.audit = audit
+        raise
+    return order
+
+
+def _next_number(order: Order) -> int:
+    return (order.payment_attempts.aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+# --- Stripe requests, built on the server from the frozen order -------------------------
+def _frontend_url(path: str) -> str:
+    base = (
+        settings.FRONTEND_URL
+        if settings.FRONTEND_URL.endswith("/")
+        else (settings.FRONTEND_URL + "/")
+    )
+    return urljoin(base, path)
+
+
+def _metadata(attempt: PaymentAttempt) -> dict:
+    return {"order_id": str(attempt.order_id), "attempt": str(attempt.number)}
+
+
+def checkout_session_params(attempt: PaymentAttempt) -> dict:
+    order = attempt.order
+    return {
+        "mode": "payment",
+        "line_items": [
+            {
+                "price_data": {
+                    "currency": order.currency,
+                    "unit_amount": line.unit_amount,
+                    "product_data": {"name": line.name},
+                },
+                "quantity": line.quantity,
+            }
+            for line in order.lines.all()
+        ],
+        "success_url": _frontend_url(f"orders/{order.pk}?session_id={{CHECKOUT_SESSION_ID}}"),
+        "cancel_url": _frontend_url(f"orders/{order.pk}?checkout=cancelled"),
+        "expires_at": int(attempt.checkout_expires_at.timestamp()),
+        "customer_email": order.email,
+        "client_reference_id": str(order.pk),
+        "metadata": _metadata(attempt),
+        "payment_intent_data": {"metadata": _metadata(attempt)},
+    }
+
+
+def payment_intent_params(attempt: PaymentAttempt) -> dict:
+    order = attempt.order
+    return {
+        "amount": attempt.amount,
+        "currency": attempt.currency,
+        "automatic_payment_methods": {"enabled": True},
+        "receipt_email": order.email,
+        "description": f"Order {order.number}",
+        "metadata": _metadata(attempt),
+    }
+
+
+def _idempotency(key: str) -> dict:
+    return {"idempotency_key": key}
+
+
+# --- starting a payment ---------------------------------------------------------------
+@transaction.atomic
+def _prepare_attempt(*, user, order_id: int, kind: str):
+    """Step 1. Returns (attempt, previous open checkout attempts to expire)."""
+    order = _lock_payable_order(user, order_id, kind)
+    attempts = order.payment_attempts.select_for_update().order_by("number")
+    if (
+        attempts.filter(status=AttemptStatus.SUCCEEDED).exists()
+        or attempts.filter(status__in=IN_FLIGHT).exists()
+    ):
+        raise PaymentInProgress(
+            audit=_audit_attempt("payment_attempt.create", order, user, kind=kind)
+        )
+    same_kind_open = [a for a in attempts if a.kind == kind and a.status in OPEN]
+    # A PaymentIntent is handed out again while it is usable; an attempt whose Stripe
+    # creation failed is repeated with its own number (and so its own idempotency key).
+    reusable = next(
+        (
+            a
+            for a in reversed(same_kind_open)
+            if not a.created_at_stripe or kind == Kind.PAYMENT_INTENT
+        ),
+        None,
+    )
+    to_close = [
+        a for a in attempts if a.status in OPEN and a.created_at_stripe and a is not reusable
+    ]
+    if reusable is not None:
+        return reusable, to_close
+
+    attempt = PaymentAttempt(
+        order=order,
+        number=_next_number(order),
+        kind=kind,
+        amount=order.total,
+        currency=order.currency,
+    )
+    if kind == Kind.CHECKOUT_SESSION:
+        # The session lives as long as the reservation, and at least Stripe's minimum;
+        # the reservation is stretched to match so stock is held while the shopper pays.
+        expires_at = max(order.reserved_until, timezone.now() + CHECKOUT_MIN_LIFETIME)
+        attempt.checkout_expires_at = expires_at.replace(microsecond=0)
+        if order.reserved_until < attempt.checkout_expires_at:
+            order.reserved_until = attempt.checkout_expires_at
+            order.save(update_fields=["reserved_until", "updated_at"])
+    attempt.save()
+    return attempt, to_close
+
+
+def _call_for_attempt(attempt: PaymentAttempt, user, operation: str, function):
+    """Step 2: call Stripe; on failure the attempt stays for a retry and the audit says so."""
+    try:
+        return stripe_client.call(operation, function)
+    except ShopError as exc:
+        exc.audit = _audit_attempt(
+            "payment_attempt.create",
+            attempt.order,
+            user,
+            attempt,
+            kind=attempt.kind,
+            number=attempt.number,
+        ) | {"outcome": "failed"}
+        raise
+
+
+@transaction.atomic
+def _store_stripe_ids(attempt: PaymentAttempt, user, **stripe_ids) -> PaymentAttempt:
+    """Step 3."""
+    lock_order(attempt.order_id)
+    locked = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+    changed = [field for field, value in stripe_ids.items() if getattr(locked, field) != value]
+    if changed:
+        for field in changed:
+            setattr(locked, field, stripe_ids[field])
+        locked.save(update_fields=[*changed, "updated_at"])
+        record(
+            "payment_attempt.created",
+            actor=user,
+            obj=locked,
+            order=locked.order_id,
+            amount=locked.amount,
+            currency=locked.currency,
+            details={"kind": locked.kind, "number": locked.number, **stripe_ids},
+        )
+    return locked
+
+
+def start_checkout_session(*, user, order_id: int) -> StartedCheckout:
+    _check_payments_allowed(user, order_id, Kind.CHECKOUT_SESSION)
+    attempt, to_close = _prepare_attempt(user=user, order_id=order_id, kind=Kind.CHECKOUT_SESSION)
+    for previous in to_close:
+        close_attempt_at_stripe(previous, actor=user)
+    params = checkout_session_params(attempt)
+    session = _call_for_attempt(
+        attempt,
+        user,
+        "checkout.sessions.create",
+        lambda c: c.v1.checkout.sessions.create(
+            params=params, options=_idempotency(attempt.stripe_idempotency_key)
+        ),
+    )
+    attempt = _store_stripe_ids(attempt, user, stripe_checkout_session_id=session.id)
+    return StartedCheckout(attempt=attempt, url=session.url)
+
+
+def start_payment_intent(*, user, order_id: int) -> StartedPaymentIntent:
+    _check_payments_allowed(user, order_id, Kind.PAYMENT_INTENT)
+    attempt, to_close = _prepare_attempt(user=user, order_id=order_id, kind=Kind.PAYMENT_INTENT)
+    for previous in to_close:
+        close_attempt_at_stripe(previous, actor=user)
+    if attempt.stripe_payment_intent_id:
+        intent = _call_for_attempt(
+            attempt,
+            user,
+            "payment_intents.retrieve",
+            lambda c: c.v1.payment_intents.retrieve(attempt.stripe_payment_intent_id),
+        )
+        return StartedPaymentIntent(attempt=attempt, client_secret=intent.client_secret)
+    params = payment_intent_params(attempt)
+    intent = _call_for_attempt(
+        attempt,
+        user,
+        "payment_intents.create",
+        lambda c: c.v1.payment_intents.create(
+            params=params, options=_idempotency(attempt.stripe_idempotency_key)
+        ),
+    )
+    attempt = _store_stripe_ids(attempt, user, stripe_payment_intent_id=intent.id)
+    return StartedPaymentIntent(attempt=attempt, client_secret=intent.client_secret)
+
+
+# --- closing attempts ----------------------------------------------------------------
+def close_attempt_at_stripe(attempt: PaymentAttempt, *, actor=None) -> None:
+    """Expire the Session or cancel the PaymentIntent at Stripe, then mark it canceled.
+
+    Idempotent: Stripe's "already in that state" answers count as done.
+    """
+    if attempt.created_at_stripe:
+        if attempt.kind == Kind.CHECKOUT_SESSION:
+            operation = "checkout.sessions.expire"
+            function = lambda c: c.v1.checkout.sessions.expire(  # noqa: E731
+                attempt.stripe_checkout_session_id,
+                options=_idempotency(f"{attempt.stripe_idempotency_key}-close"),
+            )
+        else:
+            operation = "payment_intents.cancel"
+            function = lambda c: c.v1.payment_intents.cancel(  # noqa: E731
+                attempt.stripe_payment_intent_id,
+                options=_idempotency(f"{attempt.stripe_idempotency_key}-close"),
+            )
+        try:
+            stripe_client.call(operation, function)
+        except ShopError as exc:
+            if getattr(exc, "stripe_code", None) not in ALREADY_CLOSED_CODES:
+                raise
+    with transaction.atomic():
+        locked = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if locked.status in OPEN:
+            locked.cancel()
+            locked.save()
+            record(
+                "payment_attempt.canceled",
+                actor=actor,
+                actor_label="" if actor else "system",
+                obj=locked,
+                order=locked.order_id,
+                amount=locked.amount,
+                currency=locked.currency,
+                details={"kind": locked.kind},
+            )
+
+
+def close_open_attempts(order: Order, *, actor=None) -> None:
+    """For an order closing unpaid (cancel, expiry), inside the caller's transaction."""
+    attempts = list(order.payment_attempts.select_for_update().order_by("number"))
+    if any(a.status in IN_FLIGHT for a in attempts):
+        raise PaymentInProgress(
+            "A payment for this order is already being processed; it cannot be cancelled now."
+        )
+    for attempt in attempts:
+        if attempt.status in OPEN:
+            close_attempt_at_stripe(attempt, actor=actor)
+
+
+# --- recording outcomes (webhooks call these) ------------------------------------------
+def record_payment_failure(attempt: PaymentAttempt, *, code: str, message: str) -> None:
+    """Inside the caller's transaction, with the order and the attempt locked."""
+    attempt.mark_failed(code, message)
+    attempt.save()
+    record(
+        "payment.failed",
+        actor_label="stripe",
+        obj=attempt,
+        order=attempt.order_id,
+        amount=attempt.amount,
+        currency=attempt.currency,
+        details={"code": code, "kind": attempt.kind},
+    )

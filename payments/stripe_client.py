@@ -1,0 +1,108 @@
+"""The one module that talks to Stripe.
+
+Every call goes through `call()`: the SDK's `StripeClient` with the pinned API version,
+connect/read timeouts, the SDK's own network retries, `STRIPE_API_BASE` for the local
+emulator, a circuit breaker shared by all processes (cache), and Stripe's errors mapped once
+to the statuses of CONTRACT.md. Nothing else in the code base imports `stripe` to make calls.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+import stripe
+from django.conf import settings
+
+from payments import breaker
+from payments.errors import (
+    CardDeclined,
+    StripeMisconfigured,
+    StripeRefused,
+    StripeUnavailable,
+)
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_clients: dict[tuple, stripe.StripeClient] = {}
+_http_client_override: stripe.HTTPClient | None = None
+
+
+def use_http_client(http_client: stripe.HTTPClient | None) -> None:
+    """Swap the SDK's HTTP layer (tests put a recording fake here); None restores it."""
+    global _http_client_override
+    with _lock:
+        _http_client_override = http_client
+        _clients.clear()
+
+
+def client() -> stripe.StripeClient:
+    key = (
+        settings.STRIPE_SECRET_KEY,
+        settings.STRIPE_API_BASE,
+        settings.STRIPE_API_VERSION,
+        settings.STRIPE_MAX_NETWORK_RETRIES,
+        settings.STRIPE_TIMEOUTS,
+        id(_http_client_override),
+    )
+    with _lock:
+        if key not in _clients:
+            if not settings.STRIPE_SECRET_KEY:
+                raise StripeMisconfigured()
+            base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+            _clients[key] = stripe.StripeClient(
+                settings.STRIPE_SECRET_KEY,
+                stripe_version=settings.STRIPE_API_VERSION,
+                base_addresses=base,
+                max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+                http_client=_http_client_override
+                or stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUTS),
+            )
+        return _clients[key]
+
+
+def call(operation: str, function: Callable[[stripe.StripeClient], T]) -> T:
+    """Run `function(client)` against Stripe, with the breaker and the error mapping.
+
+    `operation` names the call in logs (never its parameters: they can hold secrets).
+    """
+    breaker.raise_if_open()
+    try:
+        result = function(client())
+    except stripe.CardError as exc:
+        breaker.record_success()  # Stripe answered: the card said no, not the network
+        logger.info("stripe %s: card declined (%s)", operation, exc.code)
+        raise CardDeclined(
+            exc.user_message or CardDeclined.message,
+            decline_code=exc.code or "card_declined",
+        ) from exc
+    except stripe.RateLimitError as exc:
+        logger.warning("stripe %s: rate limited by Stripe", operation)
+        raise StripeUnavailable(code="stripe_rate_limited", retry_after=10) from exc
+    except (stripe.APIConnectionError, stripe.APIError) as exc:
+        # The network failed or Stripe had an internal error: nothing we sent was refused.
+        breaker.record_failure()
+        logger.warning("stripe %s: unreachable (%s)", operation, type(exc).__name__)
+        raise StripeUnavailable() from exc
+    except (stripe.AuthenticationError, stripe.PermissionError) as exc:
+        breaker.record_success()
+        logger.critical(
+            "ALERT stripe %s: Stripe refused our API key (%s); check STRIPE_SECRET_KEY",
+            operation,
+            type(exc).__name__,
+        )
+        raise StripeMisconfigured() from exc
+    except stripe.StripeError as exc:  # InvalidRequestError, IdempotencyError, ...
+        breaker.record_success()
+        logger.error(
+            "stripe %s: request refused (%s, code=%s, request_id=%s)",
+            operation,
+            type(exc).__name__,
+            getattr(exc, "code", None),
+            getattr(exc, "request_id", None),
+        )
+        raise StripeRefused(stripe_code=getattr(exc, "code", None) or "") from exc
+    breaker.record_success()
+    return result
