@@ -116,6 +116,14 @@ def _validation_response(exc: drf.ValidationError) -> Response:
     return Response(error_body("validation_error", message), status=400)
 
 
+def error_response(exc: ShopError) -> JsonResponse:
+    """The contract's body for a ShopError, outside DRF (plain Django views)."""
+    response = JsonResponse(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+    if exc.retry_after is not None:
+        response["Retry-After"] = str(int(exc.retry_after))
+    return response
+
+
 def _with_retry_after(response: Response, seconds: int | None) -> Response:
     if seconds is not None:
         response["Retry-After"] = str(int(seconds))

@@ -107,7 +107,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-webhook-events": {
+        "task": "payments.tasks.sweep_webhook_events",
+        "schedule": 60.0,
+    },
+}
 
 # --- E-mail ------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -214,6 +219,17 @@ RATE_LIMITS = {
     },
 }
 RATELIMIT_USE_CACHE = "default"
+RATE_LIMITS["webhook"] = {"ip": env.str("RATE_LIMIT_WEBHOOK_PER_IP", default="6000/m")}
+
+# --- Webhook inbox -------------------------------------------------------------------
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
+# Processing tries before an event is marked failed, and the first back-off (doubling).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=2.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=300.0)
+# The sweep re-queues events still "received" this long after they were due.
+WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=60)
 WEBHOOK_ALLOWED_IPS = env.list("WEBHOOK_ALLOWED_IPS", default=[])
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 

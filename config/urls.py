@@ -15,6 +15,7 @@ from orders.api import (
     OrderListApi,
 )
 from payments.api import CheckoutSessionApi, OrderPaymentApi, PaymentIntentApi
+from payments.views import stripe_webhook
 
 
 class IdConverter:
@@ -49,6 +50,7 @@ api_v1 = [
     ),
     path("orders/<id:pk>/payment-intent/", PaymentIntentApi.as_view(), name="order-payment-intent"),
     path("orders/<id:pk>/payment/", OrderPaymentApi.as_view(), name="order-payment"),
+    path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
     path("health/", HealthApi.as_view(), name="health"),
     path("health/ready/", ReadinessApi.as_view(), name="health-ready"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -121,10 +121,20 @@ class Order(FSMModelMixin, models.Model):
     def expire(self):
         pass
 
-    @transition(field=status, source=SETTLED, target=RETURN_VALUE(S.PARTIALLY_REFUNDED, S.REFUNDED))
+    @transition(
+        field=status,
+        source=[*SETTLED, S.REFUNDED],
+        target=RETURN_VALUE(S.PAID, S.FULFILLED, S.PARTIALLY_REFUNDED, S.REFUNDED),
+    )
     def apply_refunded_amount(self, amount_refunded: int):
+        """Set the refunded total (the sum of succeeded refunds) and the status it means."""
         self.amount_refunded = amount_refunded
-        return S.REFUNDED if amount_refunded >= self.total else S.PARTIALLY_REFUNDED
+        if amount_refunded >= self.total:
+            return S.REFUNDED
+        if amount_refunded > 0:
+            return S.PARTIALLY_REFUNDED
+        # Every refund failed: back to settled, keeping "fulfilled" when it was.
+        return self.status if self.status in (S.PAID, S.FULFILLED) else S.PAID
 
     @transition(field=status, source=[*SETTLED, S.REFUNDED], target=S.DISPUTED)
     def open_dispute(self):

@@ -98,10 +98,10 @@ def remove_cart_line(*, user, line_id: int) -> Cart:
     return cart
 
 
-def clear_cart(user) -> None:
+def clear_cart(user_id: int) -> None:
     """After payment: the shopper bought what was in the cart."""
-    CartLine.objects.filter(cart__user=user).delete()
-    Cart.objects.filter(user=user).update(currency="")
+    CartLine.objects.filter(cart__user_id=user_id).delete()
+    Cart.objects.filter(user_id=user_id).update(currency="")
 
 
 def _merge(lines: Iterable[tuple[int, int]]) -> dict[int, int]:
@@ -233,6 +233,12 @@ def expire_order(order_id: int) -> bool:
     order = lock_order(order_id)
     if order.status != OrderStatus.PENDING_PAYMENT or order.reserved_until > timezone.now():
         return False
+    expire_locked_order(order, reason="reservation ran out")
+    return True
+
+
+def expire_locked_order(order: Order, *, reason: str) -> None:
+    """Expire a pending order the caller has locked: stock goes back, attempts close."""
     order.expire()
     _close_unpaid(order)
     order.save()
@@ -243,5 +249,5 @@ def expire_order(order_id: int) -> bool:
         order=order,
         amount=order.total,
         currency=order.currency,
+        details={"reason": reason},
     )
-    return True

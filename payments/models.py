@@ -99,7 +99,9 @@ class PaymentAttempt(FSMModelMixin, models.Model):
     def mark_authorized(self):
         pass
 
-    @transition(field=status, source=[*OPEN, *IN_FLIGHT], target=A.SUCCEEDED)
+    # Stripe's word that money moved wins over a local cancel made at the same moment (a
+    # session we expired while the shopper was paying): the money must be accounted for.
+    @transition(field=status, source=[*OPEN, *IN_FLIGHT, A.CANCELED], target=A.SUCCEEDED)
     def mark_succeeded(self, amount_received: int):
         self.amount_received = amount_received
         self.failure_code = self.failure_message = ""
@@ -112,3 +114,122 @@ class PaymentAttempt(FSMModelMixin, models.Model):
     @transition(field=status, source=[*OPEN, *IN_FLIGHT], target=A.CANCELED)
     def cancel(self):
         pass
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    REQUIRES_ACTION = "requires_action", "Requires action"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+# Refund states only move up this ladder (a succeeded refund can still fail at Stripe).
+REFUND_RANK = {"pending": 0, "requires_action": 1, "succeeded": 2, "failed": 3, "canceled": 3}
+
+
+class Refund(models.Model):
+    """A refund at Stripe. Created first here by staff (issue: back office) or learned from
+    Stripe's events; the order's refunded total is the sum of the succeeded ones."""
+
+    attempt = models.ForeignKey(PaymentAttempt, on_delete=models.PROTECT, related_name="refunds")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    stripe_refund_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    idempotency_uuid = models.UUIDField(
+        null=True, blank=True, unique=True, help_text="For refunds we create: refund-<uuid>."
+    )
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=32, choices=RefundStatus.choices, default=RefundStatus.PENDING, db_index=True
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.stripe_refund_id or f"refund {self.pk} (not at Stripe yet)"
+
+
+class DisputeStatus(models.TextChoices):
+    WARNING_NEEDS_RESPONSE = "warning_needs_response", "Warning: needs response"
+    WARNING_UNDER_REVIEW = "warning_under_review", "Warning: under review"
+    WARNING_CLOSED = "warning_closed", "Warning: closed"
+    NEEDS_RESPONSE = "needs_response", "Needs response"
+    UNDER_REVIEW = "under_review", "Under review"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    PREVENTED = "prevented", "Prevented"
+
+
+DISPUTE_CLOSED = {"won", "lost", "warning_closed", "prevented"}
+
+
+class Dispute(models.Model):
+    attempt = models.ForeignKey(PaymentAttempt, on_delete=models.PROTECT, related_name="disputes")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="disputes")
+    stripe_dispute_id = models.CharField(max_length=255, unique=True)
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=32, choices=DisputeStatus.choices, db_index=True)
+    reason = models.CharField(max_length=64, blank=True)
+    evidence_due_by = models.DateTimeField(null=True, blank=True, db_index=True)
+    funds_withdrawn = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["evidence_due_by", "id"]
+
+    def __str__(self):
+        return self.stripe_dispute_id
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in DISPUTE_CLOSED
+
+
+class WebhookEvent(models.Model):
+    """The inbox: one row per Stripe event, stored before anything is done with it."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+
+    stripe_event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=128, db_index=True)
+    livemode = models.BooleanField(default=False)
+    api_version = models.CharField(max_length=64, blank=True)
+    stripe_created = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    # What the event is about, for finding it again (admin, waiting events).
+    order_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="webhook_status_received"),
+        ]
+
+    def __str__(self):
+        return f"{self.stripe_event_id} {self.type} ({self.status})"
+
+    @property
+    def data_object(self) -> dict:
+        return self.payload.get("data", {}).get("object", {})

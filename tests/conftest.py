@@ -93,3 +93,38 @@ def stripe_fake(settings):
     stripe_client.use_http_client(fake)
     yield fake
     stripe_client.use_http_client(None)
+
+
+@pytest.fixture
+def send_event(anon, stripe_fake, django_capture_on_commit_callbacks):
+    """Deliver a signed event and run what commits queue (eager Celery: processing)."""
+    from tests.stripe_events import deliver
+
+    def send(evt, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return deliver(anon, evt, **kwargs)
+
+    return send
+
+
+@pytest.fixture
+def start_payment(api, stripe_fake):
+    """An order for `user` with a started payment: returns its PaymentAttempt."""
+    from payments.models import PaymentAttempt
+
+    def start(kind="payment-intent", lines=((2500, 2), (1800, 1)), currency="usd"):
+        products = [
+            ProductFactory(unit_amount=amount, currency=currency, stock=5) for amount, _ in lines
+        ]
+        body = {
+            "lines": [
+                {"product_id": p.pk, "quantity": q}
+                for p, (_, q) in zip(products, lines, strict=True)
+            ]
+        }
+        order_id = api.post_idem("/api/v1/orders/", body).json()["id"]
+        response = api.post_idem(f"/api/v1/orders/{order_id}/{kind}/", {})
+        assert response.status_code == 201, response.content
+        return PaymentAttempt.objects.filter(order_id=order_id).latest("number")
+
+    return start

@@ -1,0 +1,75 @@
+"""Stripe's webhook endpoint: verify, store in the inbox, queue, answer 200. Nothing slow."""
+
+import ipaddress
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from audit.services import record
+from config.errors import ShopError, error_body, error_response
+from config.ratelimits import enforce
+from payments import inbox
+
+logger = logging.getLogger(__name__)
+
+
+def _sender_allowed(address: str | None) -> bool:
+    if not settings.WEBHOOK_ALLOWED_IPS:
+        return True
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(
+        ip in ipaddress.ip_network(net, strict=False) for net in settings.WEBHOOK_ALLOWED_IPS
+    )
+
+
+def _reject(request, status: int, code: str, message: str) -> JsonResponse:
+    logger.warning(
+        "webhook rejected: %s (from %s, %s bytes)",
+        code,
+        request.META.get("REMOTE_ADDR"),
+        request.META.get("CONTENT_LENGTH"),
+    )
+    record(
+        "webhook.rejected", actor_label="stripe-webhook", outcome="refused", details={"code": code}
+    )
+    return JsonResponse(error_body(code, message), status=status)
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    limit = settings.WEBHOOK_MAX_BODY_BYTES
+    if not _sender_allowed(request.META.get("REMOTE_ADDR")):
+        return _reject(request, 403, "forbidden_sender", "This address may not send events.")
+    try:
+        enforce(request, "webhook")
+    except ShopError as exc:
+        return error_response(exc)
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return _reject(request, 413, "payload_too_large", "The event body is too large.")
+    payload = request.read(limit + 1)
+    if len(payload) > limit:
+        return _reject(request, 413, "payload_too_large", "The event body is too large.")
+    try:
+        inbox.verify_signature(
+            payload, request.headers.get("Stripe-Signature"), settings.STRIPE_WEBHOOK_SECRETS
+        )
+        event = inbox.parse_event(payload)
+    except inbox.RejectedEvent as exc:
+        return _reject(request, 400, exc.code, exc.message)
+
+    row, created = inbox.store_event(event)
+    if created:
+        transaction.on_commit(lambda: inbox.enqueue(row.pk))
+    return JsonResponse({"received": True})

@@ -1,0 +1,137 @@
+"""The webhook endpoint: verified events are stored once; nothing else is."""
+
+import json
+import logging
+import time
+
+import pytest
+
+from audit.models import AuditEntry
+from payments.models import WebhookEvent
+from tests.conftest import error_code
+from tests.stripe_events import deliver, event
+
+pytestmark = pytest.mark.django_db
+
+UNHANDLED = event(
+    "customer.created", {"id": "cus_1", "object": "customer", "email": "secret-shopper@example.com"}
+)
+
+
+def _rejected(response, code):
+    assert response.status_code == 400
+    assert error_code(response) == code
+    assert not WebhookEvent.objects.exists()
+    entry = AuditEntry.objects.get(action="webhook.rejected")
+    assert entry.outcome == "refused" and entry.details == {"code": code}
+
+
+def test_a_verified_event_is_stored_and_acknowledged(send_event):
+    response = send_event(UNHANDLED)
+    assert response.status_code == 200
+    assert response.json() == {"received": True}
+    row = WebhookEvent.objects.get()
+    assert (row.stripe_event_id, row.type, row.livemode) == (
+        UNHANDLED["id"],
+        "customer.created",
+        False,
+    )
+    assert row.api_version == "2026-08-26.dahlia"
+    assert row.payload == UNHANDLED
+    # Unknown types are kept, visible, and marked ignored.
+    assert row.status == "ignored" and row.handled_at is not None and row.attempts == 1
+
+
+def test_a_duplicate_delivery_is_acknowledged_and_stored_once(send_event):
+    assert send_event(UNHANDLED).status_code == 200
+    assert send_event(UNHANDLED).status_code == 200
+    assert WebhookEvent.objects.count() == 1
+    assert WebhookEvent.objects.get().attempts == 1
+
+
+def test_forged_signature(anon, stripe_fake):
+    header = f"t={int(time.time())},v1={'0' * 64}"
+    _rejected(deliver(anon, UNHANDLED, signature=header), "invalid_signature")
+
+
+def test_wrong_secret(anon, stripe_fake):
+    _rejected(deliver(anon, UNHANDLED, secret="whsec_someone_else"), "invalid_signature")
+
+
+def test_stale_timestamp(anon, stripe_fake):
+    _rejected(deliver(anon, UNHANDLED, timestamp=int(time.time()) - 301), "invalid_signature")
+
+
+def test_missing_header(anon, stripe_fake):
+    _rejected(deliver(anon, UNHANDLED, signature=""), "missing_signature")
+
+
+def test_old_secret_is_accepted_during_a_rotation(send_event, settings):
+    settings.STRIPE_WEBHOOK_SECRETS = ["whsec_new_secret", "whsec_test_secret"]
+    assert send_event(UNHANDLED, secret="whsec_test_secret").status_code == 200
+    assert (
+        send_event(
+            event("customer.created", {"id": "cus_2"}), secret="whsec_new_secret"
+        ).status_code
+        == 200
+    )
+    assert WebhookEvent.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"this is not json",
+        b"[1, 2, 3]",
+        json.dumps(
+            {"id": "evt_1", "object": "charge", "type": "x", "data": {"object": {}}}
+        ).encode(),
+        json.dumps({"id": "nope", "object": "event", "type": "x", "data": {"object": {}}}).encode(),
+        json.dumps({"id": "evt_1", "object": "event", "type": "x", "data": []}).encode(),
+    ],
+)
+def test_signed_bodies_that_are_not_events(anon, stripe_fake, payload):
+    _rejected(deliver(anon, payload), "invalid_payload")
+
+
+def test_a_2_mb_body_is_413_and_not_stored(anon, stripe_fake):
+    big = event("customer.created", {"id": "cus_big", "note": "x" * (2 * 1024 * 1024)})
+    response = deliver(anon, big)
+    assert response.status_code == 413
+    assert error_code(response) == "payload_too_large"
+    assert not WebhookEvent.objects.exists()
+
+
+def test_rejections_log_a_line_without_the_payload(anon, stripe_fake, caplog):
+    with caplog.at_level(logging.DEBUG):
+        deliver(anon, UNHANDLED, secret="whsec_wrong")
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "webhook rejected: invalid_signature" in text
+    assert "secret-shopper" not in text and "whsec" not in text
+
+
+def test_allow_list_refuses_other_senders(anon, stripe_fake, settings):
+    settings.WEBHOOK_ALLOWED_IPS = ["10.0.0.0/8"]
+    response = deliver(anon, UNHANDLED)
+    assert response.status_code == 403
+    assert not WebhookEvent.objects.exists()
+    settings.WEBHOOK_ALLOWED_IPS = ["127.0.0.1"]
+    assert deliver(anon, UNHANDLED).status_code == 200
+
+
+def test_the_webhook_has_its_own_rate_limit(anon, stripe_fake, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "webhook": {"ip": "2/m"}}
+    codes = [
+        deliver(anon, event("customer.created", {"id": f"c{i}"})).status_code for i in range(3)
+    ]
+    assert codes == [200, 200, 429]
+
+
+def test_events_keep_flowing_with_payments_switched_off(send_event, settings):
+    settings.PAYMENTS_ENABLED = False
+    assert send_event(UNHANDLED).status_code == 200
+    assert WebhookEvent.objects.get().status == "ignored"
+
+
+def test_the_webhook_needs_post_and_no_csrf(anon, stripe_fake):
+    assert anon.get("/api/v1/webhooks/stripe/").status_code == 405
