@@ -142,8 +142,13 @@ class Order(FSMModelMixin, models.Model):
 
     @transition(field=status, source=S.DISPUTED, target=RETURN_VALUE(*SETTLED, S.REFUNDED))
     def win_dispute(self):
+        """Back to where the order was, counting refunds that settled during the dispute."""
         previous, self.status_before_dispute = self.status_before_dispute or S.PAID, ""
-        return previous
+        if self.amount_refunded >= self.total:
+            return S.REFUNDED
+        if self.amount_refunded > 0:
+            return S.PARTIALLY_REFUNDED
+        return previous if previous in (S.PAID, S.FULFILLED) else S.PAID
 
     @transition(field=status, source=S.DISPUTED, target=S.CHARGED_BACK)
     def lose_dispute(self):

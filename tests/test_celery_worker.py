@@ -1,0 +1,99 @@
+"""Webhook processing by a real Celery worker on a real Redis broker (PostgreSQL)."""
+
+import uuid
+
+import pytest
+
+from audit.models import AuditEntry
+from payments import processing
+from payments.models import PaymentAttempt, WebhookEvent
+from tests import stripe_events as se
+from tests.conftest import ShopClient
+from tests.real_processes import CeleryWorker, RedisServer, celery_sending_to, wait_until
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+WORKER_ENV = {
+    "STRIPE_SECRET_KEY": "sk_test_worker",
+    "STRIPE_WEBHOOK_SECRETS": "whsec_test_secret",
+    "WEBHOOK_RETRY_BASE_SECONDS": "0.3",
+    "WEBHOOK_MAX_ATTEMPTS": "30",
+}
+
+
+@pytest.fixture
+def broker():
+    redis = RedisServer().start()
+    yield redis
+    redis.stop()
+
+
+@pytest.fixture
+def queue():
+    return f"test-{uuid.uuid4().hex[:8]}"
+
+
+def status_of(row):
+    row.refresh_from_db()
+    return row.status
+
+
+def test_with_the_broker_down_events_are_accepted_and_the_sweep_processes_them_later(
+    broker, queue, start_payment, settings
+):
+    attempt = start_payment()
+    settings.WEBHOOK_SWEEP_GRACE_SECONDS = 0
+    with celery_sending_to(broker.url, queue):
+        broker.stop()
+        response = se.deliver(
+            ShopClient(), se.event("payment_intent.succeeded", se.payment_intent(attempt))
+        )
+        assert response.status_code == 200
+        row = WebhookEvent.objects.get()
+        assert (row.status, row.attempts) == ("received", 0)
+
+        broker.start()  # the broker is back (same port); a worker consumes the queue
+        worker = CeleryWorker(broker.url, queue, **WORKER_ENV).start()
+        try:
+            assert processing.sweep() == 1
+            wait_until(lambda: status_of(row) == "processed", what="the swept event")
+            assert processing.sweep() == 0
+        finally:
+            worker.stop()
+
+    attempt.order.refresh_from_db()
+    assert attempt.order.status == "paid"
+    assert AuditEntry.objects.filter(action="payment.succeeded").count() == 1
+    assert len([m for m in worker.mails() if "Receipt for order" in m]) == 1
+
+
+def test_the_worker_retries_an_early_event_with_backoff_until_its_attempt_exists(
+    broker, queue, start_payment
+):
+    attempt = start_payment()
+    early = se.payment_intent(attempt)
+    early.update(id="pi_second", metadata={"order_id": str(attempt.order_id), "attempt": "2"})
+    with celery_sending_to(broker.url, queue):
+        worker = CeleryWorker(broker.url, queue, **WORKER_ENV).start()
+        try:
+            se.deliver(ShopClient(), se.event("payment_intent.succeeded", early))
+            row = WebhookEvent.objects.get()
+            wait_until(lambda: WebhookEvent.objects.get(pk=row.pk).attempts >= 2, what="a retry")
+            assert status_of(row) == "received"
+            assert "waiting" in row.last_error
+
+            # Our own request stores attempt 2 a moment later.
+            PaymentAttempt.objects.create(
+                order=attempt.order,
+                number=2,
+                kind="payment_intent",
+                amount=attempt.amount,
+                currency="usd",
+                stripe_payment_intent_id="pi_second",
+            )
+            wait_until(lambda: status_of(row) == "processed", what="the retried event")
+        finally:
+            worker.stop()
+    attempt.order.refresh_from_db()
+    assert attempt.order.status == "paid"
+    assert row.attempts >= 3
