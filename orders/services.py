@@ -199,8 +199,9 @@ def _close_unpaid(order: Order, actor=None) -> None:
 
 
 @transaction.atomic
-def cancel_order(*, user, order_id: int) -> Order:
-    order = lock_order(order_id, user=user)
+def cancel_order(*, user, order_id: int, as_staff: bool = False) -> Order:
+    """The shopper (their own order) or staff (`as_staff`) cancels an unpaid order."""
+    order = lock_order(order_id, user=None if as_staff else user)
     if order.status != OrderStatus.PENDING_PAYMENT:
         raise Conflict(
             f"An order that is {order.get_status_display().lower()} cannot be cancelled.",
@@ -219,6 +220,28 @@ def cancel_order(*, user, order_id: int) -> Order:
     record(
         "order.cancelled",
         actor=user,
+        obj=order,
+        order=order,
+        amount=order.total,
+        currency=order.currency,
+        details={"by_staff": as_staff},
+    )
+    return order
+
+
+@transaction.atomic
+def mark_fulfilled(*, order_id: int, staff_user) -> Order:
+    order = lock_order(order_id)
+    if order.status != OrderStatus.PAID:
+        raise Conflict(
+            f"Only a paid order can be fulfilled; this one is {order.get_status_display()}.",
+            code="order_not_fulfillable",
+        )
+    order.mark_fulfilled()
+    order.save()
+    record(
+        "order.fulfilled",
+        actor=staff_user,
         obj=order,
         order=order,
         amount=order.total,

@@ -67,3 +67,18 @@ class TooManyFailedPayments(RateLimited):
     code = "too_many_failed_payments"
     message = "Too many failed payment attempts. Try again later."
     retry_after = 3600
+
+
+class NotRefundable(Conflict):
+    code = "not_refundable"
+    message = "This order has no payment that can be refunded."
+
+
+class OverRefund(Conflict):
+    code = "amount_exceeds_refundable"
+    message = "The amount is more than what can still be refunded."
+
+
+class DuplicateSubmission(Conflict):
+    code = "duplicate_submission"
+    message = "This refund was already submitted."

@@ -226,6 +226,7 @@ class WebhookEvent(models.Model):
         indexes = [
             models.Index(fields=["status", "received_at"], name="webhook_status_received"),
         ]
+        permissions = [("replay_webhookevent", "Can replay webhook events")]
 
     def __str__(self):
         return f"{self.stripe_event_id} {self.type} ({self.status})"

@@ -17,24 +17,36 @@ from urllib.parse import urljoin
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from audit.models import AuditEntry
 from audit.services import record
+from catalog.money import format_amount
 from config.errors import ShopError
 from orders.models import Order, OrderStatus
 from orders.services import lock_order
 from payments import stripe_client
 from payments.amounts import check_chargeable
 from payments.errors import (
+    DuplicateSubmission,
+    NotRefundable,
     OrderNotPayable,
+    OverRefund,
     PaymentInProgress,
     PaymentsDisabled,
     ReservationExpired,
+    StripeRefused,
     TooManyFailedPayments,
 )
-from payments.models import IN_FLIGHT, OPEN, AttemptStatus, PaymentAttempt
+from payments.models import (
+    IN_FLIGHT,
+    OPEN,
+    AttemptStatus,
+    PaymentAttempt,
+    Refund,
+    RefundStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -368,3 +380,135 @@ def record_payment_failure(attempt: PaymentAttempt, *, code: str, message: str) 
         currency=attempt.currency,
         details={"code": code, "kind": attempt.kind},
     )
+
+
+# --- refunds (staff) -------------------------------------------------------------------
+REFUNDABLE_ORDER_STATES = [OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED]
+HOLDS_MONEY = [RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION, RefundStatus.SUCCEEDED]
+
+
+def refundable_amount(attempt: PaymentAttempt) -> int:
+    """What is left to refund: received, less refunds that succeeded or may still succeed."""
+    committed = attempt.refunds.filter(status__in=HOLDS_MONEY).aggregate(total=Sum("amount"))
+    return max(0, attempt.amount_received - (committed["total"] or 0))
+
+
+def paid_attempt(order: Order) -> PaymentAttempt | None:
+    return order.payment_attempts.filter(status=AttemptStatus.SUCCEEDED).first()
+
+
+@transaction.atomic
+def _reserve_refund(*, order_id, amount, reason, staff_user, request_uuid) -> Refund:
+    order = lock_order(order_id)
+    existing = Refund.objects.select_for_update().filter(idempotency_uuid=request_uuid).first()
+    if existing is not None:
+        if existing.stripe_refund_id or existing.status != RefundStatus.PENDING:
+            raise DuplicateSubmission()
+        return existing  # its Stripe call failed before: repeat it with the same key
+    audit = {
+        "action": "refund.request",
+        "actor": staff_user,
+        "obj": order,
+        "order": order,
+        "amount": amount,
+        "currency": order.currency,
+    }
+    attempt = paid_attempt(order)
+    if order.status not in REFUNDABLE_ORDER_STATES or attempt is None:
+        raise NotRefundable(
+            f"An order that is {order.get_status_display().lower()} cannot be refunded.",
+            audit=audit,
+        )
+    attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+    list(attempt.refunds.select_for_update())  # lock order → attempt → refunds
+    available = refundable_amount(attempt)
+    if not 0 < amount <= available:
+        raise OverRefund(
+            f"At most {format_amount(available, order.currency)} can still be refunded.",
+            audit=audit,
+        )
+    refund = Refund.objects.create(
+        attempt=attempt,
+        order=order,
+        idempotency_uuid=request_uuid,
+        amount=amount,
+        currency=attempt.currency,
+        status=RefundStatus.PENDING,
+        reason=reason[:500],
+        created_by=staff_user,
+    )
+    record(
+        "refund.requested",
+        actor=staff_user,
+        obj=refund,
+        order=order,
+        amount=amount,
+        currency=refund.currency,
+        details={"reason": reason[:500]},
+    )
+    return refund
+
+
+def create_refund(*, order_id: int, amount: int, reason: str, staff_user, request_uuid) -> Refund:
+    """Refund part or all of an order's payment; Stripe's webhook confirms it.
+
+    The local row is written first (under the order lock, so two staff at once cannot
+    exceed what was paid), then Stripe is called with `refund-<uuid>`: a repeated
+    submission of the same form can only ever make one refund at Stripe.
+    """
+    refund = _reserve_refund(
+        order_id=order_id,
+        amount=amount,
+        reason=reason,
+        staff_user=staff_user,
+        request_uuid=request_uuid,
+    )
+    attempt = refund.attempt
+    params = {
+        "payment_intent": attempt.stripe_payment_intent_id,
+        "amount": refund.amount,
+        "reason": "requested_by_customer",
+        "metadata": {"order_id": str(refund.order_id), "refund_uuid": str(request_uuid)},
+    }
+    try:
+        stripe_refund = stripe_client.call(
+            "refunds.create",
+            lambda c: c.v1.refunds.create(
+                params=params, options=_idempotency(f"refund-{request_uuid}")
+            ),
+        )
+    except StripeRefused:
+        with transaction.atomic():
+            Refund.objects.filter(pk=refund.pk).update(
+                status=RefundStatus.FAILED, failure_reason="refused by Stripe"
+            )
+            record(
+                "refund.request",
+                actor=staff_user,
+                obj=refund,
+                order=refund.order_id,
+                amount=refund.amount,
+                currency=refund.currency,
+                outcome="failed",
+                details={"code": "stripe_request_refused"},
+            )
+        raise
+    except ShopError:
+        # Unknown whether Stripe made it: the row stays pending, so the same form can be
+        # sent again and repeats the call with the same idempotency key.
+        record(
+            "refund.request",
+            actor=staff_user,
+            obj=refund,
+            order=refund.order_id,
+            amount=refund.amount,
+            currency=refund.currency,
+            outcome="failed",
+            details={"code": "stripe_unavailable"},
+        )
+        raise
+    Refund.objects.filter(pk=refund.pk, stripe_refund_id=None).update(
+        stripe_refund_id=stripe_refund.id
+    )
+    refund.refresh_from_db()
+    return refund

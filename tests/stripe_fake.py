@@ -114,6 +114,8 @@ class FakeStripe(stripe.HTTPClient):
             return self._close(
                 parts[1], "requires_payment_method", "canceled", "payment_intent_unexpected_state"
             )
+        if parts == ["refunds"] and sent.method == "POST":
+            return self._create_refund(sent.params)
         if parts == ["checkout", "sessions"] and sent.method == "POST":
             return self._create_session(sent.params)
         if parts[:2] == ["checkout", "sessions"] and parts[3:] == ["expire"]:
@@ -139,6 +141,22 @@ class FakeStripe(stripe.HTTPClient):
         }
         self.objects[pi_id] = intent
         return 200, intent
+
+    def _create_refund(self, params):
+        re_id = self._new_id("re")
+        refund = {
+            "id": re_id,
+            "object": "refund",
+            "amount": int(params["amount"]),
+            "payment_intent": params.get("payment_intent"),
+            "charge": None,
+            "currency": "usd",
+            "status": "pending",
+            "reason": params.get("reason"),
+            "metadata": {k[9:-1]: v for k, v in params.items() if k.startswith("metadata[")},
+        }
+        self.objects[re_id] = refund
+        return 200, refund
 
     def _create_session(self, params):
         cs_id = self._new_id("cs_test")

@@ -24,11 +24,17 @@ SHOPPER_EMAIL = "shopper@example.com"
 STAFF_EMAIL = "staff@example.com"
 STAFF_PERMISSIONS = [
     "view_order",
+    "change_order",
     "refund_order",
     "fulfil_order",
     "view_product",
     "change_product",
     "view_auditentry",
+    "view_paymentattempt",
+    "view_refund",
+    "view_dispute",
+    "view_webhookevent",
+    "replay_webhookevent",
 ]
 
 
