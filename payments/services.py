@@ -482,33 +482,28 @@ def create_refund(*, order_id: int, amount: int, reason: str, staff_user, reques
             Refund.objects.filter(pk=refund.pk).update(
                 status=RefundStatus.FAILED, failure_reason="refused by Stripe"
             )
-            record(
-                "refund.request",
-                actor=staff_user,
-                obj=refund,
-                order=refund.order_id,
-                amount=refund.amount,
-                currency=refund.currency,
-                outcome="failed",
-                details={"code": "stripe_request_refused"},
-            )
+            _record_refund_call_failure(refund, staff_user, "stripe_request_refused")
         raise
     except ShopError:
         # Unknown whether Stripe made it: the row stays pending, so the same form can be
         # sent again and repeats the call with the same idempotency key.
-        record(
-            "refund.request",
-            actor=staff_user,
-            obj=refund,
-            order=refund.order_id,
-            amount=refund.amount,
-            currency=refund.currency,
-            outcome="failed",
-            details={"code": "stripe_unavailable"},
-        )
+        _record_refund_call_failure(refund, staff_user, "stripe_unavailable")
         raise
     Refund.objects.filter(pk=refund.pk, stripe_refund_id=None).update(
         stripe_refund_id=stripe_refund.id
     )
     refund.refresh_from_db()
     return refund
+
+
+def _record_refund_call_failure(refund: Refund, staff_user, code: str) -> None:
+    record(
+        "refund.request",
+        actor=staff_user,
+        obj=refund,
+        order=refund.order_id,
+        amount=refund.amount,
+        currency=refund.currency,
+        outcome="failed",
+        details={"code": code},
+    )
