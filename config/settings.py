@@ -113,6 +113,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.sweep_webhook_events",
         "schedule": 60.0,
     },
+    # Expire unpaid orders past their reservation, purge old idempotency keys, prune events.
+    "cleanup": {
+        "task": "config.tasks.cleanup",
+        "schedule": 300.0,
+        # A run left queued while no worker was up is dropped; the next one does the work.
+        "options": {"expires": 240},
+    },
 }
 
 # --- E-mail ------------------------------------------------------------------------------
@@ -231,6 +238,8 @@ WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=2.0
 WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=300.0)
 # The sweep re-queues events still "received" this long after they were due.
 WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=60)
+# `manage.py cleanup` deletes processed and ignored events handled longer ago than this.
+WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
 WEBHOOK_ALLOWED_IPS = env.list("WEBHOOK_ALLOWED_IPS", default=[])
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 
