@@ -92,7 +92,15 @@ class Order(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="order_user_recent")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="order_user_recent"),
+            # cleanup: unpaid orders past their reservation, oldest first
+            models.Index(
+                fields=["reserved_until", "id"],
+                condition=models.Q(status="pending_payment"),
+                name="order_pending_reservation",
+            ),
+        ]
         permissions = [
             ("refund_order", "Can refund an order"),
             ("fulfil_order", "Can mark an order fulfilled"),
