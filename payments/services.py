@@ -93,7 +93,14 @@ def recent_payment_failures(user) -> int:
 
 def _check_payments_allowed(user, order_id: int, kind: str) -> None:
     if not settings.PAYMENTS_ENABLED:
-        raise PaymentsDisabled()
+        raise PaymentsDisabled(
+            audit={
+                "action": "payment_attempt.create",
+                "actor": user,
+                "order": order_id,
+                "details": {"kind": kind, "reason": "payments_disabled"},
+            }
+        )
     if recent_payment_failures(user) >= settings.PAYMENT_FAILURES_PER_HOUR:
         raise TooManyFailedPayments(
             audit={

@@ -289,6 +289,8 @@ class TestRefusals:
             assert error_code(response) == "payments_disabled"
             assert int(response["Retry-After"]) > 0
         assert stripe_fake.requests == []
+        refused = AuditEntry.objects.filter(action="payment_attempt.create", outcome="refused")
+        assert [e.details["code"] for e in refused] == ["payments_disabled"] * 2
         # The rest of the shop keeps working.
         assert api.get("/api/v1/products/").status_code == 200
         assert (
