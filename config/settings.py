@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
+    "csp",
     "config.apps.ProjectConfig",
     "accounts",
     "audit",
@@ -46,6 +48,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "audit.middleware.RequestIdMiddleware",
+    "config.request_log.RequestLogMiddleware",
+    "config.metrics.RateLimitedResponsesMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.csp.AdminInlineStylesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -109,6 +116,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_BEAT_SCHEDULE = {
+    # Alert conditions (config.alerts): staff hear once when one starts and once when it ends.
+    "check-alerts": {
+        "task": "config.tasks.check_alerts",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "sweep-webhook-events": {
         "task": "payments.tasks.sweep_webhook_events",
         "schedule": 60.0,
@@ -119,6 +132,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         # A run left queued while no worker was up is dropped; the next one does the work.
         "options": {"expires": 240},
+    },
+    # Compare the last RECONCILE_WINDOW_HOURS with Stripe; mismatches show in the admin.
+    "reconcile": {
+        "task": "payments.tasks.reconcile",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
     },
 }
 
@@ -187,6 +206,17 @@ CART_MAX_LINES = 100
 LINE_MAX_QUANTITY = 1000
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000/shop/")
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+# CORS (django-cors-headers) on the API only; token auth, so no cookies cross origins.
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "x-request-id",
+]
+CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Retry-After", "X-Request-ID"]
 
 # --- Stripe ------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
@@ -227,6 +257,11 @@ RATE_LIMITS = {
     },
 }
 RATELIMIT_USE_CACHE = "default"
+# Failed admin logins (config.admin_login): past either limit the login page answers 429.
+RATE_LIMITS["admin_login"] = {
+    "ip": env.str("RATE_LIMIT_ADMIN_LOGIN_PER_IP", default="20/15m"),
+    "username": env.str("RATE_LIMIT_ADMIN_LOGIN_PER_USERNAME", default="5/15m"),
+}
 RATE_LIMITS["webhook"] = {"ip": env.str("RATE_LIMIT_WEBHOOK_PER_IP", default="6000/m")}
 
 # --- Webhook inbox -------------------------------------------------------------------
@@ -240,8 +275,41 @@ WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=300.0
 WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=60)
 # `manage.py cleanup` deletes processed and ignored events handled longer ago than this.
 WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
+# --- Reconciliation (manage.py reconcile, and the hourly beat job) ------------------------
+# How far back a run looks at payment attempts (`--since` overrides it).
+RECONCILE_WINDOW_HOURS = env.float("RECONCILE_WINDOW_HOURS", default=24)
+# The beat job repairs what it finds (as `--fix` does) only when this is on.
+RECONCILE_AUTO_FIX = env.bool("RECONCILE_AUTO_FIX", default=False)
+# An unpaid order this long past its reservation counts as stuck (cleanup missed it).
+RECONCILE_STUCK_AFTER_MINUTES = env.int("RECONCILE_STUCK_AFTER_MINUTES", default=10)
+# A refund reserved here but without a Stripe id this long after counts as never sent.
+RECONCILE_REFUND_UNSENT_MINUTES = env.int("RECONCILE_REFUND_UNSENT_MINUTES", default=10)
 WEBHOOK_ALLOWED_IPS = env.list("WEBHOOK_ALLOWED_IPS", default=[])
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
+
+# --- Observability (README "Observability") -------------------------------------------
+# Bearer token Prometheus sends to GET /metrics; empty: the endpoint does not exist (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Alert thresholds (config.alerts, checked every minute by beat).
+ALERT_PAYMENT_FAILURE_RATE = env.float("ALERT_PAYMENT_FAILURE_RATE", default=0.5)
+ALERT_PAYMENT_FAILURE_WINDOW_MINUTES = env.int("ALERT_PAYMENT_FAILURE_WINDOW_MINUTES", default=15)
+ALERT_PAYMENT_FAILURE_MIN_PAYMENTS = env.int("ALERT_PAYMENT_FAILURE_MIN_PAYMENTS", default=10)
+ALERT_WEBHOOK_SIGNATURE_FAILURES = env.int("ALERT_WEBHOOK_SIGNATURE_FAILURES", default=10)
+ALERT_WEBHOOK_SIGNATURE_WINDOW_MINUTES = env.int(
+    "ALERT_WEBHOOK_SIGNATURE_WINDOW_MINUTES", default=15
+)
+ALERT_WEBHOOK_FAILED_EVENTS = env.int("ALERT_WEBHOOK_FAILED_EVENTS", default=1)
+ALERT_RECONCILIATION_MISMATCHES = env.int("ALERT_RECONCILIATION_MISMATCHES", default=1)
+ALERT_DISPUTES_OPENED = env.int("ALERT_DISPUTES_OPENED", default=1)
+ALERT_DISPUTES_WINDOW_HOURS = env.int("ALERT_DISPUTES_WINDOW_HOURS", default=24)
+if SENTRY_DSN:
+    from config.sentry import init as init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"),
+        release=env.str("SENTRY_RELEASE", default=""),
+    )
 
 # --- Production hardening: on whenever DEBUG is off ----------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -260,19 +328,16 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # The SDK's INFO/DEBUG lines carry request bodies (e-mail addresses) and Stripe's
-        # raw error text; payments.stripe_client logs what operators need instead.
-        "stripe": {"level": "WARNING"},
-    },
-}
+# JSON lines on stderr through structlog, with ids bound and secrets redacted
+# (config.logging). LOG_FORMAT=console renders the same events readably for development.
+from config.logging import logging_config  # noqa: E402
+
+LOGGING = logging_config(
+    level=env.str("LOG_LEVEL", default="INFO"), fmt=env.str("LOG_FORMAT", default="json")
+)
+# Celery must not replace these handlers with its own plain-text ones in the worker.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Strict Content-Security-Policy (django-csp 4); /shop/ alone may load Stripe.js.
+from config.csp import POLICY as CONTENT_SECURITY_POLICY  # noqa: E402
+
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"

@@ -142,7 +142,7 @@ def _audit(action: str, order: Order, attempt=None, **details):
     )
 
 
-def _flag(order: Order, reason: str, **details) -> None:
+def flag_for_review(order: Order, reason: str, **details) -> None:
     if order.status != OrderStatus.NEEDS_REVIEW:
         details["previous_status"] = order.status
         order.flag_for_review()
@@ -165,7 +165,7 @@ def _record_success(order: Order, attempt: PaymentAttempt, *, amount, currency, 
         attempt.amount_received = amount or 0
         attempt.failure_code = "duplicate_payment"
         attempt.save(update_fields=["amount_received", "failure_code", "updated_at"])
-        _flag(
+        flag_for_review(
             order,
             "a second payment succeeded",
             attempt_number=attempt.number,
@@ -182,7 +182,7 @@ def _record_success(order: Order, attempt: PaymentAttempt, *, amount, currency, 
     if currency != attempt.currency or currency != order.currency:
         mismatch.append(f"currency {currency} != {order.currency}")
     if mismatch:
-        _flag(
+        flag_for_review(
             order,
             "money and order disagree",
             mismatch="; ".join(mismatch),
@@ -190,7 +190,7 @@ def _record_success(order: Order, attempt: PaymentAttempt, *, amount, currency, 
         )
         return "mismatch"
     if order.status != OrderStatus.PENDING_PAYMENT:
-        _flag(
+        flag_for_review(
             order,
             f"payment received for an order that is {order.status}",
             stripe_event=event.stripe_event_id,
@@ -423,7 +423,7 @@ def _recompute_refunded(order: Order, attempt: PaymentAttempt) -> None:
         attempt.save(update_fields=["amount_refunded", "updated_at"])
     order_total = succeeded_sum(order=order)
     if attempt_total > attempt.amount_received:
-        _flag(
+        flag_for_review(
             order,
             "refunded more than was paid",
             refunded=attempt_total,

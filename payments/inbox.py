@@ -75,7 +75,9 @@ def _payment_intent_id(obj: dict) -> str:
     return value if isinstance(value, str) else ""
 
 
-def store_event(event: dict) -> tuple[WebhookEvent, bool]:
+def store_event(
+    event: dict, *, source: str = WebhookEvent.Source.WEBHOOK
+) -> tuple[WebhookEvent, bool]:
     """Insert the event keyed by Stripe's id; (row, False) when it is a duplicate."""
     obj = event["data"]["object"]
     created = event.get("created")
@@ -90,6 +92,7 @@ def store_event(event: dict) -> tuple[WebhookEvent, bool]:
                     datetime.fromtimestamp(created, tz=UTC) if isinstance(created, int) else None
                 ),
                 payload=event,
+                source=source,
                 order_id=_order_id(obj),
                 payment_intent_id=_payment_intent_id(obj)[:255],
             )

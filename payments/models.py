@@ -205,7 +205,17 @@ class WebhookEvent(models.Model):
         IGNORED = "ignored", "Ignored"
         FAILED = "failed", "Failed"
 
-    stripe_event_id = models.CharField(max_length=255, unique=True)
+    class Source(models.TextChoices):
+        WEBHOOK = "webhook", "Webhook delivery"
+        EVENTS_API = "events_api", "Events API (undelivered, fetched by reconciliation)"
+        RECONCILIATION = "reconciliation", "Reconciliation (Stripe object fetched and applied)"
+
+    stripe_event_id = models.CharField(
+        max_length=255,
+        unique=True,
+        help_text="Stripe's event id; reconciliation:<type>:<object>:<state> for a fix.",
+    )
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.WEBHOOK)
     type = models.CharField(max_length=128, db_index=True)
     livemode = models.BooleanField(default=False)
     api_version = models.CharField(max_length=64, blank=True)
@@ -234,3 +244,61 @@ class WebhookEvent(models.Model):
     @property
     def data_object(self) -> dict:
         return self.payload.get("data", {}).get("object", {})
+
+
+class ReconciliationMismatch(models.Model):
+    """A difference between our books and Stripe's, found by `reconcile`.
+
+    Open while `resolved_at` is empty; a later run that no longer sees the difference, or a
+    fix, resolves it. At most one open row per (kind, subject), so repeated runs update it.
+    """
+
+    class Kind(models.TextChoices):
+        PAID_AT_STRIPE = "paid_at_stripe", "Paid at Stripe, not here"
+        PAID_HERE_ONLY = "paid_here_only", "Paid here, not at Stripe"
+        PAYMENT_STATE = "payment_state", "Payment state differs"
+        AMOUNT = "amount", "Amount or currency differs"
+        REFUND = "refund", "Refund differs"
+        REFUND_UNSENT = "refund_unsent", "Refund never reached Stripe"
+        STUCK_PENDING = "stuck_pending", "Unpaid past its reservation"
+        UNDELIVERED_EVENT = "undelivered_event", "Stripe event never delivered"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
+    subject = models.CharField(
+        max_length=255, help_text="What differs: a Stripe id, or order-<id> for local-only state."
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="mismatches"
+    )
+    attempt = models.ForeignKey(
+        PaymentAttempt, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    local_state = models.CharField(max_length=255, blank=True)
+    stripe_state = models.CharField(max_length=255, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolution = models.CharField(max_length=255, blank=True)
+    resolved_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="one_open_mismatch_per_subject",
+            ),
+        ]
+        permissions = [("fix_reconciliationmismatch", "Can fix reconciliation mismatches")]
+        verbose_name_plural = "reconciliation mismatches"
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

@@ -470,7 +470,17 @@ def create_refund(*, order_id: int, amount: int, reason: str, staff_user, reques
         staff_user=staff_user,
         request_uuid=request_uuid,
     )
+    return send_refund(refund, staff_user=staff_user)
+
+
+def send_refund(refund: Refund, *, staff_user=None) -> Refund:
+    """Ask Stripe for a refund reserved here, with its key `refund-<uuid>`.
+
+    Safe to repeat (a resubmitted form, reconciliation finding it unsent): Stripe answers a
+    repeated key with the refund it already made.
+    """
     attempt = refund.attempt
+    request_uuid = refund.idempotency_uuid
     params = {
         "payment_intent": attempt.stripe_payment_intent_id,
         "amount": refund.amount,

@@ -1,10 +1,14 @@
-"""Celery tasks: thin wrappers over payments.processing."""
+"""Celery tasks: thin wrappers over payments.processing and payments.reconciliation."""
+
+import logging
 
 from celery import shared_task
 from django.conf import settings
 
-from payments import inbox, processing
+from payments import inbox, processing, reconciliation
 from payments.models import WebhookEvent
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -22,3 +26,15 @@ def process_webhook_event(event_pk: int) -> str:
 @shared_task(ignore_result=True)
 def sweep_webhook_events() -> int:
     return processing.sweep()
+
+
+@shared_task(ignore_result=True)
+def reconcile() -> dict:
+    """Hourly: compare the recent window with Stripe; repairs only with RECONCILE_AUTO_FIX."""
+    if not settings.STRIPE_SECRET_KEY:
+        logger.info("reconcile: no Stripe key configured, nothing to compare")
+        return {}
+    report = reconciliation.run(fix=settings.RECONCILE_AUTO_FIX)
+    for line in report.lines():
+        logger.info("reconcile: %s", line)
+    return report.counts()

@@ -60,6 +60,7 @@ class FakeStripe(stripe.HTTPClient):
     scripted: list = field(default_factory=list)
     objects: dict = field(default_factory=dict)
     replies_by_key: dict = field(default_factory=dict)
+    events: list = field(default_factory=list)  # what the Events API lists
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self):
@@ -116,6 +117,27 @@ class FakeStripe(stripe.HTTPClient):
             )
         if parts == ["refunds"] and sent.method == "POST":
             return self._create_refund(sent.params)
+        if parts == ["refunds"] and sent.method == "GET":
+            return self._list(
+                "/v1/refunds",
+                [
+                    o
+                    for o in self.objects.values()
+                    if o["object"] == "refund"
+                    and o.get("payment_intent") == sent.params.get("payment_intent")
+                ],
+            )
+        if parts == ["events"] and sent.method == "GET":
+            return self._list_events(sent.params)
+        if parts[:1] == ["events"] and len(parts) == 2:
+            found = [e for e in self.events if e["id"] == parts[1]]
+            return (200, found[0]) if found else self._get(parts[1])
+        if parts[:2] == ["checkout", "sessions"] and len(parts) == 3 and sent.method == "GET":
+            status, session = self._get(parts[2])
+            if status == 200 and sent.params.get("expand[0]") == "payment_intent":
+                intent = self.objects.get(session.get("payment_intent"))
+                session = {**session, "payment_intent": intent or session.get("payment_intent")}
+            return status, session
         if parts == ["checkout", "sessions"] and sent.method == "POST":
             return self._create_session(sent.params)
         if parts[:2] == ["checkout", "sessions"] and parts[3:] == ["expire"]:
@@ -171,6 +193,25 @@ class FakeStripe(stripe.HTTPClient):
         }
         self.objects[cs_id] = session
         return 200, session
+
+    @staticmethod
+    def _list(url, data):
+        return 200, {"object": "list", "url": url, "has_more": False, "data": data}
+
+    def _list_events(self, params):
+        types = {v for k, v in params.items() if k.startswith("types[")}
+        delivered = {"true": True, "false": False}.get(params.get("delivery_success"))
+        since = int(params.get("created[gte]", 0))
+        return self._list(
+            "/v1/events",
+            [
+                e
+                for e in self.events
+                if (not types or e["type"] in types)
+                and (delivered is None or e.get("delivered", True) == delivered)
+                and e["created"] >= since
+            ],
+        )
 
     def _get(self, object_id):
         if object_id not in self.objects:
