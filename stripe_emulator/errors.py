@@ -44,5 +44,5 @@ def missing_resource(kind: str, object_id: str, param: str = "id") -> StripeAPIE
     )
 
 
-def unexpected_state(code: str, message: str) -> StripeAPIError:
+def unexpected_state(code: str | None, message: str) -> StripeAPIError:
     return StripeAPIError(400, message, code=code)

@@ -112,9 +112,7 @@ def _check(value, hint, path: str):
             if value in allowed:
                 return value
             if value == "" and "" not in allowed:
-                raise _Mismatch(
-                    path, f"Invalid empty string for {path}", "parameter_invalid_empty"
-                )
+                raise _Mismatch(path, f"Invalid empty string for {path}", "parameter_invalid_empty")
         shown = ", ".join(repr(a) for a in allowed if a != "")
         if not shown:  # `Literal['']`: the "unset" member of a union
             raise _Mismatch(path, f"Invalid value for {path}", weight=0)

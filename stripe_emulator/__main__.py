@@ -1,0 +1,89 @@
+"""`python -m stripe_emulator --port N`: see the package docstring."""
+
+import argparse
+import logging
+import os
+import signal
+import sys
+
+from stripe_emulator.emulator import Config, Emulator
+from stripe_emulator.server import HOST, serve
+
+
+def parse_args(argv=None) -> Config:
+    parser = argparse.ArgumentParser(
+        prog="python -m stripe_emulator",
+        description="An offline, in-memory Stripe emulator for development and tests.",
+    )
+    parser.add_argument("--port", type=int, required=True, help="port on 127.0.0.1")
+    parser.add_argument(
+        "--webhook-url",
+        action="append",
+        default=[],
+        help="deliver every event to this URL (repeatable)",
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        default=os.environ.get("STRIPE_EMULATOR_WEBHOOK_SECRET"),
+        help="whsec_... signing secret for the --webhook-url endpoints (default: "
+        "$STRIPE_EMULATOR_WEBHOOK_SECRET, else random; read it from "
+        "GET /_emulator/webhook_endpoints)",
+    )
+    parser.add_argument("--retry-base-seconds", type=float, default=1.0)
+    parser.add_argument("--max-delivery-attempts", type=int, default=5)
+    parser.add_argument("--webhook-timeout-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--async-delay-seconds",
+        type=float,
+        default=5.0,
+        help="delayed payment methods settle by themselves after this long (0: only "
+        "through the control API)",
+    )
+    parser.add_argument(
+        "--hang-seconds",
+        type=float,
+        default=30.0,
+        help="how long an injected timeout fault hangs by default",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no request log lines")
+    args = parser.parse_args(argv)
+    if args.webhook_secret and not args.webhook_secret.startswith("whsec_"):
+        parser.error("--webhook-secret must start with whsec_")
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(name)s %(message)s",
+    )
+    return Config(
+        port=args.port,
+        webhook_urls=tuple(args.webhook_url),
+        webhook_secret=args.webhook_secret,
+        retry_base_seconds=args.retry_base_seconds,
+        max_delivery_attempts=args.max_delivery_attempts,
+        webhook_timeout_seconds=args.webhook_timeout_seconds,
+        async_delay_seconds=args.async_delay_seconds,
+        hang_seconds=args.hang_seconds,
+    )
+
+
+def main(argv=None) -> None:
+    config = parse_args(argv)
+    emulator = Emulator(config)
+    server = serve(emulator)
+    # SIGTERM (what tests and process managers send) ends the server like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    logging.getLogger("stripe_emulator").warning(
+        "Stripe emulator listening on http://%s:%s (API at /v1/, control at /_emulator/)",
+        HOST,
+        server.server_address[1],
+    )
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        emulator.shutdown()
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+"""The control API under `/_emulator/`: what a test needs that Stripe's API cannot do.
+
+JSON in, JSON out, no API key: the server only answers it from loopback clients. Each call
+plays a part Stripe plays on its side (the bank settling a debit, a card holder disputing,
+a network hiccup), or inspects what the emulator did (deliveries).
+"""
+
+import json
+import re
+from collections.abc import Callable
+from urllib.parse import parse_qs
+
+from stripe_emulator import cards
+from stripe_emulator.errors import StripeAPIError
+from stripe_emulator.faults import KINDS
+
+_ROUTES: list[tuple[str, re.Pattern, Callable]] = []
+
+
+def control(method: str, path: str):
+    pattern = re.compile("^/_emulator" + re.sub(r"\{\w+\}", r"([^/]+)", path) + "$")
+
+    def register(handler):
+        _ROUTES.append((method, pattern, handler))
+        return handler
+
+    return register
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def handle(emulator, method: str, path: str, query: str, body: bytes) -> tuple[int, dict]:
+    try:
+        data = json.loads(body or b"{}")
+        if not isinstance(data, dict):
+            raise ControlError(400, "the body must be a JSON object")
+    except ValueError:
+        return 400, {"error": {"message": "the body must be JSON"}}
+    query_params = {k: v[-1] for k, v in parse_qs(query).items()}
+    for route_method, pattern, handler in _ROUTES:
+        found = pattern.match(path)
+        if found and route_method == method:
+            try:
+                return 200, handler(emulator, *found.groups(), data=data, query=query_params)
+            except ControlError as exc:
+                return exc.status, {"error": {"message": exc.message}}
+            except StripeAPIError as exc:
+                return exc.status, exc.body()
+            except (ValueError, TypeError) as exc:
+                return 400, {"error": {"message": str(exc)}}
+    return 404, {"error": {"message": f"no control endpoint {method} {path}"}}
+
+
+def _outcome(data: dict, good: str, bad: str) -> bool:
+    outcome = data.get("outcome", good)
+    if outcome not in (good, bad):
+        raise ControlError(400, f"outcome must be {good!r} or {bad!r}")
+    return outcome == good
+
+
+def _intent(emulator, object_id: str) -> dict:
+    """A PaymentIntent named by its own id or by the Checkout Session that made it."""
+    if object_id.startswith("cs_"):
+        session = emulator.store.get("checkout.session", object_id)
+        object_id = session.get("payment_intent") or ""
+    return emulator.store.get("payment_intent", object_id)
+
+
+# --- state ---------------------------------------------------------------------------------
+@control("GET", "/health")
+def health(emulator, *, data, query):
+    return {"status": "ok"}
+
+
+@control("POST", "/reset")
+def reset(emulator, *, data, query):
+    emulator.reset()
+    return {"reset": True}
+
+
+@control("GET", "/webhook_endpoints")
+def webhook_endpoints(emulator, *, data, query):
+    """Endpoints with their secrets (Stripe shows a secret only once; tests need it again)."""
+    with emulator.store.lock:
+        return {
+            "data": [
+                {**e, "secret": emulator.webhooks.secret_of(e["id"])}
+                for e in emulator.store.of_type("webhook_endpoint")
+            ]
+        }
+
+
+@control("GET", "/test_cards")
+def test_cards(emulator, *, data, query):
+    return {
+        "data": [
+            {"payment_method": pm.id, "number": pm.number, "outcome": pm.outcome.value}
+            for pm in cards.PAYMENT_METHODS
+        ]
+    }
+
+
+# --- payments: what the card holder, the bank or 3-D Secure do ------------------------------
+@control("POST", "/payment_intents/{id}/authenticate")
+def authenticate(emulator, intent_id, *, data, query):
+    with emulator.store.lock:
+        intent = _intent(emulator, intent_id)
+        emulator.payments.authenticate(intent, _outcome(data, "succeeded", "failed"))
+        return emulator.store.render(intent)
+
+
+@control("POST", "/payment_intents/{id}/settle")
+def settle(emulator, intent_id, *, data, query):
+    with emulator.store.lock:
+        intent = _intent(emulator, intent_id)
+        emulator.payments.settle(intent, _outcome(data, "succeeded", "failed"))
+        return emulator.store.render(intent)
+
+
+@control("POST", "/disputes")
+def open_dispute(emulator, *, data, query):
+    payment = data.get("payment")
+    if not isinstance(payment, str):
+        raise ControlError(400, "payment: a charge, PaymentIntent or Checkout Session id")
+    with emulator.store.lock:
+        charge = emulator.payments.charge_of(payment)
+        dispute = emulator.payments.open_dispute(
+            charge, reason=data.get("reason", "fraudulent"), amount=data.get("amount")
+        )
+        return emulator.store.render(dispute)
+
+
+@control("POST", "/disputes/{id}/resolve")
+def resolve_dispute(emulator, dispute_id, *, data, query):
+    with emulator.store.lock:
+        dispute = emulator.store.get("dispute", dispute_id)
+        emulator.payments.resolve_dispute(dispute, _outcome(data, "won", "lost"))
+        return emulator.store.render(dispute)
+
+
+@control("POST", "/refunds/{id}/fail")
+def fail_refund(emulator, refund_id, *, data, query):
+    with emulator.store.lock:
+        refund = emulator.store.get("refund", refund_id)
+        emulator.payments.fail_refund(refund, data.get("reason", "expired_or_canceled_card"))
+        return emulator.store.render(refund)
+
+
+@control("POST", "/checkout_sessions/{id}/expire")
+def expire_session(emulator, session_id, *, data, query):
+    with emulator.store.lock:
+        session = emulator.store.get("checkout.session", session_id)
+        emulator.checkout.expire(session)
+        return emulator.store.render(session)
+
+
+@control("POST", "/checkout_sessions/{id}/pay")
+def pay_session(emulator, session_id, *, data, query):
+    """What the hosted page's form does, for tests that do not want to post HTML forms."""
+    choice = str(data.get("card", "4242424242424242"))
+    pm = cards.BY_CHOICE.get(choice) or cards.BY_ID.get(choice)
+    if pm is None:
+        raise ControlError(400, f"unknown test card {choice!r}")
+    with emulator.store.lock:
+        session = emulator.store.get("checkout.session", session_id)
+        try:
+            emulator.checkout.pay(session, pm.id)
+        except StripeAPIError as exc:
+            if exc.type != "card_error":
+                raise
+        return {
+            "session": emulator.store.render(session),
+            "payment_intent": emulator.store.render(_intent(emulator, session_id)),
+            "redirect": emulator.checkout.success_url(session)
+            if session["status"] == "complete"
+            else None,
+        }
+
+
+# --- faults ---------------------------------------------------------------------------------
+@control("POST", "/faults")
+def add_fault(emulator, *, data, query):
+    kind = str(data.get("kind", ""))
+    if kind not in KINDS:
+        raise ControlError(400, f"kind must be one of {', '.join(KINDS)}")
+    emulator.faults.add(
+        kind,
+        int(data.get("count", 1)),
+        when=data.get("when", "before"),
+        path_prefix=data.get("path_prefix", "/v1/"),
+        hang=data.get("hang_seconds"),
+    )
+    return {"faults": emulator.faults.armed()}
+
+
+@control("GET", "/faults")
+def list_faults(emulator, *, data, query):
+    return {"faults": emulator.faults.armed()}
+
+
+@control("DELETE", "/faults")
+def clear_faults(emulator, *, data, query):
+    emulator.faults.clear()
+    return {"faults": []}
+
+
+# --- webhook delivery -------------------------------------------------------------------------
+@control("GET", "/webhooks")
+def webhook_status(emulator, *, data, query):
+    return emulator.webhooks.status()
+
+
+@control("POST", "/webhooks/modes")
+def set_webhook_mode(emulator, *, data, query):
+    count = data.get("count")
+    emulator.webhooks.set_mode(
+        str(data.get("mode", "")),
+        count=None if count is None else int(count),
+        seconds=float(data.get("seconds", 0)),
+        batch=int(data.get("batch", 2)),
+    )
+    return emulator.webhooks.status()
+
+
+@control("DELETE", "/webhooks/modes")
+def clear_webhook_modes(emulator, *, data, query):
+    emulator.webhooks.clear_mode(query.get("mode"))
+    return emulator.webhooks.status()
+
+
+@control("POST", "/webhooks/pause")
+def pause_webhooks(emulator, *, data, query):
+    emulator.webhooks.pause()
+    return emulator.webhooks.status()
+
+
+@control("POST", "/webhooks/resume")
+def resume_webhooks(emulator, *, data, query):
+    emulator.webhooks.resume()
+    return emulator.webhooks.status()
+
+
+@control("POST", "/webhooks/flush")
+def flush_webhooks(emulator, *, data, query):
+    emulator.webhooks.flush()
+    return emulator.webhooks.status()
+
+
+@control("GET", "/deliveries")
+def deliveries(emulator, *, data, query):
+    return {"data": emulator.webhooks.deliveries(query.get("event_id"))}

@@ -1,0 +1,74 @@
+"""One emulator instance: the store and the parts that act on it, wired together."""
+
+import threading
+from dataclasses import dataclass
+
+import stripe
+
+from stripe_emulator.checkout import Checkout
+from stripe_emulator.faults import Faults
+from stripe_emulator.payments import Payments
+from stripe_emulator.state import Store
+from stripe_emulator.webhooks import Webhooks
+
+
+@dataclass(frozen=True)
+class Config:
+    port: int
+    webhook_urls: tuple[str, ...] = ()
+    # The secret for the --webhook-url endpoints; random (and readable through the
+    # control API, never logged) when not given.
+    webhook_secret: str | None = None
+    retry_base_seconds: float = 1.0
+    max_delivery_attempts: int = 5
+    webhook_timeout_seconds: float = 10.0
+    async_delay_seconds: float = 5.0
+    hang_seconds: float = 30.0
+    api_version: str = stripe.api_version
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class Emulator:
+    def __init__(self, config: Config):
+        self.config = config
+        self.store = Store(api_version=config.api_version)
+        self.payments = Payments(
+            self.store, base_url=config.base_url, async_delay=config.async_delay_seconds
+        )
+        self.checkout = Checkout(self.store, self.payments, base_url=config.base_url)
+        self.webhooks = Webhooks(
+            self.store,
+            retry_base=config.retry_base_seconds,
+            max_attempts=config.max_delivery_attempts,
+            timeout=config.webhook_timeout_seconds,
+        )
+        self.faults = Faults(config.hang_seconds)
+        self._stop = threading.Event()
+        self._configured_secret = config.webhook_secret
+        self._register_configured_endpoints()
+        self.checkout.start_expiry_clock(self._stop)
+
+    def _register_configured_endpoints(self) -> None:
+        with self.store.lock:
+            for url in self.config.webhook_urls:
+                created = self.webhooks.create_endpoint(
+                    url, ["*"], secret=self._configured_secret, description="--webhook-url"
+                )
+                # Every configured URL shares one secret, so one value configures the shop.
+                self._configured_secret = created["secret"]
+
+    def reset(self) -> None:
+        """Forget every object and event; the --webhook-url endpoints come back."""
+        self.faults.clear()
+        with self.store.lock:
+            self.webhooks.reset()
+            self.store.clear()
+            self._register_configured_endpoints()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self.webhooks.stop()
+        self.faults.clear()

@@ -1,0 +1,338 @@
+"""Webhook endpoints and signed, retried delivery of events, with misbehaviour on demand.
+
+Each event is queued once per enabled endpoint when it is made. One background thread
+sends due deliveries in order, signed the way Stripe signs them
+(`Stripe-Signature: t=<ts>,v1=<hex HMAC-SHA256 of "<ts>.<payload>">`), and retries a
+non-2xx answer or a connection error after `retry_base * 2**(attempt-1)` seconds, up to
+`max_attempts`. The control API can pause delivery, or make it duplicate, delay, reorder
+or drop deliveries, to test a receiver against what Stripe is allowed to do.
+"""
+
+import hashlib
+import heapq
+import hmac
+import itertools
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+from stripe_emulator.errors import invalid
+from stripe_emulator.state import Store, new_id, now
+
+logger = logging.getLogger(__name__)
+
+MODES = ("duplicate", "delay", "reorder", "drop")
+
+
+def sign(payload: bytes, secret: str, timestamp: int) -> str:
+    signed = f"{timestamp}.".encode() + payload
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+@dataclass(order=True)
+class _Delivery:
+    due: float
+    sequence: int
+    event_id: str = field(compare=False)
+    endpoint_id: str = field(compare=False)
+    attempt: int = field(compare=False, default=1)
+
+
+@dataclass
+class _Mode:
+    remaining: int | None  # deliveries still affected; None: until cleared
+    seconds: float = 0.0  # for delay
+    batch: int = 2  # for reorder
+
+    def use(self) -> bool:
+        if self.remaining is None:
+            return True
+        if self.remaining <= 0:
+            return False
+        self.remaining -= 1
+        return True
+
+
+class Webhooks:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        retry_base: float = 1.0,
+        max_attempts: int = 5,
+        timeout: float = 10.0,
+    ):
+        self.store = store
+        self.retry_base = retry_base
+        self.max_attempts = max_attempts
+        self.timeout = timeout
+        self._cond = threading.Condition()
+        self._queue: list[_Delivery] = []
+        self._held: list[_Delivery] = []  # reorder mode's batch
+        self._sequence = itertools.count()
+        self._paused = False
+        self._modes: dict[str, _Mode] = {}
+        self.log: list[dict] = []
+        self._stop = threading.Event()
+        store.event_listeners.append(self._enqueue_event)
+        self._thread = threading.Thread(target=self._run, name="webhook-delivery", daemon=True)
+        self._thread.start()
+
+    # --- endpoints (API objects) -----------------------------------------------------------
+    def create_endpoint(self, url: str, enabled_events: list[str], *, secret=None, **extra):
+        if not url.startswith(("http://", "https://")):
+            raise invalid("Invalid URL: must start with http:// or https://", param="url")
+        endpoint = {
+            "id": new_id("we"),
+            "object": "webhook_endpoint",
+            "api_version": extra.get("api_version"),
+            "created": now(),
+            "description": extra.get("description"),
+            "enabled_events": enabled_events,
+            "livemode": False,
+            "metadata": extra.get("metadata") or {},
+            "status": "enabled",
+            "url": url,
+        }
+        secret = secret or new_id("whsec", 32)
+        self.store.add(endpoint, secret=secret)
+        # Stripe shows the secret only in the answer to the create call.
+        return {**endpoint, "secret": secret}
+
+    def secret_of(self, endpoint_id: str) -> str:
+        return self.store.private[endpoint_id]["secret"]
+
+    def endpoints_for(self, event_type: str) -> list[dict]:
+        return [
+            e
+            for e in self.store.of_type("webhook_endpoint")
+            if e["status"] == "enabled"
+            and ("*" in e["enabled_events"] or event_type in e["enabled_events"])
+        ]
+
+    # --- queueing (store lock held) ----------------------------------------------------------
+    def _enqueue_event(self, event: dict) -> None:
+        endpoints = self.endpoints_for(event["type"])
+        event["pending_webhooks"] = len(endpoints)
+        private = self.store.private[event["id"]]
+        # The payload is fixed when the event is made: later changes to the objects must not
+        # leak into an event about an earlier moment.
+        private["payload"] = json.dumps(event, indent=2).encode()
+        private["deliveries"] = {e["id"]: "pending" for e in endpoints}
+        with self._cond:
+            for endpoint in endpoints:
+                self._push(_Delivery(time.monotonic(), 0, event["id"], endpoint["id"]), fresh=True)
+            self._cond.notify_all()
+
+    def _push(self, delivery: _Delivery, *, fresh: bool = False) -> None:
+        delivery.sequence = next(self._sequence)
+        if fresh:
+            delay = self._modes.get("delay")
+            if delay is not None and delay.use():
+                delivery.due += delay.seconds
+            reorder = self._modes.get("reorder")
+            if reorder is not None and reorder.use():
+                self._held.append(delivery)
+                if len(self._held) >= reorder.batch:
+                    self._release_held()
+                return
+        heapq.heappush(self._queue, delivery)
+
+    def _release_held(self) -> None:
+        """Send the held batch newest first."""
+        base = time.monotonic()
+        for offset, delivery in enumerate(reversed(self._held)):
+            delivery.due = base + offset * 1e-6
+            delivery.sequence = next(self._sequence)
+            heapq.heappush(self._queue, delivery)
+        self._held.clear()
+
+    # --- control -------------------------------------------------------------------------
+    def set_mode(self, mode: str, *, count=None, seconds=0.0, batch=2) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown delivery mode {mode!r}; one of {', '.join(MODES)}")
+        with self._cond:
+            self._modes[mode] = _Mode(count, float(seconds), max(2, int(batch)))
+
+    def clear_mode(self, mode: str | None = None) -> None:
+        with self._cond:
+            if mode is None:
+                self._modes.clear()
+            else:
+                self._modes.pop(mode, None)
+            if "reorder" not in self._modes:
+                self._release_held()
+            self._cond.notify_all()
+
+    def modes(self) -> dict:
+        with self._cond:
+            return {name: vars(mode).copy() for name, mode in self._modes.items()}
+
+    def flush(self) -> None:
+        """Release a reorder batch now, and make delayed deliveries due."""
+        with self._cond:
+            self._release_held()
+            for delivery in self._queue:
+                delivery.due = min(delivery.due, time.monotonic())
+            heapq.heapify(self._queue)
+            self._cond.notify_all()
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._cond.notify_all()
+
+    def status(self) -> dict:
+        with self._cond:
+            return {
+                "paused": self._paused,
+                "queued": len(self._queue),
+                "held": len(self._held),
+                "modes": {name: vars(mode).copy() for name, mode in self._modes.items()},
+            }
+
+    def reset(self) -> None:
+        with self._cond:
+            self._queue.clear()
+            self._held.clear()
+            self._modes.clear()
+            self._paused = False
+            self.log.clear()
+            self._cond.notify_all()
+
+    def deliveries(self, event_id: str | None = None) -> list[dict]:
+        with self._cond:
+            return [d for d in self.log if event_id is None or d["event_id"] == event_id]
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+
+    # --- the delivery thread ------------------------------------------------------------------
+    def _next_due(self) -> _Delivery | None:
+        with self._cond:
+            while not self._stop.is_set():
+                if self._paused or not self._queue:
+                    self._cond.wait(0.5)
+                    continue
+                wait = self._queue[0].due - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(min(wait, 0.5))
+                    continue
+                return heapq.heappop(self._queue)
+        return None
+
+    def _run(self) -> None:
+        while True:
+            delivery = self._next_due()
+            if delivery is None:
+                return
+            try:
+                self._deliver(delivery)
+            except Exception:  # the thread must outlive any one bad delivery
+                logger.exception("webhook delivery %s crashed", delivery.event_id)
+
+    def _deliver(self, delivery: _Delivery) -> None:
+        with self.store.lock:
+            event = self.store.find("event", delivery.event_id)
+            endpoint = self.store.find("webhook_endpoint", delivery.endpoint_id)
+            if event is None or endpoint is None:  # reset, or the endpoint was deleted
+                return
+            payload = self.store.private[event["id"]]["payload"]
+            secret = self.secret_of(endpoint["id"])
+            url = endpoint["url"]
+        with self._cond:
+            drop = self._modes.get("drop")
+            dropped = drop is not None and drop.use()
+            duplicate = self._modes.get("duplicate")
+            duplicated = duplicate is not None and delivery.attempt == 1 and duplicate.use()
+        if dropped:
+            self._record(delivery, event, url, outcome="dropped", status=None, error=None)
+            self._settle(delivery, event, succeeded=False)
+            return
+        status, error = self._post(url, payload, secret)
+        ok = status is not None and 200 <= status < 300
+        self._record(
+            delivery,
+            event,
+            url,
+            outcome="succeeded" if ok else "failed",
+            status=status,
+            error=error,
+        )
+        if duplicated:
+            dup_status, dup_error = self._post(url, payload, secret)
+            self._record(
+                delivery, event, url, outcome="duplicate", status=dup_status, error=dup_error
+            )
+        if ok:
+            self._settle(delivery, event, succeeded=True)
+        elif delivery.attempt < self.max_attempts:
+            delivery.attempt += 1
+            delivery.due = time.monotonic() + self.retry_base * 2 ** (delivery.attempt - 2)
+            with self._cond:
+                self._push(delivery)
+                self._cond.notify_all()
+        else:
+            self._settle(delivery, event, succeeded=False)
+
+    def _post(self, url: str, payload: bytes, secret: str) -> tuple[int | None, str | None]:
+        request = urllib.request.Request(  # noqa: S310 (URL scheme checked on registration)
+            url,
+            data=payload,
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "Stripe-Signature": sign(payload, secret, int(time.time())),
+                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                response.read()
+                return response.status, None
+        except urllib.error.HTTPError as exc:
+            return exc.code, None
+        except (OSError, ValueError) as exc:
+            return None, type(exc).__name__
+
+    def _record(self, delivery, event, url, *, outcome, status, error) -> None:
+        with self._cond:
+            self.log.append(
+                {
+                    "event_id": event["id"],
+                    "event_type": event["type"],
+                    "endpoint_id": delivery.endpoint_id,
+                    "url": url,
+                    "attempt": delivery.attempt,
+                    "outcome": outcome,
+                    "status": status,
+                    "error": error,
+                    "at": time.time(),
+                }
+            )
+
+    def _settle(self, delivery: _Delivery, event: dict, *, succeeded: bool) -> None:
+        with self.store.lock:
+            private = self.store.private.get(event["id"])
+            if private is None:
+                return
+            private["deliveries"][delivery.endpoint_id] = "succeeded" if succeeded else "failed"
+            event["pending_webhooks"] = sum(
+                1 for state in private["deliveries"].values() if state != "succeeded"
+            )
+
+    def delivery_succeeded(self, event: dict) -> bool:
+        """Stripe's `delivery_success`: every endpoint has acknowledged the event."""
+        states = self.store.private[event["id"]].get("deliveries", {})
+        return all(state == "succeeded" for state in states.values())
