@@ -7,12 +7,12 @@ one. The hosted Checkout page offers the same behaviours as card numbers.
 """
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from stripe_emulator.errors import missing_resource
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     SUCCEED = "succeed"
     DECLINE = "decline"
     AUTHENTICATE = "authenticate"  # 3-D Secure: requires_action until authenticated

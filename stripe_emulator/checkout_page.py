@@ -73,7 +73,7 @@ def checkout_get(emulator, session_id: str, error: str | None = None, status=200
                 410 if session["status"] == "expired" else 200,
             )
         rows = "".join(
-            f"<tr><td>{escape(item['description'])} × {item['quantity']}</td>"
+            f"<tr><td>{escape(item['description'])} x {item['quantity']}</td>"
             f'<td class="amount">{escape(_money(item["amount_total"], item["currency"]))}</td></tr>'
             for item in items
         )

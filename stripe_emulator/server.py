@@ -45,7 +45,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"
 
     # --- plumbing ------------------------------------------------------------------------
-    def log_message(self, format, *args):  # noqa: A002 (the base class's signature)
+    def log_message(self, format, *args):
         pass  # replaced by _log: the default line would include the query string
 
     def _log(self, status: int) -> None:
@@ -80,7 +80,7 @@ class _Handler(BaseHTTPRequestHandler):
         return path, query
 
     # --- dispatch ---------------------------------------------------------------------------
-    def do_OPTIONS(self):  # noqa: N802 (http.server's naming)
+    def do_OPTIONS(self):
         self.send_response(HTTPStatus.NO_CONTENT)
         for name, value in CORS_HEADERS.items():
             self.send_header(name, value)
@@ -88,13 +88,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self._log(204)
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         self._dispatch()
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         self._dispatch()
 
-    def do_DELETE(self):  # noqa: N802
+    def do_DELETE(self):
         self._dispatch()
 
     def _dispatch(self) -> None:

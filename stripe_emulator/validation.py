@@ -49,7 +49,7 @@ class _Missing(Exception):
         self.path = path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def fields_of(typed_dict: type) -> tuple[dict, frozenset]:
     hints = typing.get_type_hints(typed_dict, localns=_TYPE_CHECKING_NAMES)
     own = {name: hint for name, hint in hints.items() if name not in _REQUEST_OPTION_KEYS}
@@ -84,7 +84,7 @@ def _alternatives(hint) -> list:
     )
     if has_enum:
         members = [m for m in members if m is not str]
-    if any(typing.get_origin(m) in (dict, typing.Dict) for m in members):  # noqa: UP006
+    if any(typing.get_origin(m) is dict for m in members):
         # `Dict[str, str] | UntypedStripeObject[str]`: the second is the SDK's own object
         # type for the same hash; checking the Dict is what Stripe does.
         members = [m for m in members if not _is_untyped_object(m)]
@@ -121,13 +121,13 @@ def _check(value, hint, path: str):
         if not isinstance(value, dict):
             raise _Mismatch(path, f"Invalid object for {path}: expected a hash", weight=0)
         return check_object(value, hint, path)
-    if origin in (list, typing.List):  # noqa: UP006 (the SDK annotates with typing.List)
+    if origin is list:  # typing.List[...] too
         if not isinstance(value, dict) or not all(k.isdigit() for k in value):
             raise _Mismatch(path, f"Invalid array for {path}", weight=0)
         (item_hint,) = typing.get_args(hint) or (typing.Any,)
         ordered = sorted(value.items(), key=lambda kv: int(kv[0]))
         return [_check(item, item_hint, f"{path}[{i}]") for i, (_, item) in enumerate(ordered)]
-    if origin in (dict, typing.Dict, collections.abc.Mapping):  # noqa: UP006
+    if origin in (dict, collections.abc.Mapping):
         if not isinstance(value, dict):
             raise _Mismatch(path, f"Invalid hash for {path}", weight=0)
         _, value_hint = typing.get_args(hint) or (str, typing.Any)

@@ -164,3 +164,167 @@ def celery_sending_to(broker_url: str, queue: str):
         conf.broker_url, conf.task_always_eager, conf.task_default_queue = saved
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
+
+
+# --- the offline Stripe emulator (stripe_emulator) ----------------------------------------
+class EmulatorServer:
+    """`python -m stripe_emulator` on a free loopback port, fast retries, manual async."""
+
+    api_key = "sk_test_emulator_tests"
+
+    def __init__(self, *args: str, webhook_urls=(), webhook_secret=None):
+        self.port = free_port()
+        self.args = [
+            "--retry-base-seconds",
+            "0.05",
+            "--async-delay-seconds",
+            "0",
+            "--webhook-timeout-seconds",
+            "2",
+            *args,
+        ]
+        for url in webhook_urls:
+            self.args += ["--webhook-url", url]
+        if webhook_secret:
+            self.args += ["--webhook-secret", webhook_secret]
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (lives as long as the server)
+            prefix="stripe-emulator-", suffix=".log", delete=False
+        )
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "stripe_emulator", "--port", str(self.port), *self.args],
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(self.answers, timeout=20, what="the Stripe emulator")
+        return self
+
+    def answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"the emulator exited:\n{self.output()}")
+        try:
+            return self.control("GET", "/health")[0] == 200
+        except OSError:
+            return False
+
+    def control(self, method: str, path: str, body: dict | None = None):
+        """Call `/_emulator<path>`; returns (status, JSON body)."""
+        import json
+        import urllib.error
+        import urllib.request
+
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            f"{self.url}/_emulator{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"{}")
+
+    def client(self, api_key: str | None = None, *, timeout=10.0, retries=0):
+        import stripe
+        from django.conf import settings
+
+        return stripe.StripeClient(
+            api_key or self.api_key,
+            base_addresses={"api": self.url},
+            stripe_version=settings.STRIPE_API_VERSION,
+            max_network_retries=retries,
+            http_client=stripe.RequestsClient(timeout=timeout),
+        )
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+    def stop(self):
+        if self.process:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+            self.process = None
+
+
+class WebhookReceiver:
+    """A loopback HTTP server in this process that records what it is sent.
+
+    `fail_next(n)` answers the next n deliveries with a 500, as a broken receiver would.
+    """
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+        self.received: list[dict] = []
+        self.failures_left = 0
+        self.lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver.lock:
+                    failing = receiver.failures_left > 0
+                    receiver.failures_left -= 1 if failing else 0
+                    receiver.received.append(
+                        {
+                            "headers": dict(self.headers),
+                            "body": body,
+                            "answered": 500 if failing else 200,
+                        }
+                    )
+                self.send_response(500 if failing else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/webhook"
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def fail_next(self, count: int) -> None:
+        with self.lock:
+            self.failures_left = count
+
+    def events(self, answered: int | None = None) -> list[dict]:
+        import json
+
+        with self.lock:
+            return [
+                json.loads(r["body"])
+                for r in self.received
+                if answered is None or r["answered"] == answered
+            ]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.received.clear()
+            self.failures_left = 0
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
