@@ -85,6 +85,17 @@ def webhook_events_failed() -> Reading:
     )
 
 
+def reconciliation_mismatches() -> Reading:
+    from payments.models import ReconciliationMismatch
+
+    open_mismatches = ReconciliationMismatch.objects.filter(resolved_at__isnull=True).count()
+    return Reading(
+        open_mismatches >= settings.ALERT_RECONCILIATION_MISMATCHES,
+        f"{open_mismatches} open reconciliation mismatch(es) between our books and Stripe",
+        {"open": open_mismatches, "threshold": settings.ALERT_RECONCILIATION_MISMATCHES},
+    )
+
+
 def disputes_opened() -> Reading:
     from payments.models import Dispute
 
@@ -102,6 +113,7 @@ CONDITIONS: dict[str, Callable[[], Reading]] = {
     "payment_failure_rate": payment_failure_rate,
     "webhook_signature_failures": webhook_signature_failures,
     "webhook_events_failed": webhook_events_failed,
+    "reconciliation_mismatches": reconciliation_mismatches,
     "disputes_opened": disputes_opened,
 }
 

@@ -11,10 +11,13 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from config import metrics
+
+# The classic text format generate_latest writes (what every Prometheus version scrapes).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def _counters():
@@ -40,7 +43,7 @@ def _gauges():
 
     from config import alerts
     from payments import breaker
-    from payments.models import DISPUTE_CLOSED, Dispute, WebhookEvent
+    from payments.models import DISPUTE_CLOSED, Dispute, ReconciliationMismatch, WebhookEvent
 
     by_status = dict(WebhookEvent.objects.values_list("status").annotate(n=Count("id")).order_by())
     events = GaugeMetricFamily(
@@ -67,6 +70,11 @@ def _gauges():
         f"{metrics.PREFIX}_disputes_open",
         "Disputes not closed yet",
         value=Dispute.objects.exclude(status__in=DISPUTE_CLOSED).count(),
+    )
+    yield GaugeMetricFamily(
+        f"{metrics.PREFIX}_reconciliation_mismatches_open",
+        "Differences with Stripe found by reconcile and not resolved yet",
+        value=ReconciliationMismatch.objects.filter(resolved_at__isnull=True).count(),
     )
     firing = GaugeMetricFamily(
         f"{metrics.PREFIX}_alert_firing", "1 while an alert condition holds", labels=["alert"]
@@ -102,4 +110,4 @@ def metrics_view(request):
         raise Http404("Metrics are not enabled.")
     if not _token_matches(request, expected):
         return HttpResponseForbidden("Forbidden.", content_type="text/plain")
-    return HttpResponse(render(), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(render(), content_type=CONTENT_TYPE)
