@@ -47,17 +47,15 @@ browser page can stand in for Stripe.js.
 
 Test payment methods (``payment_method`` on confirm) and hosted-page choices:
 
-==========================================  ==================  ==============================
-payment method                              card number         outcome
-==========================================  ==================  ==============================
-pm_card_visa                                4242424242424242    succeeds
-pm_card_visa_chargeDeclined                 4000000000000002    402 card_declined / generic_decline
-pm_card_visa_chargeDeclinedInsufficientFunds 4000000000009995   402 card_declined / insufficient_funds
-pm_card_threeDSecure2Required               4000002500003155    requires_action (3-D Secure page)
-pm_card_createDispute                       4000000000000259    succeeds, then a dispute opens
-pm_async_success                            (bank debit)        processing, then succeeded
-pm_async_failure                            (bank debit)        processing, then failed
-==========================================  ==================  ==============================
+- ``pm_card_visa`` / 4242424242424242: succeeds
+- ``pm_card_visa_chargeDeclined`` / 4000000000000002: 402 card_declined, generic_decline
+- ``pm_card_visa_chargeDeclinedInsufficientFunds`` / 4000000000009995: 402 card_declined,
+  insufficient_funds
+- ``pm_card_threeDSecure2Required`` / 4000002500003155: requires_action (3-D Secure page
+  at ``next_action.redirect_to_url.url``, or the control API)
+- ``pm_card_createDispute`` / 4000000000000259: succeeds, then a dispute opens
+- ``pm_async_success`` (a bank debit): processing, then succeeded
+- ``pm_async_failure`` (a bank debit): processing, then failed
 
 A Checkout Session's ``url`` is a page served by the emulator: pick a test payment method,
 pay, and it redirects 303 to ``success_url`` (``{CHECKOUT_SESSION_ID}`` filled in); a

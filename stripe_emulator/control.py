@@ -57,7 +57,7 @@ def handle(emulator, method: str, path: str, query: str, body: bytes) -> tuple[i
 
 
 def _outcome(data: dict, good: str, bad: str) -> bool:
-    outcome = data.get("outcome", good)
+    outcome = data.get("outcome")
     if outcome not in (good, bad):
         raise ControlError(400, f"outcome must be {good!r} or {bad!r}")
     return outcome == good

@@ -63,7 +63,7 @@ class Emulator:
     def reset(self) -> None:
         """Forget every object and event; the --webhook-url endpoints come back."""
         self.faults.clear()
-        with self.store.lock:
+        with self.webhooks.quiet(), self.store.lock:
             self.webhooks.reset()
             self.store.clear()
             self._register_configured_endpoints()

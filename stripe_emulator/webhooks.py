@@ -8,6 +8,7 @@ non-2xx answer or a connection error after `retry_base * 2**(attempt-1)` seconds
 or drop deliveries, to test a receiver against what Stripe is allowed to do.
 """
 
+import contextlib
 import hashlib
 import heapq
 import hmac
@@ -79,6 +80,9 @@ class Webhooks:
         self._modes: dict[str, _Mode] = {}
         self.log: list[dict] = []
         self._stop = threading.Event()
+        # Held while one delivery is being sent, so a reset can wait for it: no delivery
+        # from before a reset may arrive after it.
+        self._sending = threading.Lock()
         store.event_listeners.append(self._enqueue_event)
         self._thread = threading.Thread(target=self._run, name="webhook-delivery", daemon=True)
         self._thread.start()
@@ -200,7 +204,17 @@ class Webhooks:
                 "modes": {name: vars(mode).copy() for name, mode in self._modes.items()},
             }
 
+    @contextlib.contextmanager
+    def quiet(self):
+        """Wait for the delivery being sent (if any) and send nothing until the block ends.
+
+        Take it before the store's lock: the delivery thread takes them in that order.
+        """
+        with self._sending:
+            yield
+
     def reset(self) -> None:
+        """Drop everything queued (inside `quiet()`, so nothing from before arrives after)."""
         with self._cond:
             self._queue.clear()
             self._held.clear()
@@ -238,7 +252,8 @@ class Webhooks:
             if delivery is None:
                 return
             try:
-                self._deliver(delivery)
+                with self._sending:
+                    self._deliver(delivery)
             except Exception:  # the thread must outlive any one bad delivery
                 logger.exception("webhook delivery %s crashed", delivery.event_id)
 
