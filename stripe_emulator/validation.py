@@ -113,7 +113,8 @@ def _check(value, hint, path: str):
                 return value
             if value == "" and "" not in allowed:
                 raise _Mismatch(path, f"Invalid empty string for {path}", "parameter_invalid_empty")
-        shown = ", ".join(repr(a) for a in allowed if a != "")
+        values = [repr(a) for a in allowed if a != ""]
+        shown = ", ".join(values[:8]) + (f", ... ({len(values)} values)" if len(values) > 8 else "")
         if not shown:  # `Literal['']`: the "unset" member of a union
             raise _Mismatch(path, f"Invalid value for {path}", weight=0)
         raise _Mismatch(path, f"Invalid {path}: must be one of {shown}")
