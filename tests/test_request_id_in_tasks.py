@@ -1,0 +1,58 @@
+"""The request id of a webhook delivery follows it into the real Celery worker."""
+
+import json
+import uuid
+
+import pytest
+
+from audit.models import AuditEntry
+from payments.models import WebhookEvent
+from tests import stripe_events as se
+from tests.conftest import ShopClient
+from tests.real_processes import CeleryWorker, RedisServer, celery_sending_to, wait_until
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+WORKER_ENV = {"STRIPE_SECRET_KEY": "sk_test_worker", "STRIPE_WEBHOOK_SECRETS": "whsec_test_secret"}
+
+
+@pytest.fixture
+def broker():
+    redis = RedisServer().start()
+    yield redis
+    redis.stop()
+
+
+def test_the_worker_logs_and_audits_under_the_delivery_request_id(broker, start_payment):
+    attempt = start_payment()
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    evt = se.event("payment_intent.succeeded", se.payment_intent(attempt))
+    with celery_sending_to(broker.url, queue):
+        worker = CeleryWorker(broker.url, queue, **WORKER_ENV).start()
+        try:
+            # When Stripe delivers an event with a request id of its own
+            response = se.deliver(ShopClient(), evt, HTTP_X_REQUEST_ID="stripe-delivery-42")
+            assert response["X-Request-ID"] == "stripe-delivery-42"
+            row = WebhookEvent.objects.get()
+            wait_until(
+                lambda: WebhookEvent.objects.get(pk=row.pk).status == "processed",
+                what="the event processed by the worker",
+            )
+        finally:
+            worker.stop()
+
+    # Then the audit entry the worker wrote carries the delivery's request id ...
+    entry = AuditEntry.objects.get(action="payment.succeeded")
+    assert entry.request_id == "stripe-delivery-42"
+    # ... and so do the worker's JSON log lines for that task, with the event's ids.
+    lines = [
+        json.loads(line)
+        for line in worker.output().splitlines()
+        if line.startswith("{") and '"task": "payments.tasks.process_webhook_event"' in line
+    ]
+    assert lines, worker.output()[-2000:]
+    assert {line["request_id"] for line in lines} == {"stripe-delivery-42"}
+    [processed] = [line for line in lines if line["logger"] == "payments.processing"]
+    assert processed["event"] == f"webhook event {evt['id']} (payment_intent.succeeded) processed"
+    assert processed["stripe_event_id"] == evt["id"]
+    assert processed["order_id"] == attempt.order_id
