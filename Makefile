@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint migrations-check deploy-check
+.PHONY: install run test lint security migrations-check deploy-check
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Static security scan of our code (bandit); fails on any high-severity finding.
+security: $(STAMP)
+	$(BIN)/bandit -q -r . -x ./tests,./.venv,./var,./shop_payments.egg-info --severity-level high
 
 migrations-check: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run

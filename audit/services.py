@@ -1,5 +1,6 @@
 from audit.context import current_request
 from audit.models import AuditEntry
+from config.redaction import redact
 
 
 def record(
@@ -32,5 +33,7 @@ def record(
         request_id=context.request_id,
         ip_address=context.ip_address,
         user_agent=context.user_agent,
-        details=details or {},
+        # Details can quote Stripe or a shopper: no key, client secret, token, full e-mail
+        # address or card number is ever written to the trail.
+        details=redact(details or {}),
     )

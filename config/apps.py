@@ -7,4 +7,13 @@ class ProjectConfig(AppConfig):
     verbose_name = "Project configuration"
 
     def ready(self):
-        from config import checks  # noqa: F401  (registers the system checks)
+        from django.db.models.signals import post_save
+
+        from audit.models import AuditEntry
+
+        # Imported for their side effects: the system checks, and the Celery signal handlers
+        # that carry the request id into tasks.
+        from config import checks, task_context  # noqa: F401
+        from config.metrics import audit_entry_saved
+
+        post_save.connect(audit_entry_saved, sender=AuditEntry, dispatch_uid="metrics-audit")

@@ -163,6 +163,12 @@ def api_exception_handler(exc, context):
     if isinstance(exc, drf.Throttled):
         response = Response(error_body("rate_limited", RateLimited.message), status=429)
         return _with_retry_after(response, exc.wait or RateLimited.retry_after)
+    if isinstance(exc, drf.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+        # DRF's SessionAuthentication refused a write without the CSRF token: same body as
+        # Django's own CSRF refusal (csrf_failure below).
+        return Response(
+            error_body("csrf_failed", "CSRF verification failed. Reload the page."), status=403
+        )
     if isinstance(exc, drf.PermissionDenied | DjangoPermissionDenied):
         return Response(
             error_body("permission_denied", "You are not allowed to do this."), status=403

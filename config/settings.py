@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "djstripe",
     "corsheaders",
     "csp",
     "config.apps.ProjectConfig",
@@ -275,6 +276,14 @@ WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=300.0
 WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=60)
 # `manage.py cleanup` deletes processed and ignored events handled longer ago than this.
 WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
+# dj-stripe mirrors the Stripe objects we touch (read-only, for staff); see payments/mirror.py.
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+# Its own webhook view is not mounted: our inbox receives Stripe's events.
+DJSTRIPE_WEBHOOK_VALIDATION = "retrieve_event"
+# Mirroring runs in Celery after an event is processed, never in the webhook request; with
+# eager tasks (no broker) it would run inside the request, so it is off there by default.
+MIRROR_STRIPE_OBJECTS = env.bool("MIRROR_STRIPE_OBJECTS", default=not CELERY_TASK_ALWAYS_EAGER)
+
 # --- Reconciliation (manage.py reconcile, and the hourly beat job) ------------------------
 # How far back a run looks at payment attempts (`--since` overrides it).
 RECONCILE_WINDOW_HOURS = env.float("RECONCILE_WINDOW_HOURS", default=24)
@@ -338,6 +347,8 @@ LOGGING = logging_config(
 # Celery must not replace these handlers with its own plain-text ones in the worker.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Strict Content-Security-Policy (django-csp 4); /shop/ alone may load Stripe.js.
-from config.csp import POLICY as CONTENT_SECURITY_POLICY  # noqa: E402
+from config.csp import POLICY as CSP_POLICY  # noqa: E402
+
+CONTENT_SECURITY_POLICY = CSP_POLICY
 
 CSRF_FAILURE_VIEW = "config.errors.csrf_failure"

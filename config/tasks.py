@@ -16,3 +16,11 @@ def cleanup() -> dict:
     for line in report.lines():
         logger.info("cleanup: %s", line.strip())
     return report.counts()
+
+
+@shared_task(ignore_result=True)
+def check_alerts() -> dict:
+    """Beat runs this every minute; staff are told only when a condition starts or ends."""
+    from config import alerts
+
+    return alerts.check()

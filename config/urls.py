@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.api import RegisterApi, TokenApi
 from catalog.api import ProductDetailApi, ProductListApi
 from config import errors
+from config.admin_login import admin_login
 from config.health import HealthApi, ReadinessApi
+from config.metrics_export import metrics_view
+from config.storefront import shop_page
 from orders.api import (
     CartApi,
     CartLineDetailApi,
@@ -54,14 +57,18 @@ api_v1 = [
     path("health/", HealthApi.as_view(), name="health"),
     path("health/ready/", ReadinessApi.as_view(), name="health-ready"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The split view serves Swagger UI's init script as a file: no inline script (CSP).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     # Any other API path: the contract's JSON 404, in DEBUG too.
     re_path(r"^.*$", errors.handler404, name="api-not-found"),
 ]
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
+    path("shop/", shop_page, name="shop"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler400 = "config.errors.handler400"

@@ -24,7 +24,7 @@ from catalog.money import decimal_places, format_amount
 from config.errors import ShopError
 from orders import services as order_services
 from orders.models import Order, OrderLine, OrderStatus
-from payments import processing, reconciliation, services
+from payments import processing, reconciliation, selectors, services
 from payments.models import (
     Dispute,
     PaymentAttempt,
@@ -210,6 +210,7 @@ class OrderAdmin(admin.ModelAdmin):
         "stock_released",
         "created_at",
         "updated_at",
+        "stripe_side",
         "audit_trail",
     )
     fields = readonly_fields
@@ -232,6 +233,34 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description="refunded", ordering="amount_refunded")
     def refunded_display(self, order):
         return format_amount(order.amount_refunded, order.currency)
+
+    @admin.display(description="Stripe's side (dj-stripe mirror)")
+    def stripe_side(self, order):
+        mirrored = selectors.stripe_mirror(order)
+        if not mirrored:
+            return "Not mirrored yet (filled in by Celery after Stripe's events)."
+        rows = format_html_join(
+            "",
+            '<tr><td>{}</td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    obj._meta.verbose_name,
+                    reverse(f"admin:djstripe_{obj._meta.model_name}_change", args=[obj.pk]),
+                    obj.id,
+                    obj.stripe_data.get("status") or "",
+                    format_amount(obj.stripe_data["amount"], obj.stripe_data["currency"])
+                    if isinstance(obj.stripe_data.get("amount"), int)
+                    and obj.stripe_data.get("currency")
+                    else "",
+                )
+                for obj in mirrored
+            ),
+        )
+        return format_html(
+            "<table><tr><th>object</th><th>Stripe id</th><th>status at Stripe</th>"
+            "<th>amount</th></tr>{}</table>",
+            rows,
+        )
 
     @admin.display(description="Audit trail")
     def audit_trail(self, order):

@@ -302,3 +302,16 @@ class ReconciliationMismatch(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+
+class StripeCustomer(models.Model):
+    """A shopper's customer at Stripe, created once (idempotency key customer-<user id>)."""
+
+    user = models.OneToOneField(
+        "accounts.User", on_delete=models.PROTECT, related_name="stripe_customer"
+    )
+    stripe_customer_id = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.stripe_customer_id

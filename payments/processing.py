@@ -9,7 +9,9 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from payments import handlers, inbox
+from config import logging as log_context
+from config import metrics
+from payments import handlers, inbox, mirror
 from payments.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ def backoff_seconds(attempts: int) -> float:
     )
 
 
+@log_context.scoped
 def process(event_pk: int) -> str:
     """Apply one event: its effect and "processed" commit together, or neither does.
 
@@ -41,6 +44,9 @@ def process(event_pk: int) -> str:
         if event is None:
             return SKIPPED
         event.attempts += 1
+        log_context.bind(
+            stripe_event_id=event.stripe_event_id, event_type=event.type, order_id=event.order_id
+        )
         try:
             with transaction.atomic():
                 status, note = handlers.dispatch(event)
@@ -65,6 +71,7 @@ def process(event_pk: int) -> str:
                     seconds=backoff_seconds(event.attempts)
                 )
             event.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            metrics.record_webhook_outcome(event)
             return RETRY if event.status == RECEIVED else DONE
         event.status = status
         event.last_error = "" if status == WebhookEvent.Status.PROCESSED else note[:2000]
@@ -73,8 +80,11 @@ def process(event_pk: int) -> str:
         event.save(
             update_fields=["attempts", "status", "last_error", "handled_at", "next_attempt_at"]
         )
+        metrics.record_webhook_outcome(event)
+        logger.info("webhook event %s (%s) %s", event.stripe_event_id, event.type, status)
         if status == WebhookEvent.Status.PROCESSED:
             transaction.on_commit(lambda: requeue_waiting(event))
+            mirror.after_commit(event.data_object)
     return DONE
 
 

@@ -1,4 +1,4 @@
-from payments.models import PaymentAttempt
+from payments.models import PaymentAttempt, StripeCustomer
 
 
 def latest_attempt(order) -> PaymentAttempt | None:
@@ -16,3 +16,41 @@ def payment_summary(order) -> dict | None:
         "amount_refunded": attempt.amount_refunded,
         "failure_message": attempt.failure_message,
     }
+
+
+def stripe_mirror(order) -> list:
+    """dj-stripe's copies of the Stripe objects behind an order: Stripe's side, for staff."""
+    from djstripe import models as djstripe_models
+
+    attempts = list(order.payment_attempts.all())
+    wanted = [
+        (
+            djstripe_models.Customer,
+            list(
+                StripeCustomer.objects.filter(user_id=order.user_id).values_list(
+                    "stripe_customer_id", flat=True
+                )
+            ),
+        ),
+        (djstripe_models.Session, [a.stripe_checkout_session_id for a in attempts]),
+        (djstripe_models.PaymentIntent, [a.stripe_payment_intent_id for a in attempts]),
+        (djstripe_models.Charge, [a.stripe_charge_id for a in attempts]),
+        (
+            djstripe_models.Refund,
+            list(
+                order.refunds.exclude(stripe_refund_id=None).values_list(
+                    "stripe_refund_id", flat=True
+                )
+            ),
+        ),
+        (
+            djstripe_models.Dispute,
+            list(order.disputes.values_list("stripe_dispute_id", flat=True)),
+        ),
+    ]
+    found = []
+    for model, ids in wanted:
+        ids = [i for i in ids if i]
+        if ids:
+            found += list(model.objects.filter(id__in=ids).order_by("created"))
+    return found

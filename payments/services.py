@@ -11,12 +11,13 @@ called and a retry repeats exactly the same Stripe request:
 """
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urljoin
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
@@ -26,7 +27,7 @@ from catalog.money import format_amount
 from config.errors import ShopError
 from orders.models import Order, OrderStatus
 from orders.services import lock_order
-from payments import stripe_client
+from payments import mirror, stripe_client
 from payments.amounts import check_chargeable
 from payments.errors import (
     DuplicateSubmission,
@@ -46,6 +47,7 @@ from payments.models import (
     PaymentAttempt,
     Refund,
     RefundStatus,
+    StripeCustomer,
 )
 
 logger = logging.getLogger(__name__)
@@ -148,7 +150,7 @@ def _metadata(attempt: PaymentAttempt) -> dict:
     return {"order_id": str(attempt.order_id), "attempt": str(attempt.number)}
 
 
-def checkout_session_params(attempt: PaymentAttempt) -> dict:
+def checkout_session_params(attempt: PaymentAttempt, customer_id: str) -> dict:
     order = attempt.order
     return {
         "mode": "payment",
@@ -166,18 +168,19 @@ def checkout_session_params(attempt: PaymentAttempt) -> dict:
         "success_url": _frontend_url(f"orders/{order.pk}?session_id={{CHECKOUT_SESSION_ID}}"),
         "cancel_url": _frontend_url(f"orders/{order.pk}?checkout=cancelled"),
         "expires_at": int(attempt.checkout_expires_at.timestamp()),
-        "customer_email": order.email,
+        "customer": customer_id,
         "client_reference_id": str(order.pk),
         "metadata": _metadata(attempt),
         "payment_intent_data": {"metadata": _metadata(attempt)},
     }
 
 
-def payment_intent_params(attempt: PaymentAttempt) -> dict:
+def payment_intent_params(attempt: PaymentAttempt, customer_id: str) -> dict:
     order = attempt.order
     return {
         "amount": attempt.amount,
         "currency": attempt.currency,
+        "customer": customer_id,
         "automatic_payment_methods": {"enabled": True},
         "receipt_email": order.email,
         "description": f"Order {order.number}",
@@ -238,10 +241,11 @@ def _prepare_attempt(*, user, order_id: int, kind: str):
     return attempt, to_close
 
 
-def _call_for_attempt(attempt: PaymentAttempt, user, operation: str, function):
-    """Step 2: call Stripe; on failure the attempt stays for a retry and the audit says so."""
+@contextmanager
+def _stripe_step(attempt: PaymentAttempt, user):
+    """Step 2: on a Stripe failure the attempt stays for a retry and the audit says so."""
     try:
-        return stripe_client.call(operation, function)
+        yield
     except ShopError as exc:
         exc.audit = _audit_attempt(
             "payment_attempt.create",
@@ -281,15 +285,14 @@ def start_checkout_session(*, user, order_id: int) -> StartedCheckout:
     attempt, to_close = _prepare_attempt(user=user, order_id=order_id, kind=Kind.CHECKOUT_SESSION)
     for previous in to_close:
         close_attempt_at_stripe(previous, actor=user)
-    params = checkout_session_params(attempt)
-    session = _call_for_attempt(
-        attempt,
-        user,
-        "checkout.sessions.create",
-        lambda c: c.v1.checkout.sessions.create(
-            params=params, options=_idempotency(attempt.stripe_idempotency_key)
-        ),
-    )
+    with _stripe_step(attempt, user):
+        params = checkout_session_params(attempt, ensure_customer(user))
+        session = stripe_client.call(
+            "checkout.sessions.create",
+            lambda c: c.v1.checkout.sessions.create(
+                params=params, options=_idempotency(attempt.stripe_idempotency_key)
+            ),
+        )
     attempt = _store_stripe_ids(attempt, user, stripe_checkout_session_id=session.id)
     return StartedCheckout(attempt=attempt, url=session.url)
 
@@ -299,25 +302,54 @@ def start_payment_intent(*, user, order_id: int) -> StartedPaymentIntent:
     attempt, to_close = _prepare_attempt(user=user, order_id=order_id, kind=Kind.PAYMENT_INTENT)
     for previous in to_close:
         close_attempt_at_stripe(previous, actor=user)
-    if attempt.stripe_payment_intent_id:
-        intent = _call_for_attempt(
-            attempt,
-            user,
-            "payment_intents.retrieve",
-            lambda c: c.v1.payment_intents.retrieve(attempt.stripe_payment_intent_id),
+    with _stripe_step(attempt, user):
+        if attempt.stripe_payment_intent_id:
+            intent = stripe_client.call(
+                "payment_intents.retrieve",
+                lambda c: c.v1.payment_intents.retrieve(attempt.stripe_payment_intent_id),
+            )
+            return StartedPaymentIntent(attempt=attempt, client_secret=intent.client_secret)
+        params = payment_intent_params(attempt, ensure_customer(user))
+        intent = stripe_client.call(
+            "payment_intents.create",
+            lambda c: c.v1.payment_intents.create(
+                params=params, options=_idempotency(attempt.stripe_idempotency_key)
+            ),
         )
-        return StartedPaymentIntent(attempt=attempt, client_secret=intent.client_secret)
-    params = payment_intent_params(attempt)
-    intent = _call_for_attempt(
-        attempt,
-        user,
-        "payment_intents.create",
-        lambda c: c.v1.payment_intents.create(
-            params=params, options=_idempotency(attempt.stripe_idempotency_key)
-        ),
-    )
     attempt = _store_stripe_ids(attempt, user, stripe_payment_intent_id=intent.id)
     return StartedPaymentIntent(attempt=attempt, client_secret=intent.client_secret)
+
+
+# --- customers -------------------------------------------------------------------------
+def ensure_customer(user) -> str:
+    """The shopper's Stripe customer id, created at Stripe the first time it is needed.
+
+    Called with no lock held. Two requests at once send the same idempotency key
+    (`customer-<user id>`), so Stripe makes one customer and both store the same id.
+    """
+    known = StripeCustomer.objects.filter(user=user).values_list("stripe_customer_id", flat=True)
+    if known:
+        return known[0]
+    customer = stripe_client.call(
+        "customers.create",
+        lambda c: c.v1.customers.create(
+            params={"email": user.email, "metadata": {"user_id": str(user.pk)}},
+            options=_idempotency(f"customer-{user.pk}"),
+        ),
+    )
+    try:
+        with transaction.atomic():
+            StripeCustomer.objects.create(user=user, stripe_customer_id=customer.id)
+            record(
+                "stripe_customer.created",
+                actor=user,
+                obj=user,
+                details={"stripe_customer": customer.id},
+            )
+            mirror.after_commit(customer.to_dict(for_json=True))
+    except IntegrityError:
+        pass  # a concurrent request stored it first: the same customer, by the same key
+    return StripeCustomer.objects.get(user=user).stripe_customer_id
 
 
 # --- closing attempts ----------------------------------------------------------------

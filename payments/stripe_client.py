@@ -14,6 +14,7 @@ from typing import TypeVar
 import stripe
 from django.conf import settings
 
+from config import metrics
 from payments import breaker
 from payments.errors import (
     CardDeclined,
@@ -36,6 +37,28 @@ def use_http_client(http_client: stripe.HTTPClient | None) -> None:
     with _lock:
         _http_client_override = http_client
         _clients.clear()
+    configure_global_sdk()
+
+
+_global_http_clients: dict[tuple, stripe.HTTPClient] = {}
+
+
+def configure_global_sdk() -> None:
+    """Point the SDK's module-level API where our client points.
+
+    dj-stripe (the read-only mirror) calls `stripe.<Resource>.retrieve(...)` rather than a
+    `StripeClient`: it gets the same API base, timeouts, retries and HTTP layer.
+    """
+    with _lock:
+        stripe.api_base = settings.STRIPE_API_BASE or "https://api.stripe.com"
+        stripe.max_network_retries = settings.STRIPE_MAX_NETWORK_RETRIES
+        if _http_client_override is not None:
+            stripe.default_http_client = _http_client_override
+            return
+        timeouts = settings.STRIPE_TIMEOUTS
+        if timeouts not in _global_http_clients:
+            _global_http_clients[timeouts] = stripe.RequestsClient(timeout=timeouts)
+        stripe.default_http_client = _global_http_clients[timeouts]
 
 
 def client() -> stripe.StripeClient:
@@ -63,6 +86,14 @@ def client() -> stripe.StripeClient:
         return _clients[key]
 
 
+def _counting_errors(function: Callable[[stripe.StripeClient], T]) -> T:
+    try:
+        return function(client())
+    except stripe.StripeError as exc:
+        metrics.count("stripe_errors", error_class=type(exc).__name__)
+        raise
+
+
 def call(operation: str, function: Callable[[stripe.StripeClient], T]) -> T:
     """Run `function(client)` against Stripe, with the breaker and the error mapping.
 
@@ -70,7 +101,7 @@ def call(operation: str, function: Callable[[stripe.StripeClient], T]) -> T:
     """
     breaker.raise_if_open()
     try:
-        result = function(client())
+        result = _counting_errors(function)
     except stripe.CardError as exc:
         breaker.record_success()  # Stripe answered: the card said no, not the network
         logger.info("stripe %s: card declined (%s)", operation, exc.code)

@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from audit.services import record
+from config import metrics
 from config.errors import ShopError, error_body, error_response
 from config.ratelimits import enforce
 from payments import inbox
@@ -70,6 +71,9 @@ def stripe_webhook(request):
         return _reject(request, 400, exc.code, exc.message)
 
     row, created = inbox.store_event(event)
+    metrics.count(
+        "webhook_events_received" if created else "webhook_events_duplicate", type=event["type"]
+    )
     if created:
         transaction.on_commit(lambda: inbox.enqueue(row.pk))
     return JsonResponse({"received": True})

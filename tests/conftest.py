@@ -55,7 +55,12 @@ def anon():
 
 @pytest.fixture
 def user(db):
-    return UserFactory()
+    """A shopper who has paid here before: their Stripe customer exists already."""
+    from payments.models import StripeCustomer
+
+    shopper = UserFactory()
+    StripeCustomer.objects.create(user=shopper, stripe_customer_id=f"cus_known_{shopper.pk}")
+    return shopper
 
 
 @pytest.fixture
@@ -89,9 +94,9 @@ def error_code(response) -> str:
 def stripe_fake(settings):
     """Stripe's HTTP layer replaced by a recording fake; test keys configured."""
     from payments import stripe_client
-    from tests.stripe_fake import FakeStripe
+    from tests.stripe_fake import FAKE_SECRET_KEY, FakeStripe
 
-    settings.STRIPE_SECRET_KEY = "sk_test_fake_secret"
+    settings.STRIPE_SECRET_KEY = FAKE_SECRET_KEY
     settings.STRIPE_PUBLISHABLE_KEY = "pk_test_fake"
     settings.STRIPE_WEBHOOK_SECRETS = ["whsec_test_secret"]
     settings.STRIPE_MAX_NETWORK_RETRIES = 0

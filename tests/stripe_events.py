@@ -139,6 +139,11 @@ def dispute(
         "reason": "fraudulent",
         "status": status,
         "is_charge_refundable": False,
+        "balance_transactions": [],
+        "created": int(time.time()),
+        "evidence": {"customer_email_address": None, "uncategorized_text": None},
+        "livemode": False,
+        "metadata": {},
         "evidence_details": {
             "due_by": due_by or int(time.time()) + 7 * 86400,
             "has_evidence": False,

@@ -51,6 +51,22 @@ INVALID = stripe_error(
 )
 SERVER_ERROR = stripe_error(500, "api_error", "Internal Stripe failure req_raw_detail")
 CONNECTION = "connection"
+# dj-stripe accepts only keys shaped like Stripe's (24+ letters and digits after the prefix).
+FAKE_SECRET_KEY = "sk_test_FakeSecretKeyForTheTestSuite0000"
+ACCOUNT = {
+    "id": "acct_fake_platform",
+    "object": "account",
+    "type": "standard",
+    "country": "US",
+    "default_currency": "usd",
+    "email": None,
+    "charges_enabled": True,
+    "payouts_enabled": True,
+    "details_submitted": True,
+    "business_profile": {"name": "Test shop"},
+    "settings": {"dashboard": {"display_name": "Test shop"}},
+    "metadata": {},
+}
 
 
 @dataclass
@@ -107,6 +123,8 @@ class FakeStripe(stripe.HTTPClient):
     # -- behaviours ------------------------------------------------------------------
     def _behave(self, sent: SentRequest):
         parts = sent.path.strip("/").split("/")[1:]  # drop "v1"
+        if parts == ["account"]:
+            return 200, ACCOUNT
         if parts == ["payment_intents"] and sent.method == "POST":
             return self._create_payment_intent(sent.params)
         if parts[:1] == ["payment_intents"] and len(parts) == 2:
@@ -117,6 +135,10 @@ class FakeStripe(stripe.HTTPClient):
             )
         if parts == ["refunds"] and sent.method == "POST":
             return self._create_refund(sent.params)
+        if parts == ["customers"] and sent.method == "POST":
+            return self._create_customer(sent.params)
+        if parts[:1] in (["customers"], ["charges"]) and len(parts) == 2:
+            return self._get(parts[1])
         if parts == ["refunds"] and sent.method == "GET":
             return self._list(
                 "/v1/refunds",
@@ -163,6 +185,18 @@ class FakeStripe(stripe.HTTPClient):
         }
         self.objects[pi_id] = intent
         return 200, intent
+
+    def _create_customer(self, params):
+        customer = {
+            "id": self._new_id("cus"),
+            "object": "customer",
+            "created": 1_700_000_000,
+            "email": params.get("email"),
+            "livemode": False,
+            "metadata": {k[9:-1]: v for k, v in params.items() if k.startswith("metadata[")},
+        }
+        self.objects[customer["id"]] = customer
+        return 200, customer
 
     def _create_refund(self, params):
         re_id = self._new_id("re")

@@ -54,7 +54,8 @@ def test_each_dangerous_configuration_fails_with_its_message(settings, overrides
     assert words in found[check_id]
 
 
-def test_the_checks_stop_management_commands_and_the_wsgi_start(settings):
+def test_the_checks_stop_management_commands_and_the_wsgi_start(settings, db):
+    # `check` runs every app's checks; dj-stripe's read its tables.
     _ids(settings, STRIPE_SECRET_KEY="sk_live_123")
     with pytest.raises(SystemCheckError, match="live Stripe key"):
         call_command("check")
