@@ -283,8 +283,10 @@ class OrderAdmin(admin.ModelAdmin):
         )
         return format_html(
             "<table><tr><th>when</th><th>action</th><th>outcome</th><th>who</th>"
-            "<th>amount</th></tr>{}</table>",
+            '<th>amount</th></tr>{}</table><p><a href="{}?order={}">In the audit log</a></p>',
             rows,
+            reverse("admin:audit_auditentry_changelist"),
+            order.pk,
         )
 
     # --- staff actions -------------------------------------------------------------------

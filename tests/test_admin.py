@@ -333,3 +333,28 @@ class TestDisputesEventsAndAudit:
         page = admin_client.get(f"/admin/audit/auditentry/{entry.pk}/change/")
         assert page.status_code == 200 and b'name="action"' not in page.content
         assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+    def test_audit_log_filters_by_actor_and_order(
+        self, staff_client, paid_order, send_event, stripe_fake, start_payment
+    ):
+        client = staff_client("view_order", "refund_order", "view_auditentry")
+        submit_refund(client, paid_order, "5.00")
+        other = start_payment().order
+
+        def actions(query):
+            page = client.get(f"/admin/audit/auditentry/?{query}")
+            assert page.status_code == 200
+            return set(re.findall(r'class="field-action">([a-z_.]+)<', page.content.decode()))
+
+        by_staff = actions("actor=staff")
+        assert "refund.requested" in by_staff and "payment.succeeded" not in by_staff
+        assert "payment.succeeded" in actions("actor=stripe")
+        assert "refund.requested" not in actions("actor=shoppers")
+        assert "order.created" in actions("actor=shoppers")
+        assert "refund.requested" in actions(f"actor={client.user.pk}")
+
+        one_order = client.get(f"/admin/audit/auditentry/?order={other.pk}").content.decode()
+        assert f'class="field-order_id">{other.pk}<' in one_order
+        assert f'class="field-order_id">{paid_order.pk}<' not in one_order
+        order_page = client.get(f"/admin/orders/order/{paid_order.pk}/change/").content.decode()
+        assert f"/admin/audit/auditentry/?order={paid_order.pk}" in order_page
