@@ -8,6 +8,7 @@ and `paid`, processing → complete and `unpaid` (then async_payment_succeeded /
 
 import threading
 
+from stripe_emulator import money
 from stripe_emulator.errors import invalid, unexpected_state
 from stripe_emulator.payments import Payments
 from stripe_emulator.state import AUTOMATIC, RequestContext, Store, merge_metadata, new_id, now
@@ -60,6 +61,7 @@ class Checkout:
             self.store.get("customer", params["customer"], param="customer")
         session_id = new_id("cs_test", 58)
         total = sum(item["amount_total"] for item in line_items)
+        money.check_amount(total, line_items[0]["currency"], "line_items")
         session = {
             "id": session_id,
             "object": "checkout.session",
@@ -127,7 +129,7 @@ class Checkout:
                     param=f"{param}[quantity]",
                 )
             name = (price.get("product_data") or {}).get("name") or price.get("product") or ""
-            currency = price["currency"].lower()
+            currency = money.check_currency(price["currency"], f"{param}[price_data][currency]")
             result.append(
                 {
                     "id": new_id("li"),

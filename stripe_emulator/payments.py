@@ -8,7 +8,7 @@ can shuffle deliveries on purpose.
 
 import threading
 
-from stripe_emulator import cards
+from stripe_emulator import cards, money
 from stripe_emulator.cards import Outcome
 from stripe_emulator.errors import StripeAPIError, invalid, unexpected_state
 from stripe_emulator.state import AUTOMATIC, RequestContext, Store, merge_metadata, new_id, now
@@ -34,12 +34,8 @@ class Payments:
 
     # --- PaymentIntents ----------------------------------------------------------------
     def create_intent(self, params: dict, ctx: RequestContext) -> dict:
-        if params["amount"] < 1:
-            raise invalid(
-                "This value must be greater than or equal to 1.",
-                code="parameter_invalid_integer",
-                param="amount",
-            )
+        currency = money.check_currency(params["currency"])
+        money.check_amount(params["amount"], currency)
         if params.get("customer"):
             self.store.get("customer", params["customer"], param="customer")
         intent_id = new_id("pi")
@@ -63,7 +59,7 @@ class Payments:
             "client_secret": f"{intent_id}_secret_{new_id('s')[2:]}",
             "confirmation_method": params.get("confirmation_method", "automatic"),
             "created": now(),
-            "currency": params["currency"].lower(),
+            "currency": currency,
             "customer": params.get("customer") or None,
             "description": params.get("description") or None,
             "last_payment_error": None,
@@ -90,12 +86,17 @@ class Payments:
                 f"This PaymentIntent's {', '.join(sorted(params))} could not be updated "
                 f"because it has a status of {intent['status']}.",
             )
+        currency = money.check_currency(params.get("currency", intent["currency"]))
+        money.check_amount(params.get("amount", intent["amount"]), currency)
+        if "currency" in params:
+            params = {**params, "currency": currency}
+        if params.get("payment_method"):
+            cards.payment_method(params["payment_method"])
         for key, value in params.items():
             if key == "metadata":
                 intent["metadata"] = merge_metadata(intent["metadata"], value)
             elif key == "payment_method":
-                cards.payment_method(value)
-                intent["payment_method"] = value
+                intent["payment_method"] = value or None
                 if intent["status"] == "requires_payment_method":
                     intent["status"] = "requires_confirmation"
             elif key in intent and key not in ("id", "object", "status"):

@@ -176,7 +176,9 @@ def validate(params: dict, typed_dict: type | None) -> dict:
             )
         return {}
     try:
-        return check_object(params, typed_dict)
+        checked = check_object(params, typed_dict)
+        _check_metadata(checked, "")
+        return checked
     except _Unknown as exc:
         raise invalid(
             f"Received unknown parameter: {exc.path}", code="parameter_unknown", param=exc.path
@@ -187,3 +189,29 @@ def validate(params: dict, typed_dict: type | None) -> dict:
         ) from None
     except _Mismatch as exc:
         raise invalid(exc.message, code=exc.code, param=exc.path) from None
+
+
+# Stripe's limits on metadata: 50 keys, keys up to 40 characters, values up to 500.
+METADATA_MAX_KEYS, METADATA_MAX_KEY_LENGTH, METADATA_MAX_VALUE_LENGTH = 50, 40, 500
+
+
+def _check_metadata(value, path: str) -> None:
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_metadata(item, f"{path}[{index}]")
+        return
+    if not isinstance(value, dict):
+        return
+    for key, item in value.items():
+        item_path = f"{path}[{key}]" if path else key
+        if key == "metadata" and isinstance(item, dict):
+            if len(item) > METADATA_MAX_KEYS:
+                raise _Mismatch(item_path, f"Invalid {item_path}: at most 50 keys.")
+            for meta_key, meta_value in item.items():
+                meta_path = f"{item_path}[{meta_key}]"
+                if len(meta_key) > METADATA_MAX_KEY_LENGTH:
+                    raise _Mismatch(meta_path, "Metadata keys can be at most 40 characters.")
+                if len(meta_value) > METADATA_MAX_VALUE_LENGTH:
+                    raise _Mismatch(meta_path, "Metadata values can be at most 500 characters.")
+        else:
+            _check_metadata(item, item_path)

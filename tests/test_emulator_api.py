@@ -150,6 +150,28 @@ def test_nested_metadata_is_refused(client):
     assert caught.value.param == "metadata[order]"
 
 
+def test_metadata_limits_are_stripes(client):
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        intent(client, metadata={"k" * 41: "v"})
+    assert caught.value.param == f"metadata[{'k' * 41}]"
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        intent(client, metadata={"note": "v" * 501})
+    assert caught.value.param == "metadata[note]"
+
+
+def test_amounts_and_currencies_stripe_would_refuse(client):
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.payment_intents.create(params={"amount": 49, "currency": "usd"})
+    assert caught.value.code == "amount_too_small"
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.payment_intents.create(params={"amount": 100_000_000, "currency": "usd"})
+    assert caught.value.code == "amount_too_large"
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.payment_intents.create(params={"amount": 500, "currency": "xyz"})
+    assert caught.value.param == "currency"
+    assert client.v1.payment_intents.create(params={"amount": 50, "currency": "jpy"}).amount == 50
+
+
 def test_webhook_endpoint_events_are_checked_against_stripes_list(client):
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.webhook_endpoints.create(
