@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from config import metrics
 from payments import handlers
 from payments.models import WebhookEvent
 from tests import stripe_events as se
@@ -16,6 +17,13 @@ from tests.stripe_fake import CONNECTION
 from tests.test_admin import confirm_at_stripe, submit_refund
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters():
+    # With Redis the suite's cache.clear() empties them; without, they live in the process.
+    metrics.reset()
+
 
 TOKEN = "metrics-token-for-tests"
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,8 +162,6 @@ def test_counters_and_gauges_after_known_traffic(
 def test_counts_from_another_process_are_in_the_same_scrape(scrape):
     # Given a counter incremented here and one in a separate process (another gunicorn
     # worker or a Celery worker)
-    from config import metrics
-
     metrics.count("stripe_errors", error_class="RateLimitError")
     code = (
         "import django; django.setup(); from config import metrics; "

@@ -11,6 +11,13 @@ from tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _fresh_counters():
+    # With Redis the suite's cache.clear() empties them; without, they live in the process.
+    metrics.reset()
+
+
 STRIPE_HOSTS = ("js.stripe.com", "hooks.stripe.com", "api.stripe.com")
 
 
