@@ -8,6 +8,7 @@ import json
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import stripe
@@ -434,6 +435,10 @@ def test_listing_pages_newest_first(client):
     assert [p.id for p in first.data] == ids[::-1][:2]
     assert first.has_more
     rest = client.v1.payment_intents.list(params={"limit": 2, "starting_after": first.data[-1].id})
+    buyer = client.v1.customers.create(params={"email": "buyer@example.com"})
+    intent(client, customer=buyer.id)
+    expanded = client.v1.payment_intents.list(params={"limit": 1, "expand": ["data.customer"]})
+    assert expanded.data[0].customer.email == "buyer@example.com"
     assert [p.id for p in rest.data] == [ids[0]]
     assert not rest.has_more
 
@@ -652,6 +657,27 @@ def test_partial_refunds_then_full_then_refused(client, receiver):
     types = event_types(receiver, 9)
     assert types.count("refund.created") == 3
     assert types.count("charge.refunded") == 3
+
+
+def test_concurrent_refunds_never_exceed_the_charge(emulator):
+    client = emulator.client()
+    pi = paid_intent(client, amount=5000)
+
+    def refund(_):
+        try:
+            return (
+                emulator.client()
+                .v1.refunds.create(params={"payment_intent": pi.id, "amount": 1000})
+                .amount
+            )
+        except stripe.InvalidRequestError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(refund, range(8)))
+    assert sorted(o for o in outcomes if isinstance(o, int)) == [1000] * 5
+    assert {o for o in outcomes if isinstance(o, str)} == {"charge_already_refunded"}
+    assert client.v1.charges.retrieve(pi.latest_charge).amount_refunded == 5000
 
 
 def test_a_failed_refund_gives_the_money_back_to_refund(emulator, client, receiver):
