@@ -40,6 +40,10 @@ class Checkout:
                 code="parameter_missing",
                 param="success_url",
             )
+        for name in ("success_url", "cancel_url"):
+            # Stripe refuses anything but a web URL; the page puts cancel_url in a link.
+            if name in params and not params[name].startswith(("http://", "https://")):
+                raise invalid("Not a valid URL", code="url_invalid", param=name)
         line_items = self._line_items(params.get("line_items"))
         currencies = {item["currency"] for item in line_items}
         if len(currencies) != 1:

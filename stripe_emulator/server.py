@@ -52,7 +52,15 @@ class _Handler(BaseHTTPRequestHandler):
         logger.info("%s %s %s", self.command, self.path.split("?", 1)[0], status)
 
     def _read_body(self) -> bytes | None:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self._send_json(
+                400, {"error": {"type": "invalid_request_error", "message": "Bad length"}}
+            )
+            return None
         if length > MAX_BODY_BYTES:
             self._send_json(
                 413, {"error": {"type": "invalid_request_error", "message": "Too large"}}

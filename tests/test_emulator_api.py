@@ -615,6 +615,12 @@ def test_checkout_refuses_an_expiry_stripe_would_refuse(client):
     assert caught.value.param == "expires_at"
 
 
+def test_checkout_refuses_a_url_that_is_not_a_web_url(client):
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        session(client, cancel_url="javascript:alert(1)")
+    assert (caught.value.code, caught.value.param) == ("url_invalid", "cancel_url")
+
+
 def test_checkout_pay_through_the_control_api(emulator, client):
     cs = session(client)
     status, body = emulator.control(
