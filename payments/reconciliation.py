@@ -286,13 +286,15 @@ def read_payment(attempt: PaymentAttempt) -> StripePayment:
         lambda c: c.v1.payment_intents.retrieve(attempt.stripe_payment_intent_id),
     )
     expected = _payment_intent_expectation(intent)
+    error = intent.get("last_payment_error") or {}
     return StripePayment(
         obj=intent,
         expected=expected,
         event_type=PAYMENT_INTENT_EVENT.get(expected),
         amount=intent.get("amount_received"),
         currency=intent.get("currency") or "",
-        state=f"{intent.get('status')}/{intent.get('amount_received')}",
+        state=f"{intent.get('status')}/{intent.get('amount_received')}"
+        + (f"/{error.get('decline_code') or error.get('code')}" if error else ""),
         payment_intent_id=intent.get("id") or "",
     )
 

@@ -178,6 +178,8 @@ class FakeStripe(stripe.HTTPClient):
             "object": "payment_intent",
             "amount": int(params["amount"]),
             "currency": params["currency"],
+            "amount_received": 0,
+            "customer": params.get("customer"),
             "status": "requires_payment_method",
             "client_secret": f"{pi_id}_secret_fake",
             "latest_charge": None,

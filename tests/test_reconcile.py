@@ -145,6 +145,43 @@ class TestPaidAtStripeNotHere:
         assert any("needs review" in m.subject for m in mail.outbox)
 
 
+class TestPaymentStateBehindStripe:
+    def test_a_failed_card_at_stripe_is_recorded_and_the_order_stays_payable(
+        self, start_payment, stripe_fake
+    ):
+        attempt = start_payment()
+        stripe_fake.objects[attempt.stripe_payment_intent_id]["last_payment_error"] = {
+            "code": "card_declined",
+            "decline_code": "insufficient_funds",
+            "message": "Your card has insufficient funds.",
+            "type": "card_error",
+        }
+        out = reconcile("--fix")
+        assert f"MISMATCH payment_state {attempt.stripe_payment_intent_id}" in out
+        assert (
+            "here requires_payment, at Stripe requires_payment_method/0/insufficient_funds" in out
+        )
+        attempt.refresh_from_db()
+        assert attempt.status == "failed"
+        assert attempt.failure_message == "Your card has insufficient funds."
+        assert attempt.order.status == "pending_payment"
+        assert [m.subject for m in mail.outbox] == [
+            f"Payment for order {attempt.order.number} did not go through"
+        ]
+
+    def test_an_older_state_at_stripe_never_undoes_ours(self, start_payment, stripe_fake):
+        attempt = start_payment()
+        stripe_fake.objects[attempt.stripe_payment_intent_id]["status"] = "processing"
+        reconcile("--fix")
+        attempt.refresh_from_db()
+        assert attempt.status == "processing"
+        # Stripe now says "requires action", which comes before processing: not a mismatch.
+        stripe_fake.objects[attempt.stripe_payment_intent_id]["status"] = "requires_action"
+        assert "MISMATCH" not in reconcile("--fix")
+        attempt.refresh_from_db()
+        assert attempt.status == "processing"
+
+
 class TestPaidHereNotAtStripe:
     def test_flagged_for_review_once_then_acknowledged(self, paid, stripe_fake, client):
         stripe_fake.objects[paid.stripe_payment_intent_id].update(
@@ -232,6 +269,21 @@ class TestRefunds:
         assert "here succeeded/500, at Stripe succeeded/900" in out
         paid.order.refresh_from_db()
         assert paid.order.status == "needs_review"
+
+    def test_refund_recorded_here_but_unknown_at_stripe_goes_to_review(self, paid, stripe_fake):
+        Refund.objects.create(
+            attempt=paid,
+            order=paid.order,
+            stripe_refund_id="re_only_here",
+            amount=300,
+            currency="usd",
+            status=RefundStatus.SUCCEEDED,
+        )
+        out = reconcile("--fix")
+        assert "MISMATCH refund re_only_here" in out and "at Stripe missing" in out
+        paid.order.refresh_from_db()
+        assert paid.order.status == "needs_review"
+        assert open_mismatches() == [(Kind.REFUND, "re_only_here")]
 
     def test_refund_that_never_reached_stripe_is_sent_with_the_same_key(self, paid, stripe_fake):
         request_uuid = uuid.uuid4()
