@@ -81,8 +81,19 @@ def add_request_context(logger, method_name, event_dict):
     return event_dict
 
 
+def _plain(value):
+    """Objects (a request, a model) become their text before redaction, not after it."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
 def redact_event(logger, method_name, event_dict):
-    return redact(event_dict)
+    return redact(_plain(event_dict))
 
 
 SHARED_PROCESSORS = [

@@ -67,3 +67,12 @@ def test_log_level_is_honoured_and_alert_lines_keep_their_prefix():
         "routine line",
         "ALERT something for o***@example.com",
     ]
+
+
+def test_objects_attached_to_a_line_are_redacted_too(anon, log_output):  # noqa: F811
+    # Django attaches the request object to its "Not Found" line; its text has the query.
+    assert anon.get("/api/v1/nowhere/?email=jane.doe@example.com").status_code == 404
+    logged = log_output.getvalue()
+    assert "jane.doe@example.com" not in logged
+    [not_found] = [line for line in json_lines(log_output) if line["logger"] == "django.request"]
+    assert "j***@example.com" in not_found["request"]
