@@ -5,6 +5,7 @@ process to see the events it sends.
 """
 
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -80,6 +81,30 @@ def test_a_request_without_a_key_is_refused_like_stripe(emulator):
 def test_live_and_unknown_keys_are_refused(emulator, key):
     with pytest.raises(stripe.AuthenticationError):
         emulator.client(key).v1.customers.list()
+
+
+def test_it_listens_on_loopback_only(emulator):
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # picks the outward interface; sends nothing
+            address = probe.getsockname()[0]
+    except OSError:
+        address = "127.0.0.1"
+    if address.startswith("127."):
+        pytest.skip("this machine has no other address to try")
+    with pytest.raises(OSError):
+        socket.create_connection((address, emulator.port), timeout=1).close()
+
+
+def test_expand_with_empty_brackets_as_stripe_js_sends_it(emulator, client):
+    pi = intent(client, payment_method=CARD, confirm=True)
+    status, _, body = http(
+        "GET",
+        f"{emulator.url}/v1/payment_intents/{pi.id}?expand[]=latest_charge",
+        headers={"Authorization": f"Bearer {emulator.api_key}"},
+    )
+    assert status == 200
+    assert json.loads(body)["latest_charge"]["object"] == "charge"
 
 
 # --- customers ------------------------------------------------------------------------------
