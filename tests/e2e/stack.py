@@ -1,0 +1,240 @@
+"""The whole shop as real processes on loopback, for the end-to-end suite.
+
+gunicorn serves the project, a Celery worker processes the webhook inbox, the Stripe
+emulator plays Stripe and delivers signed webhooks to gunicorn, a throw-away Redis is the
+cache and the broker, and PostgreSQL is the test database pytest-django made. Nothing is
+patched: the test talks HTTP to gunicorn and to the emulator, and reads the database and
+the e-mails the processes wrote.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+from tests.real_processes import (
+    ROOT,
+    CeleryWorker,
+    EmulatorServer,
+    RedisServer,
+    free_port,
+    test_database_url,
+    wait_until,
+)
+
+# dj-stripe (the mirror) accepts only keys shaped like Stripe's.
+SECRET_KEY = "sk_test_EndToEndSuiteKey000000000000000"
+PUBLISHABLE_KEY = "pk_test_EndToEndSuiteKey000000000000000"
+WEBHOOK_SECRET = "whsec_end_to_end_suite"
+
+
+class Gunicorn:
+    def __init__(self, port: int, env: dict):
+        self.port = port
+        self.env = env
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (lives as long as the server)
+            prefix="gunicorn-", suffix=".log", delete=False
+        )
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "2",
+                "--timeout",
+                "60",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(self.answers, timeout=60, what="gunicorn")
+        return self
+
+    def answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"gunicorn exited:\n{self.output()}")
+        try:
+            return requests.get(f"{self.url}/api/v1/health/", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+    def stop(self):
+        if self.process:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            self.process = None
+
+
+class Stack:
+    """Start everything; `stop()` ends every process it started."""
+
+    def __init__(self, **extra_env):
+        self.redis = RedisServer().start()
+        self.web_port = free_port()
+        self.queue = f"e2e-{uuid.uuid4().hex[:8]}"
+        self.emulator = EmulatorServer(
+            webhook_urls=[f"http://127.0.0.1:{self.web_port}/api/v1/webhooks/stripe/"],
+            webhook_secret=WEBHOOK_SECRET,
+        ).start()
+        self.mail_dir = tempfile.mkdtemp(prefix="e2e-mail-")
+        overrides = {
+            "DEBUG": "true",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DATABASE_URL": test_database_url(),
+            "REDIS_URL": self.redis.url,
+            "CELERY_BROKER_URL": self.redis.url,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "CELERY_TASK_DEFAULT_QUEUE": self.queue,
+            "STRIPE_SECRET_KEY": SECRET_KEY,
+            "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
+            "STRIPE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
+            "STRIPE_API_BASE": self.emulator.url,
+            "STRIPE_MAX_NETWORK_RETRIES": "0",
+            "STRIPE_READ_TIMEOUT": "3",
+            "FRONTEND_URL": f"http://127.0.0.1:{self.web_port}/shop/",
+            "EMAIL_URL": f"filemail:///{self.mail_dir}",  # mail_dir is absolute: four slashes
+            "WEBHOOK_RETRY_BASE_SECONDS": "0.3",
+            "WEBHOOK_MAX_ATTEMPTS": "30",
+            "RATE_LIMIT_ORDERS_PER_USER": "1000/m",
+            "RATE_LIMIT_ORDERS_PER_IP": "1000/m",
+            "RATE_LIMIT_PAYMENTS_PER_USER": "1000/m",
+            "RATE_LIMIT_PAYMENTS_PER_IP": "1000/m",
+            "RATE_LIMIT_AUTH_PER_IP": "1000/m",
+            "PAYMENT_FAILURES_PER_HOUR": "1000",
+            **{key: str(value) for key, value in extra_env.items()},
+        }
+        self.env = {**os.environ, **overrides}
+        self.worker = CeleryWorker(self.redis.url, self.queue, **overrides).start()
+        self.web = Gunicorn(self.web_port, self.env).start()
+
+    @property
+    def url(self) -> str:
+        return self.web.url
+
+    def mails(self) -> list[str]:
+        return [p.read_text() for p in sorted(Path(self.mail_dir).iterdir())]
+
+    def mail_subjects(self) -> list[str]:
+        subjects = []
+        for text in self.mails():
+            found = re.search(r"^Subject: (.*)$", text, re.MULTILINE)
+            subjects.append(found.group(1) if found else "")
+        return subjects
+
+    def manage(self, *args: str) -> subprocess.CompletedProcess:
+        """`manage.py <args>` in the stack's environment, as an operator would run it."""
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    def logs(self) -> str:
+        return (
+            f"--- gunicorn\n{self.web.output()[-4000:]}\n--- worker\n"
+            f"{self.worker.output()[-4000:]}\n--- emulator\n{self.emulator.output()[-4000:]}"
+        )
+
+    def stop(self):
+        for process in (self.web, self.worker, self.emulator, self.redis):
+            try:
+                process.stop()
+            except Exception as exc:  # stop the others whatever happens to one
+                print(f"stopping {process}: {exc}")
+
+
+class Shopper:
+    """A shopper's front end: the storefront API over HTTP, with a token."""
+
+    def __init__(self, stack: Stack, email: str | None = None):
+        self.stack = stack
+        self.http = requests.Session()
+        self.email = email or f"shopper-{uuid.uuid4().hex[:8]}@example.com"
+        answer = self.http.post(
+            f"{stack.url}/api/v1/auth/register/",
+            json={"email": self.email, "password": "correct horse battery 42"},
+            timeout=10,
+        )
+        assert answer.status_code == 201, answer.text
+        self.http.headers["Authorization"] = f"Token {answer.json()['token']}"
+
+    def get(self, path: str) -> requests.Response:
+        return self.http.get(f"{self.stack.url}/api/v1/{path}", timeout=10)
+
+    def post(self, path: str, body=None, key: str | None = None) -> requests.Response:
+        headers = {"Idempotency-Key": key or uuid.uuid4().hex}
+        return self.http.post(
+            f"{self.stack.url}/api/v1/{path}", json=body or {}, headers=headers, timeout=30
+        )
+
+    def order(self, product_id: int, quantity: int = 1) -> dict:
+        added = self.post("cart/lines/", {"product_id": product_id, "quantity": quantity})
+        assert added.status_code == 201, added.text
+        created = self.post("orders/", {})
+        assert created.status_code == 201, created.text
+        return created.json()
+
+    def wait_for_status(self, order_id: int, *statuses: str, timeout: float = 30) -> dict:
+        seen = {}
+
+        def reached():
+            seen.update(self.get(f"orders/{order_id}/").json())
+            return seen["status"] in statuses
+
+        try:
+            wait_until(reached, timeout=timeout, interval=0.2, what=f"order in {statuses}")
+        except AssertionError as exc:
+            raise AssertionError(
+                f"order {order_id} is {seen.get('status')}\n{self.stack.logs()}"
+            ) from exc
+        return seen
+
+
+def confirm_as_stripe_js(stack: Stack, started: dict, payment_method: str) -> requests.Response:
+    """What Stripe.js does in the browser: confirm with the publishable key and the secret."""
+    return requests.post(
+        f"{stack.emulator.url}/v1/payment_intents/{started['payment_intent_id']}/confirm",
+        data={"client_secret": started["client_secret"], "payment_method": payment_method},
+        headers={"Authorization": f"Bearer {started['publishable_key']}"},
+        timeout=10,
+    )
+
+
+def eventually(check, timeout: float = 20, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
