@@ -1,110 +1,147 @@
-"""An offline, stateful Stripe emulator for development and tests (never imported in production).
+"""Offline Stripe emulator for development and tests. Production code never imports it.
 
-Start it::
+(Markdown, so that it can go into the README as it is.)
 
-    python -m stripe_emulator --port 12111 \\
-        --webhook-url http://127.0.0.1:8000/api/v1/webhooks/stripe/ \\
-        --webhook-secret whsec_dev_only
+## Starting it
 
-and point the shop at it: ``STRIPE_API_BASE=http://127.0.0.1:12111``,
-``STRIPE_SECRET_KEY=sk_test_<anything>``, ``STRIPE_PUBLISHABLE_KEY=pk_test_<anything>``,
-``STRIPE_WEBHOOK_SECRETS=whsec_dev_only``. It binds 127.0.0.1 only and keeps everything
-in memory (a restart or ``POST /_emulator/reset`` forgets it all). Standard library plus
-the ``stripe`` package; no other dependency.
+```sh
+python -m stripe_emulator --port 12111 \\
+    --webhook-url http://127.0.0.1:8000/api/v1/webhooks/stripe/ \\
+    --webhook-secret whsec_dev_only
+```
 
-Options: ``--webhook-url URL`` (repeatable; every event, signed with ``--webhook-secret``
-or ``$STRIPE_EMULATOR_WEBHOOK_SECRET``, else a random secret readable at
-``GET /_emulator/webhook_endpoints``), ``--retry-base-seconds`` (1; a failed delivery is
-retried after base x 2^(n-1) seconds), ``--max-delivery-attempts`` (5),
-``--webhook-timeout-seconds`` (10), ``--async-delay-seconds`` (5; delayed payment methods
-settle by themselves after this long, 0 = only through the control API),
-``--hang-seconds`` (30; default length of an injected timeout), ``--quiet``.
+Then point the shop at it with `STRIPE_API_BASE=http://127.0.0.1:12111`,
+`STRIPE_SECRET_KEY=sk_test_<anything>`, `STRIPE_PUBLISHABLE_KEY=pk_test_<anything>` and
+`STRIPE_WEBHOOK_SECRETS=whsec_dev_only`. The emulator binds 127.0.0.1 only. It keeps
+everything in memory, so a restart or `POST /_emulator/reset` forgets it all. It needs the
+standard library and the `stripe` package, nothing else.
 
-What it speaks
---------------
-Stripe's wire format at the SDK's pinned API version (``2026-08-26.dahlia``): form-encoded
-requests, Stripe-shaped objects, lists and errors (``{"error": {"type", "code",
-"decline_code", "message", "param"}}``), ``expand[]``. ``Authorization: Bearer
-sk_test_...`` (or Basic) is required: 401 without it, 401 for any live key. Parameters
-are checked against the ``stripe`` package's own TypedDicts (``stripe.params.*``): an
-unknown one is 400 ``parameter_unknown``, a mistyped one ``parameter_invalid`` /
-``parameter_invalid_integer``, a missing one ``parameter_missing``, each with ``param``.
-``Idempotency-Key`` (POST) is scoped per API key and path: the same parameters replay the
-stored answer with ``Idempotent-Replayed: true``; other parameters are 400
-``idempotency_error``; a request refused by validation stores nothing.
+| option | default | meaning |
+|---|---|---|
+| `--port N` | required | port on 127.0.0.1 |
+| `--webhook-url URL` | none | send every event to this URL (repeatable) |
+| `--webhook-secret whsec_...` | `$STRIPE_EMULATOR_WEBHOOK_SECRET`, else random | signing secret for those URLs; read it back with `GET /_emulator/webhook_endpoints` |
+| `--retry-base-seconds` | 1 | a failed delivery is retried after base * 2^(n-1) s |
+| `--max-delivery-attempts` | 5 | then the delivery counts as failed |
+| `--webhook-timeout-seconds` | 10 | how long to wait for a receiver's answer |
+| `--async-delay-seconds` | 5 | delayed payment methods settle on their own after this; 0 = only through the control API |
+| `--hang-seconds` | 30 | default length of an injected timeout |
+| `--quiet` | off | no request log lines (they never show keys, bodies or query strings anyway) |
 
-Endpoints: customers (create, retrieve, update, list); payment_intents (create, retrieve,
-update, confirm, cancel, capture for ``capture_method=manual``, list); checkout/sessions
-(create in ``mode=payment`` with ``price_data`` line items, retrieve, expire,
-line_items, list); charges (retrieve, list; ``expand[]=refunds``); refunds (create by
-``payment_intent`` or ``charge``, partial or full, never more than the charge:
-``charge_already_refunded`` / ``amount_too_large``; retrieve, list); disputes (retrieve,
-update evidence, close = accept → lost, list); events (retrieve, list with ``type`` /
-``types`` (``*`` wildcards), ``created`` and ``delivery_success``); webhook_endpoints
-(create → ``secret``, retrieve, list, delete). A publishable key (``pk_test_...``) plus the
-``client_secret`` may retrieve and confirm its PaymentIntent, with CORS headers, so a
-browser page can stand in for Stripe.js.
+## What it speaks
 
-Test payment methods (``payment_method`` on confirm) and hosted-page choices:
+It speaks Stripe's wire format at the SDK's pinned API version (`2026-08-26.dahlia`):
+form-encoded requests, Stripe-shaped objects, lists and errors
+(`{"error": {"type", "code", "decline_code", "message", "param"}}`), and `expand[]`.
+`latest_charge` is an id. `charge.refunds` and `checkout.session.line_items` show up only
+when expanded.
 
-- ``pm_card_visa`` / 4242424242424242: succeeds
-- ``pm_card_visa_chargeDeclined`` / 4000000000000002: 402 card_declined, generic_decline
-- ``pm_card_visa_chargeDeclinedInsufficientFunds`` / 4000000000009995: 402 card_declined,
-  insufficient_funds
-- ``pm_card_threeDSecure2Required`` / 4000002500003155: requires_action (3-D Secure page
-  at ``next_action.redirect_to_url.url``, or the control API)
-- ``pm_card_createDispute`` / 4000000000000259: succeeds, then a dispute opens
-- ``pm_async_success`` (a bank debit): processing, then succeeded
-- ``pm_async_failure`` (a bank debit): processing, then failed
+- Auth: every call needs `Authorization: Bearer sk_test_...` (Basic auth works too).
+  Without a key the answer is 401. Live keys (`sk_live_`, `rk_live_`, `pk_live_`) also get 401.
+- Parameters are checked against the `stripe` package's own TypedDicts
+  (`stripe.params.*`), with Stripe's limits on amounts, currencies and metadata. An unknown
+  parameter is 400 `parameter_unknown`, a mistyped one `parameter_invalid` or
+  `parameter_invalid_integer`, and a missing one `parameter_missing`, each with `param`.
+- `Idempotency-Key` (POST) is scoped per API key and path. The same parameters replay the
+  stored answer (a card decline included) with `Idempotent-Replayed: true`. Other
+  parameters are 400 `idempotency_error`. A request refused by validation stores nothing.
+- Endpoints:
+  - customers: create, retrieve, update, list
+  - payment_intents: create, retrieve, update, confirm, cancel, capture
+    (`capture_method=manual`), list
+  - checkout/sessions: create (`mode=payment`, `price_data` line items), retrieve,
+    expire, line_items, list
+  - charges: retrieve, list
+  - refunds: create by `payment_intent` or `charge`, partial or full, never more than the
+    charge (`charge_already_refunded`, `amount_too_large`; a lost dispute gives
+    `charge_disputed`); retrieve, list
+  - disputes: retrieve, update (evidence, `submit`), close (accept → `lost`), list
+  - events: retrieve, list with `type` / `types` (`*` wildcards), `created`,
+    `delivery_success`
+  - webhook_endpoints: create (the answer carries `secret`), retrieve, list, delete
+- A browser page can stand in for Stripe.js. With a publishable key (`pk_test_...`, as
+  `key=` or Bearer) and the PaymentIntent's `client_secret`, it may retrieve and confirm
+  that PaymentIntent, and CORS headers are sent. Confirm with `payment_method=<test id below>`.
 
-A Checkout Session's ``url`` is a page served by the emulator: pick a test payment method,
-pay, and it redirects 303 to ``success_url`` (``{CHECKOUT_SESSION_ID}`` filled in); a
-decline shows the message and lets the shopper retry; 3-D Secure goes through
-``/3ds/<pi>`` (complete or fail); the bank debits complete the session with
-``payment_status=unpaid`` and later send ``checkout.session.async_payment_succeeded`` /
-``_failed``. The PaymentIntent a session makes carries ``payment_intent_data.metadata``.
+## Test payment methods
 
-Events and webhooks
--------------------
-Events as Stripe sends them: ``payment_intent.created/succeeded/processing/
-requires_action/amount_capturable_updated/payment_failed/canceled``, ``charge.succeeded/
-failed/pending/captured/refunded``, ``charge.refund.updated``, ``refund.created/updated/
-failed``, ``charge.dispute.created/updated/closed/funds_withdrawn/funds_reinstated``,
-``checkout.session.completed/async_payment_succeeded/async_payment_failed/expired``,
-``customer.created/updated``. Each is POSTed to every enabled endpoint from a background
-thread with ``Stripe-Signature: t=<ts>,v1=<HMAC-SHA256(secret, "<ts>.<payload>")>``
-(verifies with ``stripe.WebhookSignature.verify_header``), retried with backoff on a
-non-2xx answer or a connection error; ``pending_webhooks`` and ``delivery_success`` follow.
+Pass these as `payment_method` on confirm, or on create with `confirm=true`. The hosted
+Checkout page offers the same choices.
 
-Control API (``/_emulator/``, JSON, no key, loopback only)
------------------------------------------------------------
-=================================================  =========================================
-``GET  /health``                                   ``{"status": "ok"}``
-``POST /reset``                                    forget everything (faults, modes included)
-``GET  /webhook_endpoints``                        endpoints with their secrets
-``GET  /test_cards``                               the table above
-``POST /payment_intents/<pi|cs>/authenticate``     ``{"outcome": "succeeded"|"failed"}`` (3DS)
-``POST /payment_intents/<pi|cs>/settle``           ``{"outcome": "succeeded"|"failed"}`` (async)
-``POST /disputes``                                 ``{"payment": "<ch|pi|cs id>", "reason"?}``
-``POST /disputes/<du>/resolve``                    ``{"outcome": "won"|"lost"}``
-``POST /refunds/<re>/fail``                        the refund fails (refund.failed, ...)
-``POST /checkout_sessions/<cs>/expire``            expire now (checkout.session.expired)
-``POST /checkout_sessions/<cs>/pay``               ``{"card": "4242424242424242"}`` as the page
-``POST /faults``                                   ``{"kind": "500"|"429"|"timeout", "count": N,
-                                                   "when": "before"|"after", "hang_seconds",
-                                                   "path_prefix"}``: the next N API calls fail
-``GET|DELETE /faults``                             list / clear armed faults
-``POST /webhooks/modes``                           ``{"mode": "duplicate"|"delay"|"reorder"|
-                                                   "drop", "count"?, "seconds"?, "batch"?}``
-``DELETE /webhooks/modes[?mode=<mode>]``           clear one mode or all
-``POST /webhooks/pause`` | ``resume`` | ``flush``  hold deliveries / send them / release held
-``GET  /webhooks``                                 paused, queued, held, modes
-``GET  /deliveries[?event_id=evt_...]``            every delivery attempt and its outcome
-=================================================  =========================================
+| payment method | page choice | outcome |
+|---|---|---|
+| `pm_card_visa` | 4242 4242 4242 4242 | succeeds (`requires_capture` when `capture_method=manual`) |
+| `pm_card_visa_chargeDeclined` | 4000 0000 0000 0002 | 402 `card_declined`, `generic_decline` |
+| `pm_card_visa_chargeDeclinedInsufficientFunds` | 4000 0000 0000 9995 | 402 `card_declined`, `insufficient_funds` |
+| `pm_card_threeDSecure2Required` | 4000 0025 0000 3155 | `requires_action`; authenticate on the page at `next_action.redirect_to_url.url`, or through the control API |
+| `pm_card_createDispute` | 4000 0000 0000 0259 | succeeds, then a dispute opens (`needs_response`) |
+| `pm_async_success` | "Bank debit, succeeds later" | `processing`, then `succeeded` |
+| `pm_async_failure` | "Bank debit, fails later" | `processing`, then failed (`requires_payment_method`) |
 
-Faults with ``when=after`` run the call (and store its idempotent answer) before failing
-the reply: the answer is lost, not the work. ``delay`` holds new deliveries ``seconds``;
-``reorder`` holds ``batch`` deliveries and sends them newest first; ``duplicate`` sends
-each delivery twice; ``drop`` loses deliveries (no retry; the event stays
-``delivery_success=false``). ``count`` limits a mode to the next N deliveries.
-"""
+A Checkout Session's `url` is a page the emulator serves. The shopper picks a test payment
+method and pays, and the page redirects 303 to `success_url`, with
+`{CHECKOUT_SESSION_ID}` filled in. A decline shows Stripe's message and lets the shopper
+try again. 3-D Secure goes through `/3ds/<pi>`, where it can be completed or failed. The
+bank debits complete the session with `payment_status=unpaid` and later send
+`checkout.session.async_payment_succeeded` or `_failed`. The page's cancel link goes to
+`cancel_url`. The PaymentIntent that a session creates when the shopper pays carries
+`payment_intent_data.metadata`.
+
+## Events and webhooks
+
+The emulator sends events where Stripe would:
+
+- `payment_intent.created / succeeded / processing / requires_action /
+  amount_capturable_updated / payment_failed / canceled`
+- `charge.succeeded / failed / pending / captured / refunded`, `charge.refund.updated`
+- `refund.created / updated / failed`
+- `charge.dispute.created / updated / closed / funds_withdrawn / funds_reinstated`
+- `checkout.session.completed` (`paid` or `unpaid`), `checkout.session.async_payment_succeeded / async_payment_failed / expired`
+- `customer.created / updated`
+
+A background thread POSTs each event to every enabled endpoint. It is signed
+`Stripe-Signature: t=<ts>,v1=<hex HMAC-SHA256(secret, "<ts>.<payload>")>`, which
+`stripe.WebhookSignature.verify_header` accepts. A non-2xx answer or a connection error is
+retried with backoff. The event's `pending_webhooks` and its `delivery_success` (the
+events list filter) follow the deliveries.
+
+## Control API
+
+The control API lives under `/_emulator/`. It takes and returns JSON, needs no key, and
+answers only loopback clients.
+
+| call | does |
+|---|---|
+| `GET /health` | `{"status": "ok"}` |
+| `POST /reset` | forgets all objects, events, faults and delivery modes; the `--webhook-url` endpoints come back |
+| `GET /webhook_endpoints` | endpoints with their secrets |
+| `GET /test_cards` | the table above |
+| `POST /payment_intents/<pi or cs>/authenticate` `{"outcome": "succeeded" or "failed"}` | 3-D Secure passed or failed |
+| `POST /payment_intents/<pi or cs>/settle` `{"outcome": "succeeded" or "failed"}` | a bank debit settles now |
+| `POST /disputes` `{"payment": "<ch, pi or cs id>", "reason"?, "amount"?}` | the card holder disputes |
+| `POST /disputes/<du>/resolve` `{"outcome": "won" or "lost"}` | the bank decides |
+| `POST /refunds/<re>/fail` `{"reason"?}` | the refund fails (`refund.failed`, `refund.updated`, `charge.refund.updated`) |
+| `POST /checkout_sessions/<cs>/expire` | expires now (`checkout.session.expired`) |
+| `POST /checkout_sessions/<cs>/pay` `{"card": "4242424242424242" or a pm id}` | what the page's Pay button does; answers `{session, payment_intent, redirect}` |
+| `POST /faults` `{"kind": "500", "429" or "timeout", "count": 1, "when": "before" or "after", "hang_seconds"?, "path_prefix": "/v1/"}` | the next `count` API calls fail |
+| `GET /faults`, `DELETE /faults` | list or clear armed faults (clearing ends running hangs) |
+| `POST /webhooks/modes` `{"mode": "duplicate", "delay", "reorder" or "drop", "count"?, "seconds"?, "batch"?}` | make deliveries misbehave (`count`: only the next N) |
+| `DELETE /webhooks/modes[?mode=<mode>]` | clear one mode, or all |
+| `POST /webhooks/pause`, `/resume`, `/flush` | hold deliveries, send them, release a reorder batch and delays now |
+| `GET /webhooks` | paused, queued, held, modes |
+| `GET /deliveries[?event_id=evt_...]` | every delivery attempt: event, URL, attempt, outcome, status |
+
+Faults:
+
+- A `before` fault fails the call before it does anything.
+- An `after` fault does the work and stores the idempotent answer, then fails the reply.
+  The answer is lost, but the work is done, so a retry with the same key gets the stored
+  answer.
+
+Delivery modes:
+
+- `duplicate` sends each delivery twice.
+- `delay` holds new deliveries for `seconds`.
+- `reorder` holds `batch` deliveries (default 2) and sends them newest first.
+- `drop` loses deliveries with no retry. The event stays `delivery_success=false`.
+"""  # noqa: E501 (Markdown table rows cannot wrap)
