@@ -1,7 +1,5 @@
 """Offline Stripe emulator for development and tests. Production code never imports it.
 
-(Markdown, so that it can go into the README as it is.)
-
 ## Starting it
 
 ```sh

@@ -106,6 +106,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def _dispatch(self) -> None:
+        try:
+            self._route()
+        except Exception:
+            # A bug in the emulator: answer like Stripe's own 500 rather than dropping the
+            # connection (which the SDK would report as a network error).
+            logger.exception("%s %s failed", self.command, self.path.split("?", 1)[0])
+            self._send_json(
+                500,
+                {"error": {"type": "api_error", "message": "The emulator failed (see its log)."}},
+            )
+
+    def _route(self) -> None:
         path, query = self._split()
         body = self._read_body()
         if body is None:
