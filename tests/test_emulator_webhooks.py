@@ -60,11 +60,13 @@ def deliveries(emulator, **query):
 
 
 # --- endpoints and signatures ------------------------------------------------------------------
-def test_endpoint_lifecycle(client, receiver, endpoint):
+def test_endpoint_lifecycle(emulator, client, receiver, endpoint):
     assert endpoint.secret.startswith("whsec_")
     listed = client.v1.webhook_endpoints.list()
     assert [e.id for e in listed.data] == [endpoint.id]
     assert "secret" not in listed.data[0]  # Stripe shows it only once
+    _, control_view = emulator.control("GET", "/webhook_endpoints")
+    assert [e["secret"] for e in control_view["data"]] == [endpoint.secret]
 
     deleted = client.v1.webhook_endpoints.delete(endpoint.id)
     assert deleted.deleted is True
