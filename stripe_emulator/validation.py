@@ -14,7 +14,7 @@ import re
 import types
 import typing
 
-from stripe._request_options import RequestOptions
+from stripe import RequestOptions
 
 from stripe_emulator.errors import invalid
 

@@ -788,3 +788,14 @@ def test_events_list_filters_and_retrieve(client):
     assert len(created.data) == 3
     only_charges = client.v1.events.list(params={"types": ["charge.succeeded"]})
     assert [e.type for e in only_charges.data] == ["charge.succeeded"]
+
+
+def test_every_endpoint_checks_against_a_resolvable_sdk_definition():
+    from stripe_emulator.api import ROUTES
+    from stripe_emulator.validation import fields_of
+
+    for endpoint in ROUTES:
+        fields, required = fields_of(endpoint.params)
+        if endpoint.method != "DELETE":  # Stripe's deletes take no parameters at all
+            assert "expand" in fields, endpoint.pattern.pattern
+        assert required <= set(fields)
