@@ -336,6 +336,16 @@ class Webhooks:
                     "at": time.time(),
                 }
             )
+        # The endpoint id, not its URL: a URL can carry a token in its query string.
+        logger.info(
+            "webhook %s %s -> %s attempt %s: %s %s",
+            event["id"],
+            event["type"],
+            delivery.endpoint_id,
+            delivery.attempt,
+            outcome,
+            status if status is not None else error,
+        )
 
     def _settle(self, delivery: _Delivery, event: dict, *, succeeded: bool) -> None:
         with self.store.lock:
