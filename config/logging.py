@@ -136,6 +136,10 @@ def logging_config(level: str = "INFO", fmt: str = "json") -> dict:
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
+            # Django's own default handlers (plain console in DEBUG, mail_admins) would
+            # print a second, unredacted copy of its lines: everything goes through ours.
+            "django": {"handlers": [], "propagate": True},
+            "django.server": {"handlers": [], "propagate": True},
             "django.db.backends": {"level": "WARNING"},
             # The SDK's INFO/DEBUG lines carry request bodies (e-mail addresses) and
             # Stripe's raw error text; payments.stripe_client logs what operators need.

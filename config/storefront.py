@@ -9,7 +9,7 @@ from csp.constants import SELF
 from csp.decorators import csp_replace
 from django.conf import settings
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 STRIPE_JS = "https://js.stripe.com"
 STRIPE_CSP = {
@@ -19,7 +19,7 @@ STRIPE_CSP = {
 }
 
 
-@require_GET
+@require_safe
 @csp_replace(STRIPE_CSP)
 def shop_page(request):
     return render(
