@@ -151,19 +151,26 @@ def check(conditions: dict[str, Callable[[], Reading]] | None = None) -> dict[st
             logger.exception("alert condition %s could not be checked", name)
             outcome[name] = "error"
             continue
-        key = STATE_KEY.format(name)
-        if reading.firing:
-            if cache.add(key, timezone.now().isoformat(), timeout=None):
-                _notify(name, reading, "firing")
-                outcome[name] = "fired"
-            else:
-                outcome[name] = "still firing"
-        elif cache.delete(key):
-            _notify(name, reading, "cleared")
-            outcome[name] = "cleared"
-        else:
-            outcome[name] = "ok"
+        try:
+            outcome[name] = _transition(name, reading)
+        except Exception:  # the cache is down: try again at the next check
+            logger.exception("alert state for %s could not be updated", name)
+            outcome[name] = "error"
     return outcome
+
+
+def _transition(name: str, reading: Reading) -> str:
+    """Notify when the condition changed since the last check; say what happened."""
+    key = STATE_KEY.format(name)
+    if reading.firing:
+        if cache.add(key, timezone.now().isoformat(), timeout=None):
+            _notify(name, reading, "firing")
+            return "fired"
+        return "still firing"
+    if cache.delete(key):
+        _notify(name, reading, "cleared")
+        return "cleared"
+    return "ok"
 
 
 def firing_states() -> dict[str, bool]:

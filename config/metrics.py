@@ -59,7 +59,9 @@ class _RedisStore:
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
     def key(self, name: str) -> str:
-        return f"{PREFIX}:metrics:{name}"
+        # The cache's prefix keeps two shops sharing one Redis database apart.
+        prefix = settings.CACHES["default"].get("KEY_PREFIX") or PREFIX
+        return f"{prefix}:metrics:{name}"
 
     def incr(self, name: str, field: str, amount: float = 1) -> None:
         if isinstance(amount, int):
