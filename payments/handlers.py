@@ -520,6 +520,14 @@ def dispute_changed(event: WebhookEvent):
         return f"dispute {dispute.status}"
     if was_closed:
         return f"dispute already closed ({dispute.status})"
+    if opened:  # the closing event came first: the trail still shows the dispute opening
+        _audit(
+            "dispute.opened",
+            order,
+            attempt,
+            dispute=dispute.stripe_dispute_id,
+            reason=dispute.reason,
+        )
     if order.status in [*SETTLED, OrderStatus.REFUNDED] and dispute.status == "lost":
         order.open_dispute()  # the closing event came first: go through disputed
     if order.status == OrderStatus.DISPUTED:

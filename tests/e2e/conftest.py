@@ -17,3 +17,8 @@ def stack(django_db_setup, django_db_blocker):
         started = Stack()
     yield started
     started.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing():
+    """Passwords made here must verify in gunicorn, which uses the real hashers."""
