@@ -136,7 +136,7 @@ Faults:
   The answer is lost, but the work is done, so a retry with the same key gets the stored
   answer.
 
-Delivery modes:
+Delivery modes apply to the events made while they are on, however late those are sent:
 
 - `duplicate` sends each delivery twice.
 - `delay` holds new deliveries for `seconds`.

@@ -42,6 +42,10 @@ class _Delivery:
     event_id: str = field(compare=False)
     endpoint_id: str = field(compare=False)
     attempt: int = field(compare=False, default=1)
+    # Decided when the event is made, so a mode covers exactly the events made while it
+    # was on, however late the delivery thread gets to them.
+    drop: bool = field(compare=False, default=False)
+    duplicate: bool = field(compare=False, default=False)
 
 
 @dataclass
@@ -136,6 +140,10 @@ class Webhooks:
     def _push(self, delivery: _Delivery, *, fresh: bool = False) -> None:
         delivery.sequence = next(self._sequence)
         if fresh:
+            drop = self._modes.get("drop")
+            delivery.drop = drop is not None and drop.use()
+            duplicate = self._modes.get("duplicate")
+            delivery.duplicate = duplicate is not None and duplicate.use()
             delay = self._modes.get("delay")
             if delay is not None and delay.use():
                 delivery.due += delay.seconds
@@ -266,12 +274,7 @@ class Webhooks:
             payload = self.store.private[event["id"]]["payload"]
             secret = self.secret_of(endpoint["id"])
             url = endpoint["url"]
-        with self._cond:
-            drop = self._modes.get("drop")
-            dropped = drop is not None and drop.use()
-            duplicate = self._modes.get("duplicate")
-            duplicated = duplicate is not None and delivery.attempt == 1 and duplicate.use()
-        if dropped:
+        if delivery.drop:
             self._record(delivery, event, url, outcome="dropped", status=None, error=None)
             self._settle(delivery, event, succeeded=False)
             return
@@ -285,7 +288,7 @@ class Webhooks:
             status=status,
             error=error,
         )
-        if duplicated:
+        if delivery.duplicate and delivery.attempt == 1:
             dup_status, dup_error = self._post(url, payload, secret)
             self._record(
                 delivery, event, url, outcome="duplicate", status=dup_status, error=dup_error

@@ -211,6 +211,17 @@ def test_drop_mode_loses_deliveries_and_the_event_shows_undelivered(
     assert [e.data.object.id for e in undelivered] == [lost.id]
 
 
+def test_a_mode_covers_the_events_made_while_it_was_on(emulator, client, receiver, endpoint):
+    emulator.control("POST", "/webhooks/pause")
+    emulator.control("POST", "/webhooks/modes", {"mode": "drop"})
+    customer(client, "made-while-dropping@example.com")
+    emulator.control("DELETE", "/webhooks/modes")
+    customer(client, "made-after@example.com")
+    emulator.control("POST", "/webhooks/resume")
+    wait_until(lambda: receiver.events(), what="the second event")
+    assert [e["data"]["object"]["email"] for e in receiver.events()] == ["made-after@example.com"]
+
+
 def test_reorder_mode_sends_a_batch_newest_first(emulator, client, receiver, endpoint):
     emulator.control("POST", "/webhooks/modes", {"mode": "reorder", "batch": 2})
     pi = client.v1.payment_intents.create(
