@@ -141,8 +141,9 @@ def _fault_response(fault, headers) -> Response:
     if fault.kind == "timeout":
         return Response(0, None, headers, hang_seconds=fault.hang_seconds)
     error = fault.error()
-    # Stripe marks answers the client may retry; the SDK honours this header.
-    return Response(error.status, error.body(), {**headers, "Stripe-Should-Retry": "true"})
+    # No Stripe-Should-Retry header: the SDK's own rules then apply (a 500 is retried, a
+    # 429 is not), so a test sees what the configured max_network_retries makes of it.
+    return Response(error.status, error.body(), headers)
 
 
 def _replay(stored, raw: dict, key: str, headers: dict) -> Response:

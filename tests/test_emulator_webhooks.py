@@ -277,6 +277,12 @@ def test_the_sdks_own_retries_ride_out_a_transient_500(emulator):
     assert retrying.v1.customers.create(params={"email": "x@example.com"}).object == "customer"
 
 
+def test_the_sdk_does_not_retry_a_429_by_itself(emulator):
+    emulator.control("POST", "/faults", {"kind": "429", "count": 1})
+    with pytest.raises(stripe.RateLimitError):
+        emulator.client(retries=2).v1.customers.list()
+
+
 def test_an_injected_timeout_is_a_connection_error(emulator):
     emulator.control("POST", "/faults", {"kind": "timeout", "hang_seconds": 3})
     impatient = emulator.client(timeout=0.5)
