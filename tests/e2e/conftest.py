@@ -20,5 +20,13 @@ def stack(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _settled(request):
+    """After each test, let the processes finish before the database is flushed."""
+    yield
+    if "stack" in request.fixturenames:
+        request.getfixturevalue("stack").settle()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing():
     """Passwords made here must verify in gunicorn, which uses the real hashers."""
