@@ -52,7 +52,8 @@ when expanded.
   - charges: retrieve, list
   - refunds: create by `payment_intent` or `charge`, partial or full, never more than the
     charge (`charge_already_refunded`, `amount_too_large`; a lost dispute gives
-    `charge_disputed`); retrieve, list
+    `charge_disputed`); retrieve, list. Card refunds succeed at once, and bank debit
+    refunds start `pending`.
   - disputes: retrieve, update (evidence, `submit`), close (accept → `lost`), list
   - events: retrieve, list with `type` / `types` (`*` wildcards), `created`,
     `delivery_success`
@@ -118,7 +119,8 @@ answers only loopback clients.
 | `POST /payment_intents/<pi or cs>/settle` `{"outcome": "succeeded" or "failed"}` | a bank debit settles now |
 | `POST /disputes` `{"payment": "<ch, pi or cs id>", "reason"?, "amount"?}` | the card holder disputes |
 | `POST /disputes/<du>/resolve` `{"outcome": "won" or "lost"}` | the bank decides |
-| `POST /refunds/<re>/fail` `{"reason"?}` | the refund fails (`refund.failed`, `refund.updated`, `charge.refund.updated`) |
+| `POST /refunds/<re>/settle` `{"outcome": "succeeded" or "failed"}` | a pending refund (of a bank debit; they settle on their own after `--async-delay-seconds`) is paid out or fails |
+| `POST /refunds/<re>/fail` `{"reason"?}` | the refund fails, even a succeeded card refund (`refund.failed`, `refund.updated`, `charge.refund.updated`) |
 | `POST /checkout_sessions/<cs>/expire` | expires now (`checkout.session.expired`) |
 | `POST /checkout_sessions/<cs>/pay` `{"card": "4242424242424242" or a pm id}` | what the page's Pay button does; answers `{session, payment_intent, redirect}` |
 | `POST /faults` `{"kind": "500", "429" or "timeout", "count": 1, "when": "before" or "after", "hang_seconds"?, "path_prefix": "/v1/"}` | the next `count` API calls fail |

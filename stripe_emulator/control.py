@@ -143,6 +143,18 @@ def resolve_dispute(emulator, dispute_id, *, data, query):
         return emulator.store.render(dispute)
 
 
+@control("POST", "/refunds/{id}/settle")
+def settle_refund(emulator, refund_id, *, data, query):
+    """A pending refund (of a bank debit) is paid out, or fails."""
+    with emulator.store.lock:
+        refund = emulator.store.get("refund", refund_id)
+        if _outcome(data, "succeeded", "failed"):
+            emulator.payments.settle_refund(refund)
+        else:
+            emulator.payments.fail_refund(refund, data.get("reason", "declined"))
+        return emulator.store.render(refund)
+
+
 @control("POST", "/refunds/{id}/fail")
 def fail_refund(emulator, refund_id, *, data, query):
     with emulator.store.lock:

@@ -293,12 +293,20 @@ class Payments:
 
     def _settle_later(self, intent_id: str, succeeded: bool) -> None:
         def settle():
-            with self.store.lock:
-                intent = self.store.find("payment_intent", intent_id)
-                if intent is not None and intent["status"] == "processing":
-                    self.settle(intent, succeeded)
+            intent = self.store.find("payment_intent", intent_id)
+            if intent is not None and intent["status"] == "processing":
+                self.settle(intent, succeeded)
 
-        timer = threading.Timer(self.async_delay, settle)
+        self._later(settle)
+
+    def _later(self, action) -> None:
+        """Run `action` under the store's lock after the async delay (the bank's pace)."""
+
+        def run():
+            with self.store.lock:
+                action()
+
+        timer = threading.Timer(self.async_delay, run)
         timer.daemon = True
         timer.start()
 
@@ -457,6 +465,7 @@ class Payments:
                 code="amount_too_large",
                 param="amount",
             )
+        kind = charge["payment_method_details"]["type"]
         refund = {
             "id": new_id("re"),
             "object": "refund",
@@ -465,18 +474,40 @@ class Payments:
             "charge": charge["id"],
             "created": now(),
             "currency": charge["currency"],
-            "destination_details": {"type": "card", "card": {"type": "refund"}},
+            "destination_details": {"type": kind, kind: {"type": "refund"}},
             "failure_reason": None,
             "metadata": merge_metadata({}, params.get("metadata") or {}),
             "payment_intent": charge["payment_intent"],
             "reason": params.get("reason"),
-            "status": "succeeded",
+            # A card refund succeeds at once in test mode; a bank debit's waits for the bank.
+            "status": "succeeded" if kind == "card" else "pending",
         }
         self.store.add(refund)
+        # Stripe counts a pending refund as refunded on the charge (it gives it back on
+        # failure), so two refunds in flight cannot exceed the charge either.
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
         self.store.emit("refund.created", refund, ctx)
         self.store.emit("charge.refunded", charge, ctx)
+        if refund["status"] == "pending" and self.async_delay > 0:
+            self._later(lambda: self._settle_refund_if_pending(refund["id"]))
+        return refund
+
+    def _settle_refund_if_pending(self, refund_id: str) -> None:
+        refund = self.store.find("refund", refund_id)
+        if refund is not None and refund["status"] == "pending":
+            self.settle_refund(refund)
+
+    def settle_refund(self, refund: dict) -> dict:
+        """The bank paid a pending refund out (refund.updated, charge.refund.updated)."""
+        if refund["status"] != "pending":
+            raise unexpected_state(
+                "refund_unexpected_state", f"This refund is {refund['status']}, not pending."
+            )
+        refund["status"] = "succeeded"
+        changed = {"previous_attributes": {"status": "pending"}}
+        self.store.emit("refund.updated", refund, **changed)
+        self.store.emit("charge.refund.updated", refund, **changed)
         return refund
 
     def fail_refund(self, refund: dict, reason: str = "expired_or_canceled_card") -> dict:

@@ -724,6 +724,34 @@ def test_a_failed_refund_gives_the_money_back_to_refund(emulator, client, receiv
     ]
 
 
+def test_a_bank_debit_refund_is_pending_until_the_bank_pays_it(emulator, client, receiver):
+    pi = intent(client, amount=3000, payment_method="pm_async_success", confirm=True)
+    emulator.control("POST", f"/payment_intents/{pi.id}/settle", {"outcome": "succeeded"})
+    first = client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 1000})
+    second = client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 2000})
+    assert (first.status, second.status) == ("pending", "pending")
+    with pytest.raises(stripe.InvalidRequestError) as caught:  # pending ones count
+        client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 1})
+    assert caught.value.code == "charge_already_refunded"
+
+    status, paid = emulator.control("POST", f"/refunds/{first.id}/settle", {"outcome": "succeeded"})
+    assert (status, paid["status"]) == (200, "succeeded")
+    emulator.control("POST", f"/refunds/{second.id}/settle", {"outcome": "failed"})
+    assert client.v1.refunds.retrieve(second.id).status == "failed"
+    assert client.v1.charges.retrieve(pi.latest_charge).amount_refunded == 1000
+
+    # created, pending, processing, charge.succeeded, succeeded, 2 x (refund.created,
+    # charge.refunded), then the two settlements (2 and 3 events).
+    types = event_types(receiver, 14)
+    assert types[9:] == [
+        "refund.updated",
+        "charge.refund.updated",
+        "refund.failed",
+        "refund.updated",
+        "charge.refund.updated",
+    ]
+
+
 def test_refund_of_an_unpaid_intent_is_refused(client):
     pi = intent(client)
     with pytest.raises(stripe.InvalidRequestError) as caught:
