@@ -3,6 +3,7 @@ real HTTP, real signed webhooks fed to the shop's own webhook view."""
 
 import json
 import urllib.request
+import uuid
 
 import pytest
 import stripe
@@ -10,8 +11,8 @@ import stripe
 from orders.models import OrderStatus
 from payments import stripe_client
 from payments.inbox import parse_event, verify_signature
-from payments.services import start_checkout_session, start_payment_intent
-from tests.factories import OrderFactory
+from payments.services import create_refund, start_checkout_session, start_payment_intent
+from tests.factories import OrderFactory, UserFactory
 from tests.real_processes import EmulatorServer, WebhookReceiver, wait_until
 
 WEBHOOK_SECRET = "whsec_integration_tests"
@@ -160,3 +161,29 @@ def test_a_declined_card_reaches_the_shop_as_a_failed_attempt(
     assert (attempt.status, attempt.failure_code) == ("failed", "insufficient_funds")
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING_PAYMENT
+
+
+@pytest.mark.django_db
+def test_a_staff_refund_goes_through_the_emulator_and_back(
+    shop_on_emulator, receiver, feed_to_shop
+):
+    order = OrderFactory(total=3000, subtotal=3000)
+    started = start_payment_intent(user=order.user, order_id=order.pk)
+    shop_on_emulator.client().v1.payment_intents.confirm(
+        started.attempt.stripe_payment_intent_id, params={"payment_method": "pm_card_visa"}
+    )
+    feed_to_shop(deliveries_until(receiver, "payment_intent.succeeded"))
+    receiver.clear()
+
+    refund = create_refund(
+        order_id=order.pk,
+        amount=1000,
+        reason="damaged",
+        staff_user=UserFactory(is_staff=True),
+        request_uuid=uuid.uuid4(),
+    )
+
+    assert refund.stripe_refund_id.startswith("re_")
+    feed_to_shop(deliveries_until(receiver, "charge.refunded"))
+    order.refresh_from_db()
+    assert (order.status, order.amount_refunded) == (OrderStatus.PARTIALLY_REFUNDED, 1000)
