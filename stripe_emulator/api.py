@@ -419,6 +419,12 @@ def list_events(emulator, *, params, ctx):
             code="parameters_exclusive",
             param="types",
         )
+    if len(params.get("types") or []) > 20:
+        raise invalid(
+            "You may pass at most 20 event types in `types`.",
+            code="parameter_invalid",
+            param="types",
+        )
     patterns = [params["type"]] if params.get("type") else params.get("types") or ["*"]
 
     def wanted(event: dict) -> bool:

@@ -816,6 +816,9 @@ def test_events_list_filters_and_retrieve(client):
     assert len(created.data) == 3
     only_charges = client.v1.events.list(params={"types": ["charge.succeeded"]})
     assert [e.type for e in only_charges.data] == ["charge.succeeded"]
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.events.list(params={"types": [f"type.{n}" for n in range(21)]})
+    assert caught.value.param == "types"
 
 
 def test_every_endpoint_checks_against_a_resolvable_sdk_definition():
