@@ -17,6 +17,7 @@ SECRET_KEYS = {
     "http_authorization",
     "proxy-authorization",
     "cookie",
+    "cookies",
     "http_cookie",
     "set-cookie",
     "x-api-key",
