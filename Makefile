@@ -17,10 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	@echo "Shop API: http://127.0.0.1:$(PORT)/api/v1/products/  admin: http://127.0.0.1:$(PORT)/admin/"
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	PORT=$(PORT) scripts/run-dev
 
 test: $(STAMP)
 	scripts/run-tests $(ARGS)
