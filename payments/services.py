@@ -24,6 +24,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from audit.services import record
 from catalog.money import format_amount
+from config import logging as log_context
 from config.errors import ShopError
 from orders.models import Order, OrderStatus
 from orders.services import lock_order
@@ -244,6 +245,7 @@ def _prepare_attempt(*, user, order_id: int, kind: str):
 @contextmanager
 def _stripe_step(attempt: PaymentAttempt, user):
     """Step 2: on a Stripe failure the attempt stays for a retry and the audit says so."""
+    log_context.bind(order_id=attempt.order_id, attempt_id=attempt.pk)  # for the call's logs
     try:
         yield
     except ShopError as exc:

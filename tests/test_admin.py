@@ -241,7 +241,9 @@ def test_two_staff_refunding_at_once_cannot_exceed_what_was_paid(
     responses = run_in_threads([lambda c=c: refund(c) for c in clients])
     assert len(stripe_fake.sent("POST", "/v1/refunds")) == 1
     assert Refund.objects.count() == 1
-    assert any(b"can still be refunded" in r.content for r in responses)
+    # The loser is refused by the service ("can still be refunded") or, when it starts after
+    # the winner committed, already by the form ("can be refunded").
+    assert any(re.search(rb"can (still )?be refunded", r.content) for r in responses)
 
 
 class TestFulfilAndCancel:
