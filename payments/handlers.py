@@ -496,19 +496,20 @@ def dispute_changed(event: WebhookEvent):
     elif event.type == "charge.dispute.funds_reinstated":
         dispute.funds_withdrawn = False
     dispute.save()
+    if opened:  # also when the closing event is the first we hear of it
+        _audit(
+            "dispute.opened",
+            order,
+            attempt,
+            dispute=dispute.stripe_dispute_id,
+            reason=dispute.reason,
+        )
 
     if not dispute.is_closed:
         if order.status in [*SETTLED, OrderStatus.REFUNDED]:
             order.open_dispute()
             order.save()
         if opened:
-            _audit(
-                "dispute.opened",
-                order,
-                attempt,
-                dispute=dispute.stripe_dispute_id,
-                reason=dispute.reason,
-            )
             emails.after_commit(
                 emails.alert_staff,
                 f"Dispute opened on order {order.number}",
@@ -520,14 +521,6 @@ def dispute_changed(event: WebhookEvent):
         return f"dispute {dispute.status}"
     if was_closed:
         return f"dispute already closed ({dispute.status})"
-    if opened:  # the closing event came first: the trail still shows the dispute opening
-        _audit(
-            "dispute.opened",
-            order,
-            attempt,
-            dispute=dispute.stripe_dispute_id,
-            reason=dispute.reason,
-        )
     if order.status in [*SETTLED, OrderStatus.REFUNDED] and dispute.status == "lost":
         order.open_dispute()  # the closing event came first: go through disputed
     if order.status == OrderStatus.DISPUTED:

@@ -307,6 +307,19 @@ class TestDisputes:
             f"[shop alert] Dispute on order {order.number} closed: lost",
         ]
 
+    def test_a_dispute_first_heard_of_closed_leaves_the_same_trail(self, send_event, start_payment):
+        attempt = _paid(send_event, start_payment())
+        pi = attempt.stripe_payment_intent_id
+        send_event(se.event("charge.dispute.closed", se.dispute(pi, amount=6800, status="lost")))
+        send_event(se.event("charge.dispute.created", se.dispute(pi, amount=6800)))  # late
+        assert fresh(attempt.order).status == "charged_back"
+        actions = list(
+            AuditEntry.objects.filter(order_id=attempt.order_id, action__startswith="dispute.")
+            .order_by("id")
+            .values_list("action", flat=True)
+        )
+        assert actions == ["dispute.opened", "dispute.closed"]
+
     def test_dispute_won_returns_the_order_to_where_it_was(self, send_event, start_payment):
         attempt = _paid(send_event, start_payment())
         pi = attempt.stripe_payment_intent_id
