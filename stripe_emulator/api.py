@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 import stripe.params as sp
 from stripe.params import checkout as sp_checkout
 
+from stripe_emulator import cards
 from stripe_emulator.errors import StripeAPIError, invalid, missing_resource
 from stripe_emulator.formdata import decode
-from stripe_emulator.state import RequestContext, merge_metadata, new_id, now
+from stripe_emulator.state import RequestContext, merge_metadata, new_id
 from stripe_emulator.validation import validate
 
 
@@ -207,28 +208,16 @@ def _list(emulator, object_type: str, params: dict, url: str, **filters) -> dict
     return emulator.store.page(items, params, url)
 
 
+# --- the account ---------------------------------------------------------------------------
+@route("GET", "/v1/account", sp.AccountRetrieveCurrentParams)
+def retrieve_account(emulator, *, params, ctx):
+    return emulator.store.render(emulator.account, params.get("expand"))
+
+
 # --- customers ----------------------------------------------------------------------------
 @route("POST", "/v1/customers", sp.CustomerCreateParams)
 def create_customer(emulator, *, params, ctx):
-    customer = {
-        "id": new_id("cus", 14),
-        "object": "customer",
-        "address": None,
-        "balance": 0,
-        "created": now(),
-        "currency": None,
-        "delinquent": False,
-        "description": params.get("description"),
-        "email": params.get("email"),
-        "invoice_prefix": new_id("X", 6)[2:].upper(),
-        "livemode": False,
-        "metadata": merge_metadata({}, params.get("metadata") or {}),
-        "name": params.get("name"),
-        "phone": params.get("phone"),
-        "preferred_locales": params.get("preferred_locales") or [],
-        "tax_exempt": params.get("tax_exempt", "none"),
-    }
-    emulator.store.add(customer)
+    customer = emulator.customers.create(params)
     emulator.store.emit("customer.created", customer, ctx)
     return _render(emulator, customer, params)
 
@@ -352,6 +341,12 @@ def list_charges(emulator, *, params, ctx):
     )
 
 
+# --- PaymentMethods (the test ones) -------------------------------------------------------------
+@route("GET", "/v1/payment_methods/{id}", sp.PaymentMethodRetrieveParams)
+def retrieve_payment_method(emulator, payment_method_id, *, params, ctx):
+    return _render(emulator, cards.as_object(cards.payment_method(payment_method_id, "id")), params)
+
+
 # --- Refunds --------------------------------------------------------------------------------
 @route("POST", "/v1/refunds", sp.RefundCreateParams)
 def create_refund(emulator, *, params, ctx):
@@ -402,6 +397,27 @@ def list_disputes(emulator, *, params, ctx):
         "/v1/disputes",
         payment_intent=params.get("payment_intent"),
         charge=params.get("charge"),
+    )
+
+
+# --- Balance transactions --------------------------------------------------------------------
+@route("GET", "/v1/balance_transactions/{id}", sp.BalanceTransactionRetrieveParams)
+def retrieve_balance_transaction(emulator, transaction_id, *, params, ctx):
+    return _render(emulator, emulator.store.get("balance_transaction", transaction_id), params)
+
+
+@route("GET", "/v1/balance_transactions", sp.BalanceTransactionListParams)
+def list_balance_transactions(emulator, *, params, ctx):
+    if params.get("payout"):  # the emulator makes no payouts: no transaction was paid out
+        return emulator.store.page([], params, "/v1/balance_transactions")
+    return _list(
+        emulator,
+        "balance_transaction",
+        params,
+        "/v1/balance_transactions",
+        currency=params.get("currency", "").lower() or None,
+        source=params.get("source"),
+        type=params.get("type"),
     )
 
 

@@ -6,10 +6,12 @@ payment method (a bank debit): Stripe has no single test id for that, so the emu
 one. The hosted Checkout page offers the same behaviours as card numbers.
 """
 
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
 from stripe_emulator.errors import missing_resource
+from stripe_emulator.state import now
 
 
 class Outcome(StrEnum):
@@ -112,3 +114,67 @@ def details(pm: TestPaymentMethod) -> dict:
             },
         }
     return {pm.kind: {"last4": pm.last4, "bank_name": "STRIPE TEST BANK"}, "type": pm.kind}
+
+
+# The test payment methods exist as long as the emulator runs, like Stripe's own.
+_CREATED = now()
+
+
+def as_object(pm: TestPaymentMethod) -> dict:
+    """The PaymentMethod object `GET /v1/payment_methods/<id>` answers for a test id.
+
+    At Stripe a test id like `pm_card_visa` makes a new `pm_...` on each use; here the
+    test id is the PaymentMethod's id throughout, so a retrieve answers for it as is.
+    """
+    obj = {
+        "id": pm.id,
+        "object": "payment_method",
+        "allow_redisplay": "unspecified",
+        "billing_details": {
+            "address": {
+                "city": None,
+                "country": None,
+                "line1": None,
+                "line2": None,
+                "postal_code": None,
+                "state": None,
+            },
+            "email": None,
+            "name": None,
+            "phone": None,
+            "tax_id": None,
+        },
+        "created": _CREATED,
+        "customer": None,
+        "livemode": False,
+        "metadata": {},
+        "type": pm.kind,
+    }
+    fingerprint = hashlib.sha256(pm.id.encode()).hexdigest()[:16]
+    if pm.kind == "card":
+        obj["card"] = {
+            **details(pm)["card"],
+            "checks": {
+                "address_line1_check": None,
+                "address_postal_code_check": None,
+                "cvc_check": "pass",
+            },
+            "display_brand": pm.brand,
+            "fingerprint": fingerprint,
+            "generated_from": None,
+            "networks": {"available": [pm.brand], "preferred": None},
+            "three_d_secure_usage": {"supported": True},
+            "wallet": None,
+        }
+    else:
+        obj[pm.kind] = {
+            **details(pm)[pm.kind],
+            "account_holder_type": "individual",
+            "account_type": "checking",
+            "financial_connections_account": None,
+            "fingerprint": fingerprint,
+            "networks": {"preferred": "ach", "supported": ["ach"]},
+            "routing_number": "110000000",
+            "status_details": {},
+        }
+    return obj

@@ -24,6 +24,12 @@ class Checkout:
         self.base_url = base_url
         store.payment_intent_listeners.append(self._follow_payment_intent)
         store.virtual_fields[("checkout.session", "line_items")] = self._line_items_list
+        # Sent only when expanded; no discounts or taxes are ever applied here.
+        store.virtual_fields[("total_details", "breakdown")] = lambda _: {
+            "discounts": [],
+            "taxes": [],
+        }
+        store.virtual_fields[("item", "discounts")] = lambda _: []
 
     # --- API ---------------------------------------------------------------------------
     def create(self, params: dict, ctx: RequestContext) -> dict:
@@ -87,6 +93,7 @@ class Checkout:
             "payment_status": "unpaid",
             "status": "open",
             "success_url": params["success_url"],
+            "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
             "ui_mode": "hosted",
             "url": f"{self.base_url}/c/pay/{session_id}",
         }

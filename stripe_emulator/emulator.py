@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 import stripe
 
+from stripe_emulator.account import platform_account
 from stripe_emulator.checkout import Checkout
+from stripe_emulator.customers import Customers
 from stripe_emulator.faults import Faults
 from stripe_emulator.payments import Payments
 from stripe_emulator.state import Store
@@ -35,6 +37,8 @@ class Emulator:
     def __init__(self, config: Config):
         self.config = config
         self.store = Store(api_version=config.api_version)
+        self.account = platform_account()  # not in the store: a reset keeps it
+        self.customers = Customers(self.store)
         self.payments = Payments(
             self.store, base_url=config.base_url, async_delay=config.async_delay_seconds
         )

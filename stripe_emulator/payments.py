@@ -9,6 +9,7 @@ can shuffle deliveries on purpose.
 import threading
 
 from stripe_emulator import cards, money
+from stripe_emulator.balance import Balance
 from stripe_emulator.cards import Outcome
 from stripe_emulator.errors import StripeAPIError, invalid, unexpected_state
 from stripe_emulator.state import AUTOMATIC, RequestContext, Store, merge_metadata, new_id, now
@@ -30,6 +31,7 @@ class Payments:
         self.base_url = base_url
         # Seconds before a delayed payment method settles by itself; 0: only on request.
         self.async_delay = async_delay
+        self.balance = Balance(store)
         store.virtual_fields[("charge", "refunds")] = self._charge_refunds
 
     # --- PaymentIntents ----------------------------------------------------------------
@@ -258,7 +260,6 @@ class Payments:
             paid=True,
             captured=not manual,
             amount_captured=0 if manual else intent["amount"],
-            balance_transaction=new_id("txn"),
             outcome={
                 "network_status": "approved_by_network",
                 "reason": None,
@@ -266,6 +267,8 @@ class Payments:
                 "seller_message": "Payment complete.",
             },
         )
+        if not manual:  # an authorisation alone moves no money: capture does
+            charge["balance_transaction"] = self.balance.charge_captured(charge)
         self.store.emit("charge.succeeded", charge, ctx)
         if manual:
             intent["status"] = "requires_capture"
@@ -325,9 +328,9 @@ class Payments:
                 paid=True,
                 captured=True,
                 amount_captured=charge["amount"],
-                balance_transaction=new_id("txn"),
                 outcome={"type": "authorized", "network_status": "approved_by_network"},
             )
+            charge["balance_transaction"] = self.balance.charge_captured(charge)
             intent["status"] = "succeeded"
             intent["amount_received"] = intent["amount"]
             self.store.emit("charge.succeeded", charge, ctx)
@@ -373,6 +376,7 @@ class Payments:
         previous = intent["status"]
         charge = self.store.get("charge", intent["latest_charge"])
         charge.update(captured=True, amount_captured=amount)
+        charge["balance_transaction"] = self.balance.charge_captured(charge)
         intent.update(status="succeeded", amount_received=amount, amount_capturable=0)
         self.store.emit("charge.captured", charge, ctx)
         self.store.emit("payment_intent.succeeded", intent, ctx)
@@ -470,7 +474,7 @@ class Payments:
             "id": new_id("re"),
             "object": "refund",
             "amount": amount,
-            "balance_transaction": new_id("txn"),
+            "balance_transaction": None,
             "charge": charge["id"],
             "created": now(),
             "currency": charge["currency"],
@@ -482,6 +486,7 @@ class Payments:
             # A card refund succeeds at once in test mode; a bank debit's waits for the bank.
             "status": "succeeded" if kind == "card" else "pending",
         }
+        refund["balance_transaction"] = self.balance.refunded(refund)
         self.store.add(refund)
         # Stripe counts a pending refund as refunded on the charge (it gives it back on
         # failure), so two refunds in flight cannot exceed the charge either.
@@ -517,7 +522,11 @@ class Payments:
                 "refund_unexpected_state", f"This refund is {refund['status']}; it cannot fail."
             )
         previous = refund["status"]
-        refund.update(status="failed", failure_reason=reason, failure_balance_transaction=None)
+        refund.update(
+            status="failed",
+            failure_reason=reason,
+            failure_balance_transaction=self.balance.refund_failed(refund),
+        )
         charge = self.store.get("charge", refund["charge"])
         charge["amount_refunded"] -= refund["amount"]
         charge["refunded"] = False
@@ -576,7 +585,8 @@ class Payments:
         self.store.add(dispute)
         charge["disputed"] = True
         self.store.emit("charge.dispute.created", dispute)
-        dispute["balance_transactions"] = [{"id": new_id("txn"), "amount": -dispute["amount"]}]
+        withdrawal = self.balance.dispute_withdrawn(dispute)
+        dispute["balance_transactions"] = [self.store.render(withdrawal)]
         self.store.emit("charge.dispute.funds_withdrawn", dispute)
         return dispute
 
@@ -613,8 +623,7 @@ class Payments:
         dispute["status"] = "won" if won else "lost"
         self.store.emit("charge.dispute.closed", dispute)
         if won:
-            dispute["balance_transactions"].append(
-                {"id": new_id("txn"), "amount": dispute["amount"]}
-            )
+            reinstatement = self.balance.dispute_reinstated(dispute)
+            dispute["balance_transactions"].append(self.store.render(reinstatement))
             self.store.emit("charge.dispute.funds_reinstated", dispute)
         return dispute

@@ -19,12 +19,16 @@ from stripe_emulator.errors import invalid, missing_resource
 
 _ALPHABET = string.ascii_letters + string.digits
 
-# What `expand[]=<field>` can reach: field name → the object type it refers to.
+# What `expand[]=<field>` can reach: field name → the object type it refers to (None: any
+# type, as a balance transaction's `source` is a charge, a refund or a dispute).
 EXPANDABLE = {
     "customer": "customer",
     "payment_intent": "payment_intent",
     "latest_charge": "charge",
     "charge": "charge",
+    "balance_transaction": "balance_transaction",
+    "failure_balance_transaction": "balance_transaction",
+    "source": None,
 }
 
 
@@ -64,7 +68,8 @@ class Store:
     payment_intent_listeners: list[Callable[[dict, str, RequestContext], None]] = field(
         default_factory=list
     )
-    # Virtual fields shown only when expanded (`charge.refunds` at this API version).
+    # Virtual fields shown only when expanded (`charge.refunds` at this API version), keyed
+    # by (the object type, or for a plain hash the field holding it; the field name).
     virtual_fields: dict[tuple[str, str], Callable[[dict], dict]] = field(default_factory=dict)
     idempotency: dict[tuple, tuple] = field(default_factory=dict)
 
@@ -100,19 +105,19 @@ class Store:
             self._expand(result, path.split("."), path)
         return result
 
-    def _expand(self, obj: dict, parts: list[str], full_path: str) -> None:
+    def _expand(self, obj: dict, parts: list[str], full_path: str, holder: str = "") -> None:
         head, rest = parts[0], parts[1:]
         if obj.get("object") == "list" and head == "data":
             for item in obj.get("data", []):
                 if rest:
                     self._expand(item, rest, full_path)
             return
-        virtual = self.virtual_fields.get((obj.get("object"), head))
+        virtual = self.virtual_fields.get((obj.get("object") or holder, head))
         if virtual is not None:
             obj[head] = virtual(obj)
         elif head in obj and isinstance(obj[head], str) and head in EXPANDABLE:
-            target = self.find(EXPANDABLE[head], obj[head])
-            if target is not None:
+            target = self.objects.get(obj[head])
+            if target is not None and EXPANDABLE[head] in (None, target.get("object")):
                 obj[head] = copy.deepcopy(target)
         elif head not in obj or (obj[head] is not None and not isinstance(obj[head], dict)):
             raise invalid(
@@ -121,7 +126,7 @@ class Store:
                 param="expand",
             )
         if rest and isinstance(obj.get(head), dict):
-            self._expand(obj[head], rest, full_path)
+            self._expand(obj[head], rest, full_path, holder=head)
 
     def page(
         self,

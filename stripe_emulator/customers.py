@@ -1,0 +1,51 @@
+"""Customers: Stripe's shape at this API version, sources included only when expanded."""
+
+from stripe_emulator.state import Store, merge_metadata, new_id, now
+
+
+class Customers:
+    def __init__(self, store: Store):
+        self.store = store
+        # Since 2020-08-27 `sources` is sent only when expanded. Payment methods are
+        # attached to PaymentIntents here, never saved as sources, so the list is empty.
+        store.virtual_fields[("customer", "sources")] = self._sources
+
+    def create(self, params: dict) -> dict:
+        customer = {
+            "id": new_id("cus", 14),
+            "object": "customer",
+            "address": None,
+            "balance": 0,
+            "created": now(),
+            "currency": None,
+            "default_source": None,
+            "delinquent": False,
+            "description": params.get("description"),
+            "discount": None,
+            "email": params.get("email"),
+            "invoice_prefix": new_id("X", 6)[2:].upper(),
+            "invoice_settings": {
+                "custom_fields": None,
+                "default_payment_method": None,
+                "footer": None,
+                "rendering_options": None,
+            },
+            "livemode": False,
+            "metadata": merge_metadata({}, params.get("metadata") or {}),
+            "name": params.get("name"),
+            "next_invoice_sequence": 1,
+            "phone": params.get("phone"),
+            "preferred_locales": params.get("preferred_locales") or [],
+            "shipping": None,
+            "tax_exempt": params.get("tax_exempt", "none"),
+            "test_clock": None,
+        }
+        return self.store.add(customer)
+
+    def _sources(self, customer: dict) -> dict:
+        return {
+            "object": "list",
+            "data": [],
+            "has_more": False,
+            "url": f"/v1/customers/{customer['id']}/sources",
+        }
