@@ -16,6 +16,7 @@ import time
 import uuid
 from pathlib import Path
 
+import redis
 import requests
 
 from tests.real_processes import (
@@ -126,9 +127,6 @@ class Stack:
             "RATE_LIMIT_PAYMENTS_PER_IP": "1000/m",
             "RATE_LIMIT_AUTH_PER_IP": "1000/m",
             "PAYMENT_FAILURES_PER_HOUR": "1000",
-            # The emulator does not serve everything dj-stripe fetches (the account, balance
-            # transactions): the mirror is covered by tests/test_stripe_mirror.py instead.
-            "MIRROR_STRIPE_OBJECTS": "false",
             **{key: str(value) for key, value in extra_env.items()},
         }
         self.env = {**os.environ, **overrides}
@@ -162,9 +160,12 @@ class Stack:
         )
 
     def settle(self, timeout: float = 30) -> None:
-        """Wait until Stripe has nothing left to deliver and the inbox nothing to process.
+        """Wait until Stripe, the broker and the worker have nothing left to do.
 
-        Each test's database flush must not race the worker over rows it is still writing.
+        Each test's database flush must not race the worker over rows it is still writing:
+        the inbox, and the mirror tasks that processing an event queues after its commit
+        (and the e-mails a task sends before it finishes). A message between the broker and
+        the worker's log is in neither for an instant, so quiet must be seen twice in a row.
         """
         from payments.models import WebhookEvent
 
@@ -174,10 +175,30 @@ class Stack:
                 deliveries.get("queued") == 0
                 and deliveries.get("held") == 0
                 and not WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).exists()
+                and self.queued_tasks() == 0
+                and not unfinished_tasks(self.worker.output())
             )
 
-        wait_until(quiet, timeout=timeout, interval=0.2, what="the stack to settle")
-        time.sleep(0.3)  # a task that just committed may still be sending its e-mail
+        def quiet_twice() -> bool:
+            if not quiet():
+                return False
+            time.sleep(0.25)
+            return quiet()
+
+        try:
+            wait_until(quiet_twice, timeout=timeout, interval=0.2, what="the stack to settle")
+        except AssertionError as exc:
+            busy = unfinished_tasks(self.worker.output())
+            raise AssertionError(f"{exc}; unfinished tasks: {busy}\n{self.logs()}") from exc
+
+    def queued_tasks(self) -> int:
+        """Messages waiting in the broker for the worker (kombu keeps one list a priority)."""
+        broker = redis.Redis.from_url(self.redis.url)
+        try:
+            names = broker.keys(f"{self.queue}*")
+            return sum(broker.llen(name) for name in names if broker.type(name) == b"list")
+        finally:
+            broker.close()
 
     def logs(self) -> str:
         return (
@@ -191,6 +212,25 @@ class Stack:
                 process.stop()
             except Exception as exc:  # stop the others whatever happens to one
                 print(f"stopping {process}: {exc}")
+
+
+# Celery's worker log lines for a task's life, whatever the log format around them.
+_TASK_STATE = re.compile(
+    r"Task ([\w.]+)\[([0-9a-f-]{36})\] (received|retry|succeeded|raised|failed|ignored)"
+)
+
+
+def unfinished_tasks(worker_log: str) -> list[str]:
+    """Tasks the worker received and has not finished: running, waiting for their ETA
+    (a retry's countdown), or received again for a retry."""
+    last = {}
+    for name, task_id, state in _TASK_STATE.findall(worker_log):
+        last[task_id] = (name, state)
+    return [
+        f"{name}[{task_id}]"
+        for task_id, (name, state) in last.items()
+        if state in ("received", "retry")
+    ]
 
 
 class Shopper:
