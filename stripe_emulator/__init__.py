@@ -31,8 +31,11 @@ standard library and the `stripe` package, nothing else.
 It speaks Stripe's wire format at the SDK's pinned API version (`2026-08-26.dahlia`):
 form-encoded requests, Stripe-shaped objects, lists and errors
 (`{"error": {"type", "code", "decline_code", "message", "param"}}`), and `expand[]`.
-`latest_charge` is an id. `charge.refunds` and `checkout.session.line_items` show up only
-when expanded.
+`latest_charge` and `balance_transaction` are ids. `charge.refunds`, `customer.sources`,
+`checkout.session.line_items` (and their `discounts`) and `total_details.breakdown` show
+up only when expanded. What dj-stripe fetches to mirror customers, PaymentIntents,
+charges, refunds, disputes and Checkout Sessions is served, so its `sync_from_stripe_data`
+works against the emulator.
 
 - Auth: every call needs `Authorization: Bearer sk_test_...` (Basic auth works too).
   Without a key the answer is 401. Live keys (`sk_live_`, `rk_live_`, `pk_live_`) also get 401.
@@ -44,17 +47,25 @@ when expanded.
   stored answer (a card decline included) with `Idempotent-Replayed: true`. Other
   parameters are 400 `idempotency_error`. A request refused by validation stores nothing.
 - Endpoints:
+  - account: retrieve (`GET /v1/account`): one platform account for every key, which
+    `/_emulator/reset` keeps
   - customers: create, retrieve, update, list
   - payment_intents: create, retrieve, update, confirm, cancel, capture
     (`capture_method=manual`), list
   - checkout/sessions: create (`mode=payment`, `price_data` line items), retrieve,
     expire, line_items, list
   - charges: retrieve, list
+  - payment_methods: retrieve, for the test ids below
   - refunds: create by `payment_intent` or `charge`, partial or full, never more than the
     charge (`charge_already_refunded`, `amount_too_large`; a lost dispute gives
     `charge_disputed`); retrieve, list. Card refunds succeed at once, and bank debit
     refunds start `pending`.
   - disputes: retrieve, update (evidence, `submit`), close (accept → `lost`), list
+  - balance_transactions: retrieve, list (`source`, `type`, `currency`, `created`). One is
+    made when money moves: a charge's when it is captured (`pending`, available two days
+    later; fee 2.9% + 30 for cards, 0.8% capped at 500 for bank debits), a refund's when
+    it is made, a failed refund's `failure_balance_transaction`, and a dispute's
+    withdrawal (fee 1500) and reinstatement, embedded in `dispute.balance_transactions`.
   - events: retrieve, list with `type` / `types` (`*` wildcards), `created`,
     `delivery_success`
   - webhook_endpoints: create (the answer carries `secret`), retrieve, list, delete
