@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -68,8 +69,13 @@ urlpatterns = [
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("shop/", shop_page, name="shop"),
+    path("shop/orders/<id:order_id>", shop_page, name="shop-order"),
     path("metrics", metrics_view, name="metrics"),
 ]
+
+# DEBUG only (an empty list otherwise): lets gunicorn in development and the end-to-end
+# suite serve the shop's scripts and styles, as runserver does.
+urlpatterns += staticfiles_urlpatterns()
 
 handler400 = "config.errors.handler400"
 handler403 = "config.errors.handler403"

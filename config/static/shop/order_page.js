@@ -1,0 +1,92 @@
+// One order (`/shop/orders/<id>`, where Stripe Checkout and 3-D Secure send the shopper back):
+// its status, polled until the payment's webhook has moved it on from `pending_payment`.
+"use strict";
+
+window.Shop = window.Shop || {};
+
+(function (Shop) {
+  const { byId, el, show, setStatus, showError, clearError } = Shop.dom;
+  const { request, expectOrder, ApiError } = Shop.api;
+  const { formatAmount } = Shop.money;
+  const POLL_EVERY_MS = 1000;
+  const POLL_FOR_MS = 120000;
+
+  function sleep(ms) {
+    return new Promise((resolve) => { setTimeout(resolve, ms); });
+  }
+
+  // What the return URL says happened; the order's status below is the truth.
+  function noteFromAddress() {
+    const query = new URLSearchParams(window.location.search);
+    if (query.get("checkout") === "cancelled") {
+      return "Checkout was cancelled. The order is still waiting for payment.";
+    }
+    if (query.get("redirect_status") === "failed") {
+      return "The card check failed. The order is still waiting for payment.";
+    }
+    if (query.has("session_id") || query.has("payment_intent")) {
+      return "Thank you! We are confirming your payment with Stripe.";
+    }
+    return "";
+  }
+
+  function render(order) {
+    byId("order-number").textContent = order.number;
+    const status = byId("order-status");
+    status.textContent = order.status.replace(/_/g, " ");
+    status.dataset.status = order.status;
+    byId("order-lines").replaceChildren(...order.lines.map((line) => {
+      const row = el("tr");
+      row.append(el("td", line.name), el("td", `× ${line.quantity}`),
+        el("td", formatAmount(line.line_total, order.currency), "amount"));
+      return row;
+    }));
+    byId("order-total").textContent = formatAmount(order.total, order.currency);
+    show(byId("order"), true);
+  }
+
+  async function watch(orderId) {
+    const deadline = Date.now() + POLL_FOR_MS;
+    setStatus("Loading your order…");
+    for (;;) {
+      try {
+        const order = expectOrder(await request("GET", `orders/${orderId}/`, 200));
+        render(order);
+        if (order.status !== "pending_payment") {
+          setStatus("");
+          return;
+        }
+        setStatus("Waiting for the payment to be confirmed…");
+      } catch (error) {
+        // A blip (network, 5xx, rate limit) is retried on the next tick; anything else stops.
+        if (!(error instanceof ApiError && error.retryable)) {
+          setStatus("");
+          showError(error.message);
+          if (error.status === 401) Shop.account.render();
+          return;
+        }
+      }
+      if (Date.now() > deadline) {
+        setStatus("The payment is not confirmed yet. Reload this page to check again.");
+        return;
+      }
+      await sleep(POLL_EVERY_MS);
+    }
+  }
+
+  function start(config) {
+    byId("order-note").textContent = noteFromAddress();
+    Shop.account.start(() => {
+      clearError();
+      show(byId("order"), false);
+      if (Shop.account.isSignedIn()) return watch(config.orderId);
+      setStatus("Sign in to see this order.");
+      return undefined;
+    });
+    if (Shop.account.isSignedIn()) return watch(config.orderId);
+    setStatus("Sign in to see this order.");
+    return undefined;
+  }
+
+  Shop.orderPage = { start };
+})(window.Shop);
