@@ -1,0 +1,50 @@
+"""`bench/run [ingest|checkout|processing|scale|memory|all] [options]`: see README "Benchmarks"."""
+
+import argparse
+import json
+import sys
+import time
+
+from bench import common
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
+    parser.add_argument(
+        "which", nargs="*", default=["ingest"], help="ingest checkout processing scale memory all"
+    )
+    parser.add_argument("--seconds", type=float, default=10, help="length of each wrk run")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--pool-rate", type=float, default=2500, help="distinct events a second")
+    parser.add_argument("--djstripe-intents", type=int, default=400)
+    parser.add_argument("--events", type=int, default=3000, help="processing: events")
+    parser.add_argument("--checkout-orders", type=int, default=40, help="orders per cart size")
+    parser.add_argument("--orders", type=int, default=1_000_000, help="scale: orders")
+    parser.add_argument("--memory-events", type=int, default=100_000)
+    parser.add_argument("--keep-db", action="store_true", help="do not drop bench_shop after")
+    opts = parser.parse_args(argv)
+    which = opts.which
+    if "all" in which:
+        which = ["ingest", "checkout", "processing", "memory", "scale"]
+
+    machine = common.machine()
+    common.log(f"machine: {json.dumps(machine)}")
+    started = time.monotonic()
+    try:
+        for name in which:
+            module = __import__(f"bench.{name}", fromlist=["run", "report"])
+            common.log(f"=== {name}")
+            results = module.run(opts)
+            results["machine"] = machine
+            results["load_after"] = list(__import__("os").getloadavg())
+            common.save(name, results, module.report(results, machine))
+    finally:
+        common.stop_all()
+        if not opts.keep_db:
+            common.drop_database()
+    common.log(f"done in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,305 @@
+"""Webhook ingest: accepted events/s and p50/p99 at fixed concurrencies, with wrk.
+
+Four receivers behind one gunicorn (sync workers), back to back in one run:
+- ours: POST /api/v1/webhooks/stripe/ with distinct signed ~3 KB payment_intent.* events;
+- duplicates: the same events delivered again (already in the inbox);
+- bare: POST /bench/ping, a Django view that only answers 200 (the framework ceiling);
+- dj-stripe: its own webhook view (bench/urls.py), fed real events the emulator made, so
+  its object re-fetch (CRUD handler, `api_retrieve`) finds them at the emulator;
+and pgbench inserting the same inbox row (the storage ceiling). Then ours again at about
+half its peak rate, for p99 there.
+"""
+
+import json
+import re
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import stripe
+
+from bench import common
+from bench.common import log
+
+HOST = "127.0.0.1"
+
+
+def emulator_events(emulator_url: str, intents: int) -> list[dict]:
+    """Make `intents` paid PaymentIntents at the emulator; return its payment_intent.* events."""
+    client = stripe.StripeClient(
+        common.SECRET_KEY,
+        base_addresses={"api": emulator_url},
+        max_network_retries=0,
+    )
+    customer = client.v1.customers.create(params={"email": "bench@example.com", "name": "Bench"})
+    for n in range(intents):
+        client.v1.payment_intents.create(
+            params={
+                "amount": 4200 + n,
+                "currency": "usd",
+                "customer": customer.id,
+                "payment_method": "pm_card_visa",
+                "confirm": True,
+                "description": f"Order BENCH-{n:06d}",
+                "receipt_email": "bench@example.com",
+                "metadata": {"order_id": str(900000 + n), "attempt": "1"},
+                "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
+            }
+        )
+    events, after = [], None
+    while True:
+        params = {"limit": 100, "type": "payment_intent.*"}
+        if after:
+            params["starting_after"] = after
+        page = client.v1.events.list(params=params)
+        events += [e.to_dict(recursive=True) for e in page.data]
+        if not page.has_more:
+            break
+        after = page.data[-1].id
+    return events
+
+
+def signed(body: bytes, ts: int) -> dict:
+    header = stripe.WebhookSignature.generate_signature_header(
+        body.decode(), common.WEBHOOK_SECRET, timestamp=ts
+    )
+    return {"Content-Type": "application/json", "Stripe-Signature": header}
+
+
+def distinct_bodies(template: dict, count: int, tag: str) -> list[bytes]:
+    """`count` distinct events shaped exactly like `template` (new event and intent ids)."""
+    text = json.dumps(template)
+    event_id, intent_id = template["id"], template["data"]["object"]["id"]
+    bodies = []
+    for n in range(count):
+        suffix = f"{tag}{n:07d}"
+        bodies.append(
+            text.replace(event_id, f"evt_bench{suffix}")
+            .replace(intent_id, f"pi_bench{suffix}")
+            .encode()
+        )
+    return bodies
+
+
+def request_file(workdir: Path, name: str, url_path: str, bodies: list[bytes], port: int):
+    ts = int(time.time())  # signed just before the run (300 s tolerance)
+    path = workdir / f"{name}.req"
+    common.write_requests(path, f"{HOST}:{port}", url_path, ((signed(b, ts), b) for b in bodies))
+    return path
+
+
+def inbox_rows() -> int:
+    return int(common.psql("SELECT count(*) FROM payments_webhookevent", common.DB))
+
+
+def djstripe_rows() -> int:
+    return int(common.psql("SELECT count(*) FROM djstripe_event", common.DB))
+
+
+def pgbench(body: bytes, connections: int, seconds: float, workdir: Path) -> dict:
+    event = json.loads(body)
+    literal = json.dumps(event).replace("'", "''")  # ": " and ", " keep pgbench's :vars out
+    script = workdir / "insert.sql"
+    script.write_text(
+        "INSERT INTO payments_webhookevent (stripe_event_id, source, type, livemode, "
+        "api_version, stripe_created, payload, received_at, status, attempts, last_error, "
+        "order_id, payment_intent_id) VALUES ('evt_pg_' || nextval('bench_pg_ids'), "
+        "'webhook', 'payment_intent.succeeded', false, '2026-08-26.dahlia', now(), "
+        f"'{literal}'::jsonb, now(), 'received', 0, '', 900001, 'pi_pg');\n"
+    )
+    common.psql("CREATE SEQUENCE IF NOT EXISTS bench_pg_ids", common.DB)
+    logs = workdir / f"pgbench-{connections}"
+    logs.mkdir(exist_ok=True)
+    before = inbox_rows()
+    out = subprocess.run(
+        ["pgbench", "-h", HOST, "-U", "postgres", "-n", "-M", "prepared", "-j", "1"]
+        + ["-c", str(connections), "-T", str(max(1, round(seconds))), "-f", str(script)]
+        + ["-l", "--log-prefix", str(logs / "tx"), common.DB],
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+        timeout=seconds + 60,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"pgbench failed: {out.stdout}\n{out.stderr}")
+    latencies = []
+    for file in logs.iterdir():
+        for line in file.read_text().splitlines():
+            latencies.append(int(line.split()[2]) / 1000)
+    found = re.search(r"tps = ([\d.]+)", out.stdout)
+    rows = inbox_rows() - before
+    return {
+        "ok": rows,
+        "ok_per_s": float(found.group(1)) if found else rows / seconds,
+        "p50_ms": common.percentile(latencies, 50),
+        "p99_ms": common.percentile(latencies, 99),
+        "requests": len(latencies),
+    }
+
+
+def run(opts) -> dict:
+    seconds, concurrencies = opts.seconds, opts.concurrency
+    workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    common.create_database()
+    redis = common.Redis().start()
+    emulator = common.Emulator().start()
+    env = common.base_env(REDIS_URL=redis.url, STRIPE_API_BASE=emulator.url)
+    web = common.Gunicorn(env).start()
+
+    # dj-stripe's endpoint: a WebhookEndpoint row with our secret; signature validation
+    # (dj-stripe's default); its handler then re-fetches each object from the emulator.
+    endpoint_uuid = uuid.uuid4()
+    common.psql(
+        "INSERT INTO djstripe_webhookendpoint (id, livemode, created, metadata, stripe_data, "
+        "djstripe_created, djstripe_updated, api_version, enabled_events, secret, "
+        "status, url, application, djstripe_uuid, djstripe_tolerance, "
+        "djstripe_validation_method) VALUES ('we_bench', false, now(), '{}', '{}', "
+        "now(), now(), '2026-08-26.dahlia', '[\"*\"]', "
+        f"'{common.WEBHOOK_SECRET}', 'enabled', 'http://{HOST}/bench', '', '{endpoint_uuid}', "
+        "300, 'verify_signature')",
+        common.DB,
+    )
+    djstripe_path = f"/bench/djstripe/webhook/{endpoint_uuid}/"
+
+    log("making events at the emulator")
+    started = time.monotonic()
+    real = emulator_events(emulator.url, opts.djstripe_intents)
+    log(f"{len(real)} emulator events in {time.monotonic() - started:.1f} s")
+    template = next(e for e in real if e["type"] == "payment_intent.succeeded")
+    size = len(json.dumps(template))
+    real_bodies = [json.dumps(e).encode() for e in real]
+
+    results = {"seconds": seconds, "event_bytes": size, "workers": web.workers, "runs": []}
+
+    def record(kind, conns, res, **extra):
+        row = {"kind": kind, "connections": conns, **res, **extra}
+        results["runs"].append(row)
+        log(
+            f"{kind:10} c={conns:3} ok/s={row['ok_per_s']:8.1f} p50={row['p50_ms']:.1f} ms "
+            f"p99={row['p99_ms']:.1f} ms {extra or ''}"
+        )
+        return row
+
+    pool = int(opts.pool_rate * seconds)
+    for conns in concurrencies:
+        tag = f"c{conns}x"
+        bodies = distinct_bodies(template, pool, tag)
+        path = request_file(workdir, f"ours-{conns}", "/api/v1/webhooks/stripe/", bodies, web.port)
+        before = inbox_rows()
+        res = common.wrk(web.url + "/api/v1/webhooks/stripe/", path, conns, seconds)
+        new_rows = inbox_rows() - before
+        record(
+            "ours",
+            conns,
+            {**res, "ok_per_s": new_rows / res["seconds"]},
+            new_rows=new_rows,
+            pool=pool,
+            pool_exhausted=res["requests"] > pool,
+        )
+
+        path = request_file(workdir, f"dup-{conns}", "/api/v1/webhooks/stripe/", bodies, web.port)
+        before = inbox_rows()
+        res = common.wrk(web.url + "/api/v1/webhooks/stripe/", path, conns, seconds)
+        record("duplicate", conns, res, new_rows=inbox_rows() - before)
+
+        path = request_file(workdir, f"bare-{conns}", "/bench/ping", bodies[:2000], web.port)
+        record("bare", conns, common.wrk(web.url + "/bench/ping", path, conns, seconds))
+
+        path = request_file(workdir, f"djstripe-{conns}", djstripe_path, real_bodies, web.port)
+        before = djstripe_rows()
+        res = common.wrk(web.url + djstripe_path, path, conns, seconds)
+        record(
+            "djstripe",
+            conns,
+            res,
+            new_events=djstripe_rows() - before,
+            pool=len(real_bodies),
+            pool_exhausted=res["requests"] > len(real_bodies),
+        )
+
+        record("pgbench", conns, pgbench(bodies[0], conns, seconds, workdir))
+
+    # p99 at about half our peak rate: wrk's per-connection pause sets the rate.
+    peak = max(r["ok_per_s"] for r in results["runs"] if r["kind"] == "ours")
+    target = peak / 2
+    conns = 8
+    fastest = min(r["p50_ms"] for r in results["runs"] if r["kind"] == "ours")
+    delay = max(0.0, conns * 1000 / target - fastest)
+    for attempt in range(2):
+        bodies = distinct_bodies(template, int(target * seconds * 1.5), f"half{attempt}x")
+        path = request_file(workdir, "half", "/api/v1/webhooks/stripe/", bodies, web.port)
+        before = inbox_rows()
+        res = common.wrk(web.url + "/api/v1/webhooks/stripe/", path, conns, seconds, delay)
+        rate = (inbox_rows() - before) / res["seconds"]
+        if attempt == 0 and abs(rate - target) / target > 0.15:
+            delay = max(0.0, delay * rate / target + (rate / target - 1) * fastest)
+            continue
+        record("ours-half", conns, {**res, "ok_per_s": rate}, target_rate=target, delay_ms=delay)
+        break
+
+    results["gunicorn_worker_rss"] = [common.rss_kib(pid) for pid in web.worker_pids()]
+    web.stop()
+    emulator.stop()
+    redis.stop()
+    return results
+
+
+def report(results: dict, machine: dict) -> str:
+    runs = results["runs"]
+
+    def get(kind, conns):
+        return next((r for r in runs if r["kind"] == kind and r["connections"] == conns), None)
+
+    rows = []
+    for r in runs:
+        rows.append(
+            [
+                r["kind"],
+                r["connections"],
+                f"{r['ok_per_s']:.0f}",
+                f"{r['p50_ms']:.1f}",
+                f"{r['p99_ms']:.1f}",
+                r.get("errors_status", 0),
+            ]
+        )
+    lines = [
+        table_header(machine, results),
+        common.table(
+            ["receiver", "connections", "accepted/s", "p50 ms", "p99 ms", "non-2xx"], rows
+        ),
+        "",
+        "| target | concurrency | measured | met |",
+        "|---|---|---|---|",
+    ]
+    concurrencies = sorted({r["connections"] for r in runs if r["kind"] == "ours"})
+    for conns in concurrencies:
+        ours, bare, dj = get("ours", conns), get("bare", conns), get("djstripe", conns)
+        ratio = ours["ok_per_s"] / bare["ok_per_s"]
+        lines.append(
+            f"| ours ≥ 45 % of bare | {conns} | {ratio:.0%} | {'yes' if ratio >= 0.45 else 'NO'} |"
+        )
+        times = ours["ok_per_s"] / max(dj["ok_per_s"], 1e-9)
+        lines.append(
+            f"| ours ≥ 10× dj-stripe | {conns} | {times:.1f}× | {'yes' if times >= 10 else 'NO'} |"
+        )
+    half = get("ours-half", 8)
+    if half:
+        lines.append(
+            f"| p99 ≤ 50 ms at half peak | 8 ({half['ok_per_s']:.0f}/s) | "
+            f"{half['p99_ms']:.1f} ms | {'yes' if half['p99_ms'] <= 50 else 'NO'} |"
+        )
+    return "\n".join(lines)
+
+
+def table_header(machine: dict, results: dict) -> str:
+    load = ", ".join(f"{x:.2f}" for x in machine["load_before"])
+    return (
+        f"### Webhook ingest ({machine['date']})\n\n"
+        f"Machine: {machine['cores']} cores ({machine['cpu']}), {machine['memory']} RAM, "
+        f"PostgreSQL {machine['postgres']}; load average before: {load}. "
+        f"`{machine['command']}`. gunicorn {results['workers']} sync workers; wrk 1 thread; "
+        f"{results['seconds']:.0f} s a run; event body {results['event_bytes']} bytes.\n"
+    )
