@@ -219,11 +219,14 @@ window.Shop = window.Shop || {};
   async function refresh() {
     const signedIn = Shop.account.isSignedIn();
     resetPayment();
-    show(byId("cart"), signedIn);
+    show(byId("cart"), false);
     try {
       const page = await loadProducts();
       setStatus(page.count ? `${page.count} products` : "No products yet.");
-      if (signedIn) await loadCart();
+      if (signedIn) {
+        await loadCart();
+        show(byId("cart"), true); // once filled: never an empty cart that is not
+      }
     } catch (error) {
       setStatus("");
       showError(error && error.message ? error.message : "The shop could not be loaded.");

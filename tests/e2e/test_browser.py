@@ -1,0 +1,328 @@
+"""The demo storefront (`/shop/`) in a real browser, against the whole stack.
+
+Headless Debian chromium driven by Selenium (its own chromedriver: nothing is downloaded)
+shops as a person would: registers or signs in, fills the cart, orders, and pays by card in
+the page (the page stands in for Stripe.js against the emulator) or on the emulator's hosted
+Checkout page; the order page then shows what the webhook did. Screenshots of each step go
+to test-artifacts/browser/, and on a failure the page's screenshot and console log too.
+"""
+
+import re
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.e2e.stack import Shopper
+from tests.factories import ProductFactory
+from tests.real_processes import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+WAIT_SECONDS = 20
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+PASSWORD = "correct horse battery 42"  # Shopper's, so the page can sign its shoppers in
+
+pytestmark = pytest.mark.skipif(
+    not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+    reason="needs Debian's chromium and chromedriver",
+)
+
+
+class ShopBrowser:
+    """The shopper's browser, with the waits and screenshots the tests need."""
+
+    def __init__(self, driver, stack, test_name: str):
+        self.driver = driver
+        self.stack = stack
+        self.test_name = test_name
+        self.step = 0
+
+    def open(self, path: str = "/shop/"):
+        self.driver.get(f"{self.stack.url}{path}")
+
+    def wait(self, condition, what: str):
+        return WebDriverWait(self.driver, WAIT_SECONDS, poll_frequency=0.1).until(
+            condition, message=f"waited {WAIT_SECONDS}s for {what}"
+        )
+
+    def visible(self, css: str):
+        return self.wait(ec.visibility_of_element_located((By.CSS_SELECTOR, css)), css)
+
+    def click(self, css: str):
+        def clicked(driver):
+            element = driver.find_element(By.CSS_SELECTOR, css)
+            if not (element.is_displayed() and element.is_enabled()):
+                return False
+            element.click()
+            return True
+
+        # Found and clicked in one go, again if the page re-rendered it in between.
+        WebDriverWait(
+            self.driver,
+            WAIT_SECONDS,
+            poll_frequency=0.1,
+            ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+        ).until(clicked, message=f"waited {WAIT_SECONDS}s to click {css}")
+
+    def text(self, css: str) -> str:
+        return self.driver.find_element(By.CSS_SELECTOR, css).text
+
+    def wait_for_text(self, css: str, pattern: str):
+        self.wait(
+            lambda d: re.search(pattern, d.find_element(By.CSS_SELECTOR, css).text, re.I),
+            f"{css} to read /{pattern}/",
+        )
+
+    def screenshot(self, label: str) -> Path:
+        self.step += 1
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{self.test_name}-{self.step:02d}-{label}.png"
+        self.driver.save_screenshot(str(path))
+        return path
+
+    def console(self) -> list[dict]:
+        return self.driver.get_log("browser")
+
+    # --- What a shopper does ------------------------------------------------------------
+    def sign_in(self, email: str, register: bool = False):
+        self.visible("#sign-in-form")
+        self.driver.find_element(By.ID, "email").send_keys(email)
+        self.driver.find_element(By.ID, "password").send_keys(PASSWORD)
+        self.click("#register-button" if register else "#sign-in-button")
+        self.wait_for_text("#signed-in-as", re.escape(email))
+        self.visible("#cart")
+
+    def add_to_cart(self, product):
+        self.click(f'li[data-product-id="{product.pk}"] button.add-to-cart')
+        self.visible("#cart-lines tr.cart-line td.name")
+        self.wait_for_text("#cart-lines", re.escape(product.name))
+
+    def place_order(self) -> str:
+        self.click("#place-order")
+        self.visible("#payment")
+        return self.text("#payment-order-number")
+
+    def pay_by_card(self, payment_method: str):
+        self.click("#pay-by-card")
+        self.visible("#test-cards")
+        self.click(f'#test-cards input[value="{payment_method}"]')
+        self.click("#confirm-payment")
+
+    def wait_for_order_status(self, status: str):
+        self.wait(
+            lambda d: d.find_element(By.ID, "order-status").get_attribute("data-status") == status,
+            f"the order page to show {status}",
+        )
+        # What the shopper reads, not only the attribute.
+        assert self.text("#order-status").lower() == status.replace("_", " ")
+
+
+@pytest.fixture
+def browser(request, stack):
+    profile = tempfile.mkdtemp(prefix="e2e-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,900",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(WAIT_SECONDS)
+    shop = ShopBrowser(driver, stack, request.node.name.removeprefix("test_"))
+    for stale in ARTIFACTS.glob(f"{shop.test_name}-*.png"):  # from an earlier run
+        stale.unlink()
+    failures_before = request.session.testsfailed
+    yield shop
+    try:
+        if request.session.testsfailed > failures_before:
+            _dump_failure(shop)
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _dump_failure(shop: ShopBrowser):
+    """The screen, the address and the console as the test left them, for the CI log."""
+    try:
+        path = shop.screenshot("FAILED")
+        log = "\n".join(f"{e['level']} {e['message']}" for e in shop.console())
+        print(f"\n--- browser at {shop.driver.current_url}; screenshot {path}\n{log}")
+        print(shop.stack.logs())
+    except WebDriverException as exc:
+        print(f"could not capture the browser: {exc}")
+
+
+def csp_violations(shop: ShopBrowser) -> list[str]:
+    return [e["message"] for e in shop.console() if "Content Security Policy" in e["message"]]
+
+
+def new_email() -> str:
+    return f"browser-{uuid.uuid4().hex[:8]}@example.com"
+
+
+def test_pay_by_card_in_the_page_until_the_order_is_paid(stack, browser):
+    mug = ProductFactory(name="Blue mug", unit_amount=2500, stock=5)
+    email = new_email()
+    browser.open()
+    browser.wait_for_text(f'li[data-product-id="{mug.pk}"]', r"Blue mug\s+\$25\.00")
+    browser.screenshot("catalog-signed-out")
+
+    browser.sign_in(email, register=True)
+    browser.add_to_cart(mug)
+    quantity = browser.visible("#cart-lines input.quantity")
+    # Select and overtype (clear() would fire a change with an empty field); the change
+    # event fires on leaving the field.
+    quantity.send_keys(Keys.CONTROL, "a")
+    quantity.send_keys("2", Keys.TAB)
+    browser.wait_for_text("#cart-subtotal", r"\$50\.00")
+    browser.screenshot("cart-with-two-mugs")
+
+    number = browser.place_order()
+    assert browser.text("#payment-total") == "$50.00"
+    browser.pay_by_card("pm_card_visa")
+    browser.wait(ec.url_matches(r"/shop/orders/\d+$"), "the order page")
+    browser.wait_for_order_status("paid")
+    assert browser.text("#order-number") == number
+    assert "Blue mug" in browser.text("#order-lines")
+    assert browser.text("#order-total") == "$50.00"
+    browser.screenshot("order-paid")
+    assert csp_violations(browser) == []
+
+    # The cart is emptied once the order is paid.
+    browser.open()
+    browser.visible("#cart-empty")
+
+
+def test_pay_on_stripe_checkout_and_come_back_to_the_paid_order(stack, browser):
+    lamp = ProductFactory(name="Desk lamp", unit_amount=1800, stock=3)
+    shopper = Shopper(stack)  # registered through the API; signs in on the page
+    browser.open()
+    browser.sign_in(shopper.email)
+    browser.add_to_cart(lamp)
+    number = browser.place_order()
+    browser.click("#pay-with-checkout")
+
+    browser.wait(ec.url_contains(f"{stack.emulator.url}/"), "the hosted Checkout page")
+    browser.wait_for_text("body", r"Desk lamp")
+    assert "18.00 USD" in browser.text("body")
+    browser.screenshot("hosted-checkout")
+    browser.click('input[name="choice"][value="4242424242424242"]')
+    browser.click('form button[type="submit"]')
+
+    browser.wait(ec.url_matches(r"/shop/orders/\d+\?session_id=cs_"), "the return to the shop")
+    assert browser.driver.current_url.startswith(f"{stack.url}/shop/orders/")
+    browser.wait_for_order_status("paid")
+    assert browser.text("#order-number") == number
+    assert "confirming your payment" in browser.text("#order-note")
+    browser.screenshot("order-paid-after-checkout")
+    assert csp_violations(browser) == []
+
+
+def test_a_declined_card_shows_stripes_message_and_keeps_the_cart(stack, browser):
+    vase = ProductFactory(name="Glass vase", unit_amount=4200, stock=2)
+    shopper = Shopper(stack)
+    browser.open()
+    browser.sign_in(shopper.email)
+    browser.add_to_cart(vase)
+    browser.place_order()
+    browser.pay_by_card("pm_card_visa_chargeDeclined")
+
+    browser.wait_for_text("#error", r"declined")
+    assert browser.driver.current_url.removeprefix(stack.url) == "/shop/"
+    assert "Glass vase" in browser.text("#cart-lines")
+    assert browser.text("#cart-subtotal") == "$42.00"
+    assert browser.visible("#card-form")  # another card can be tried
+    browser.screenshot("card-declined-cart-kept")
+
+    orders = shopper.get("orders/").json()
+    statuses = [order["status"] for order in orders.get("results", orders)]
+    assert statuses == ["pending_payment"]
+
+
+def test_sign_out_forgets_the_token(stack, browser):
+    shopper = Shopper(stack)
+    browser.open()
+    browser.sign_in(shopper.email)
+    browser.click("#sign-out")
+    browser.visible("#sign-in-form")
+    assert not browser.driver.find_element(By.ID, "cart").is_displayed()
+    assert browser.driver.execute_script("return sessionStorage.getItem('shop.token')") is None
+
+
+CHECKOUT_URLS = [
+    ("https://checkout.stripe.com/c/pay/cs_test_a1", True),
+    ("http://checkout.stripe.com/c/pay/cs_test_a1", False),  # not https
+    ("https://checkout.stripe.com:8443/c/pay/cs_test_a1", False),
+    ("https://checkout.stripe.com.evil.example/c/pay", False),
+    ("https://evil.example/?next=https://checkout.stripe.com/", False),
+    ("https://user@checkout.stripe.com/c/pay", False),
+    ("javascript:alert(1)", False),
+    ("/c/pay/cs_test_a1", False),
+    ("", False),
+    (None, False),
+]
+
+
+def test_the_page_follows_only_stripe_or_the_configured_emulator(stack, browser):
+    browser.open()
+    browser.wait_for_text("#status", "No products yet")
+    emulator = browser.driver.find_element(By.ID, "shop").get_attribute("data-stripe-api-base")
+    assert emulator == stack.emulator.url
+
+    def allowed(url, origin):
+        return browser.driver.execute_script(
+            "return window.Shop.checkoutUrl.isAllowedCheckoutUrl(arguments[0], arguments[1]);",
+            url,
+            origin,
+        )
+
+    for url, expected in CHECKOUT_URLS:
+        assert allowed(url, "") is expected, url
+        assert allowed(url, emulator) is expected, url
+    assert allowed(f"{emulator}/c/pay/cs_test_a1", emulator) is True
+    assert allowed(f"{emulator}/c/pay/cs_test_a1", "") is False  # online: Stripe only
+    assert allowed(f"{emulator}5/c/pay/cs_test_a1", emulator) is False  # another port
+    assert allowed(f"{emulator}.evil.example/c/pay", emulator) is False
+
+
+def test_prices_are_formatted_per_currency_zero_decimal_included(stack, browser):
+    teapot = ProductFactory(name="Iron teapot", unit_amount=1500, currency="jpy")
+    mug = ProductFactory(name="Blue mug", unit_amount=2500, currency="usd")
+    browser.open()
+    browser.wait_for_text(f'li[data-product-id="{teapot.pk}"]', r"Iron teapot\s+¥1,500\b")
+    browser.wait_for_text(f'li[data-product-id="{mug.pk}"]', r"Blue mug\s+\$25\.00")
+    browser.screenshot("catalog-yen-and-dollars")
+
+    def formatted(amount, currency):
+        return browser.driver.execute_script(
+            "return window.Shop.money.formatAmount(arguments[0], arguments[1]);", amount, currency
+        )
+
+    assert formatted(2500, "usd") == "$25.00"
+    assert formatted(1999, "eur") == "€19.99"
+    assert formatted(1500, "jpy") == "¥1,500"
+    assert formatted(50000, "krw") == "₩50,000"
