@@ -449,6 +449,9 @@ class Shop:
     """Redis, optionally the emulator, gunicorn, a Celery worker and the sweeper."""
 
     def __init__(self, database_url: str, *, emulator: bool = False, emulator_args=(), **extra):
+        import threading
+
+        self._stopping = threading.Event()
         self.log_dir = tempfile.mkdtemp(prefix="faults-logs-")
         self.mail_dir = tempfile.mkdtemp(prefix="faults-mail-")
         self.redis = Redis(log_dir=self.log_dir).start()
@@ -492,6 +495,38 @@ class Shop:
     def url(self) -> str:
         return self.gunicorn.url
 
+    def supervise_worker(self, report: Report) -> None:
+        """Restart the worker when it exits on its own, as systemd's Restart=always would.
+
+        Each crash is reported with the worker's last critical log line: a crash is a
+        finding even when the restart hides it from the invariants.
+        """
+        self.worker_crashes: list[str] = []
+
+        def watch():
+            while not self._stopping.is_set():
+                process = self.worker.process
+                if process is not None and process.poll() is not None:
+                    lines = [
+                        line for line in self.worker.output(200_000).splitlines()
+                        if '"critical"' in line or "Unrecoverable" in line
+                    ]
+                    why = lines[-1][:300] if lines else f"exit code {process.returncode}"
+                    self.worker_crashes.append(why)
+                    report.step(f"WORKER CRASHED (exit {process.returncode}): {why}")
+                    self.worker.process = None
+                    try:
+                        self.worker.start()
+                        report.step(f"supervisor restarted the worker, pid {self.worker.pid}")
+                    except Exception as exc:  # the broker may still be down: try again
+                        report.step(f"worker restart failed ({exc}); retrying")
+                        self.worker.stop()
+                self._stopping.wait(1.0)
+
+        import threading
+
+        threading.Thread(target=watch, daemon=True).start()
+
     def mail_subjects(self) -> list[str]:
         subjects = []
         for path in sorted(Path(self.mail_dir).iterdir()):
@@ -518,6 +553,7 @@ class Shop:
         return "\n".join(parts)
 
     def stop(self) -> None:
+        self._stopping.set()
         for proc in (self.sweeper, self.gunicorn, self.worker, self.emulator, self.redis):
             if proc is not None:
                 try:
@@ -753,6 +789,9 @@ def check_paid_once(report: Report, shop: Shop, order_ids: list[int], product_id
         if s.startswith("Receipt for order ")
     )
     ours = {num: c for num, c in receipts.items() if num in numbers}
+    missing = sorted(set(numbers) - set(ours))
+    if missing:
+        report.step(f"orders without a receipt: {missing[:10]}")
     report.check(
         "one receipt e-mail per order",
         len(ours) == n and set(ours.values()) == {1},
