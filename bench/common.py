@@ -168,8 +168,17 @@ class Redis(Process):
     def __init__(self):
         self.port = free_port()
         super().__init__(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", ""]
-            + ["--appendonly", "no"]
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ]
         )
 
     @property
@@ -197,8 +206,16 @@ class Emulator(Process):
     def __init__(self):
         self.port = free_port()
         super().__init__(
-            [PY, "-m", "stripe_emulator", "--port", str(self.port), "--quiet"]
-            + ["--async-delay-seconds", "0"]
+            [
+                PY,
+                "-m",
+                "stripe_emulator",
+                "--port",
+                str(self.port),
+                "--quiet",
+                "--async-delay-seconds",
+                "0",
+            ]
         )
 
     @property
@@ -226,9 +243,24 @@ class Gunicorn(Process):
         self.port = free_port()
         self.workers = workers
         super().__init__(
-            [PY, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}"]
-            + ["--workers", str(workers), "--worker-class", "sync", "--timeout", "60"]
-            + ["--backlog", "2048", "--log-level", "warning"],
+            [
+                PY,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "sync",
+                "--timeout",
+                "60",
+                "--backlog",
+                "2048",
+                "--log-level",
+                "warning",
+            ],
             env=env,
         )
 
@@ -264,9 +296,23 @@ class CeleryWorker(Process):
 
     def __init__(self, env, concurrency=1):
         super().__init__(
-            [PY, "-m", "celery", "-A", "config", "worker", "-c", str(concurrency), "-P"]
-            + ["solo" if concurrency == 1 else "prefork", "--without-gossip", "--without-mingle"]
-            + ["--without-heartbeat", "-l", "info"],
+            [
+                PY,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-c",
+                str(concurrency),
+                "-P",
+                "solo" if concurrency == 1 else "prefork",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "info",
+            ],
             env=env,
         )
 
@@ -307,8 +353,39 @@ def write_requests(path: Path, host: str, url_path: str, items) -> int:
     return count
 
 
-def wrk(url: str, requests_file: Path, connections: int, seconds: float, delay_ms=0.0) -> dict:
-    """One wrk run (one thread: the load generator must cost little CPU)."""
+def process_cpu_seconds(pids) -> float:
+    """User + system CPU time of these processes so far (seconds)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores, from /proc/stat: how busy the machine is."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def wrk(
+    url: str,
+    requests_file: Path,
+    connections: int,
+    seconds: float,
+    delay_ms=0.0,
+    cpu_pids=(),
+) -> dict:
+    """One wrk run (one thread: the load generator must cost little CPU).
+
+    Besides wrk's numbers: the CPU time `cpu_pids` (the gunicorn workers) spent per
+    request, which other load on the machine does not change much, and how busy the whole
+    machine was meanwhile (all processes, ours and anybody else's)."""
+    cpu_before, busy_before = process_cpu_seconds(cpu_pids), machine_ticks()
     env = {**os.environ, "BENCH_REQUESTS": str(requests_file), "BENCH_DELAY_MS": str(delay_ms)}
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s"]
     argv += ["-s", str(BENCH / "wrk" / "post.lua"), url]
@@ -322,6 +399,13 @@ def wrk(url: str, requests_file: Path, connections: int, seconds: float, delay_m
     result["seconds"] = result["duration_us"] / 1e6
     result["ok"] = result["requests"] - result["errors_status"]
     result["ok_per_s"] = result["ok"] / result["seconds"]
+    busy_after = machine_ticks()
+    result["machine_busy"] = (busy_after[0] - busy_before[0]) / max(
+        1, busy_after[1] - busy_before[1]
+    )
+    if cpu_pids:
+        cpu = process_cpu_seconds(cpu_pids) - cpu_before
+        result["worker_cpu_ms_per_request"] = cpu * 1000 / max(1, result["requests"])
     return result
 
 
