@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import stripe
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connections, router
 
 from payments.models import WebhookEvent
 
@@ -78,27 +78,47 @@ def _payment_intent_id(obj: dict) -> str:
 def store_event(
     event: dict, *, source: str = WebhookEvent.Source.WEBHOOK
 ) -> tuple[WebhookEvent, bool]:
-    """Insert the event keyed by Stripe's id; (row, False) when it is a duplicate."""
+    """Insert the event keyed by Stripe's id; (row, False) when it is a duplicate.
+
+    One statement, `INSERT ... ON CONFLICT (stripe_event_id) DO NOTHING RETURNING id`: no
+    BEGIN/COMMIT round trips around it (autocommit), no savepoint and no IntegrityError
+    for a duplicate delivery, and inside a caller's transaction it cannot abort it.
+    """
     obj = event["data"]["object"]
     created = event.get("created")
-    try:
-        with transaction.atomic():
-            row = WebhookEvent.objects.create(
-                stripe_event_id=event["id"],
-                type=event["type"][:128],
-                livemode=bool(event.get("livemode")),
-                api_version=str(event.get("api_version") or "")[:64],
-                stripe_created=(
-                    datetime.fromtimestamp(created, tz=UTC) if isinstance(created, int) else None
-                ),
-                payload=event,
-                source=source,
-                order_id=_order_id(obj),
-                payment_intent_id=_payment_intent_id(obj)[:255],
-            )
-        return row, True
-    except IntegrityError:
+    row = WebhookEvent(
+        stripe_event_id=event["id"],
+        type=event["type"][:128],
+        livemode=bool(event.get("livemode")),
+        api_version=str(event.get("api_version") or "")[:64],
+        stripe_created=(
+            datetime.fromtimestamp(created, tz=UTC) if isinstance(created, int) else None
+        ),
+        payload=event,
+        source=source,
+        order_id=_order_id(obj),
+        payment_intent_id=_payment_intent_id(obj)[:255],
+    )
+    connection = connections[router.db_for_write(WebhookEvent)]
+    fields = [f for f in WebhookEvent._meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+    quote = connection.ops.quote_name
+    # Identifiers come from the model's metadata; every value is a query parameter.
+    sql = (
+        f"INSERT INTO {quote(WebhookEvent._meta.db_table)} "  # noqa: S608
+        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({quote('stripe_event_id')}) DO NOTHING RETURNING {quote('id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        inserted = cursor.fetchone()
+    if inserted is None:
         return WebhookEvent.objects.only("pk", "status").get(stripe_event_id=event["id"]), False
+    row.pk = inserted[0]
+    row._state.adding = False
+    row._state.db = connection.alias
+    return row, True
 
 
 def enqueue(event_pk: int, countdown: float | None = None) -> None:
