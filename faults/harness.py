@@ -189,7 +189,9 @@ class Process:
     def __init__(self, args: list[str], env: dict | None = None, log_dir: str | None = None):
         self.args = args
         self.env = env
-        self.log_path = Path(log_dir or tempfile.gettempdir()) / f"{self.name}-{uuid.uuid4().hex[:6]}.log"
+        self.log_path = (
+            Path(log_dir or tempfile.gettempdir()) / f"{self.name}-{uuid.uuid4().hex[:6]}.log"
+        )
         self.process: subprocess.Popen | None = None
 
     def spawn(self):
@@ -508,7 +510,8 @@ class Shop:
                 process = self.worker.process
                 if process is not None and process.poll() is not None:
                     lines = [
-                        line for line in self.worker.output(200_000).splitlines()
+                        line
+                        for line in self.worker.output(200_000).splitlines()
                         if '"critical"' in line or "Unrecoverable" in line
                     ]
                     why = lines[-1][:300] if lines else f"exit code {process.returncode}"
@@ -594,8 +597,16 @@ def event(event_id: str, type_: str, obj: dict, created: int) -> dict:
     }
 
 
-def payment_intent(pi_id: str, order_id: int, attempt: int, amount: int, *, status="succeeded",
-                   currency="usd", error=None) -> dict:
+def payment_intent(
+    pi_id: str,
+    order_id: int,
+    attempt: int,
+    amount: int,
+    *,
+    status="succeeded",
+    currency="usd",
+    error=None,
+) -> dict:
     return {
         "id": pi_id,
         "object": "payment_intent",
@@ -763,8 +774,9 @@ def check_paid_once(report: Report, shop: Shop, order_ids: list[int], product_id
     statuses = Counter(Order.objects.filter(pk__in=order_ids).values_list("status", flat=True))
     report.check("every order is paid", statuses == Counter({"paid": n}), f"{dict(statuses)}")
     succeeded = Counter(
-        PaymentAttempt.objects.filter(order_id__in=order_ids, status=AttemptStatus.SUCCEEDED)
-        .values_list("order_id", flat=True)
+        PaymentAttempt.objects.filter(
+            order_id__in=order_ids, status=AttemptStatus.SUCCEEDED
+        ).values_list("order_id", flat=True)
     )
     report.check(
         "one succeeded attempt per order",
