@@ -4,7 +4,7 @@ locked in id order so that two orders touching the same products cannot deadlock
 from collections.abc import Mapping
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Value, When
 
 from catalog.models import Product
 from config.errors import Conflict, InvalidInput
@@ -13,6 +13,23 @@ from config.errors import Conflict, InvalidInput
 class InsufficientStock(Conflict):
     code = "insufficient_stock"
     message = "Not enough stock for this order."
+
+
+def _move(quantities: Mapping[int, int], **signs: int) -> None:
+    """One UPDATE for every product of an order (the rows are locked already): each field
+    moves by +/- that product's quantity, e.g. `_move(q, stock=-1, reserved=+1)`."""
+    if not quantities:
+        return
+    ids = sorted(quantities)
+    amount = Case(
+        *(When(pk=pid, then=Value(quantities[pid])) for pid in ids), output_field=IntegerField()
+    )
+    Product.objects.filter(pk__in=ids).update(
+        **{
+            field: F(field) + amount if sign > 0 else F(field) - amount
+            for field, sign in signs.items()
+        }
+    )
 
 
 def lock_products(product_ids) -> dict[int, Product]:
@@ -38,20 +55,17 @@ def reserve_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
         raise InsufficientStock(
             "Not enough stock for: " + ", ".join(p.sku for p in sorted(short, key=lambda p: p.pk))
         )
-    for pid, qty in sorted(quantities.items()):
-        Product.objects.filter(pk=pid).update(stock=F("stock") - qty, reserved=F("reserved") + qty)
+    _move(quantities, stock=-1, reserved=+1)
     return products
 
 
 def release_stock(quantities: Mapping[int, int]) -> None:
     """Give units held by an unpaid order back to the shelf."""
     lock_products(quantities)
-    for pid, qty in sorted(quantities.items()):
-        Product.objects.filter(pk=pid).update(stock=F("stock") + qty, reserved=F("reserved") - qty)
+    _move(quantities, stock=+1, reserved=-1)
 
 
 def sell_stock(quantities: Mapping[int, int]) -> None:
     """Turn units held by an order into sold units once it is paid."""
     lock_products(quantities)
-    for pid, qty in sorted(quantities.items()):
-        Product.objects.filter(pk=pid).update(reserved=F("reserved") - qty, sold=F("sold") + qty)
+    _move(quantities, reserved=-1, sold=+1)
