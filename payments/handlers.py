@@ -205,19 +205,45 @@ def _record_success(order: Order, attempt: PaymentAttempt, *, amount, currency, 
     return "paid"
 
 
-def _record_failure(order: Order, attempt: PaymentAttempt, *, code: str, message: str) -> str:
+def _superseded(event: WebhookEvent | None) -> bool:
+    """A newer event about the same PaymentIntent was already applied: this one is older news.
+
+    A PaymentIntent can go back (after a failure it may need 3-D Secure again), so the state
+    machine alone cannot tell an old `requires_action` from a new one; Stripe's `created`
+    time can. Equal times (one second) are not ordered and apply as before.
+    """
+    if event is None or event.stripe_created is None or not event.payment_intent_id:
+        return False
+    return (
+        WebhookEvent.objects.filter(
+            payment_intent_id=event.payment_intent_id,
+            status=PROCESSED,
+            stripe_created__gt=event.stripe_created,
+        )
+        .exclude(pk=event.pk)
+        .exists()
+    )
+
+
+def _record_failure(
+    order: Order, attempt: PaymentAttempt, *, code: str, message: str, event=None
+) -> str:
     if not can_proceed(attempt.mark_failed):
         return f"stale: attempt is {attempt.status}"
+    if _superseded(event):
+        return "stale: a newer event about this payment was applied"
     record_payment_failure(attempt, code=code, message=message)
     if order.status == OrderStatus.PENDING_PAYMENT:
         emails.after_commit(emails.send_payment_failed, order.pk, message)
     return "failed"
 
 
-def _move(attempt: PaymentAttempt, transition_name: str) -> str:
+def _move(attempt: PaymentAttempt, transition_name: str, event=None) -> str:
     transition = getattr(attempt, transition_name)
     if not can_proceed(transition):
         return f"stale: attempt is {attempt.status}"
+    if _superseded(event):
+        return "stale: a newer event about this payment was applied"
     transition()
     attempt.save()
     return attempt.status
@@ -241,7 +267,7 @@ def checkout_session_completed(event: WebhookEvent):
             event=event,
         )
     if session.get("payment_status") == "unpaid":
-        return _move(attempt, "mark_processing")
+        return _move(attempt, "mark_processing", event)
     return f"payment_status {session.get('payment_status')}: nothing to do"
 
 
@@ -268,6 +294,7 @@ def checkout_async_failed(event: WebhookEvent):
         attempt,
         code="async_payment_failed",
         message="The payment could not be completed. Please try again.",
+        event=event,
     )
 
 
@@ -275,7 +302,7 @@ def checkout_async_failed(event: WebhookEvent):
 def checkout_session_expired(event: WebhookEvent):
     session = event.data_object
     order, attempt = _lock(session_id=session.get("id", ""), obj=session)
-    note = _move(attempt, "cancel")
+    note = _move(attempt, "cancel", event)
     alive = (
         order.payment_attempts.exclude(pk=attempt.pk)
         .filter(status__in=[*OPEN, *IN_FLIGHT])
@@ -307,14 +334,14 @@ def payment_intent_succeeded(event: WebhookEvent):
 def payment_intent_processing(event: WebhookEvent):
     intent = event.data_object
     _, attempt = _lock(payment_intent_id=intent.get("id", ""), obj=intent)
-    return _move(attempt, "mark_processing")
+    return _move(attempt, "mark_processing", event)
 
 
 @handles("payment_intent.requires_action")
 def payment_intent_requires_action(event: WebhookEvent):
     intent = event.data_object
     _, attempt = _lock(payment_intent_id=intent.get("id", ""), obj=intent)
-    return _move(attempt, "require_action")
+    return _move(attempt, "require_action", event)
 
 
 @handles("payment_intent.amount_capturable_updated")
@@ -322,7 +349,7 @@ def payment_intent_authorized(event: WebhookEvent):
     intent = event.data_object
     _, attempt = _lock(payment_intent_id=intent.get("id", ""), obj=intent)
     _adopt_ids(attempt, charge_id=_id(intent.get("latest_charge")))
-    return _move(attempt, "mark_authorized")
+    return _move(attempt, "mark_authorized", event)
 
 
 @handles("payment_intent.payment_failed")
@@ -333,14 +360,14 @@ def payment_intent_failed(event: WebhookEvent):
     code = error.get("decline_code") or error.get("code") or "payment_failed"
     # Stripe's message on a card error is written to be shown to the card holder.
     message = error.get("message") or "Your payment was declined."
-    return _record_failure(order, attempt, code=code, message=message)
+    return _record_failure(order, attempt, code=code, message=message, event=event)
 
 
 @handles("payment_intent.canceled")
 def payment_intent_canceled(event: WebhookEvent):
     intent = event.data_object
     _, attempt = _lock(payment_intent_id=intent.get("id", ""), obj=intent)
-    return _move(attempt, "cancel")
+    return _move(attempt, "cancel", event)
 
 
 # --- refunds ----------------------------------------------------------------------------
@@ -491,7 +518,11 @@ def dispute_changed(event: WebhookEvent):
         dispute.status = status
     dispute.reason = obj.get("reason") or dispute.reason
     dispute.evidence_due_by = _due_by(obj) or dispute.evidence_due_by
-    if event.type == "charge.dispute.funds_withdrawn":
+    if dispute.is_closed:
+        # Closed, the outcome decides where the money is, whichever funds event comes
+        # last: a lost dispute keeps the funds withdrawn, a won one has them reinstated.
+        dispute.funds_withdrawn = dispute.status == "lost"
+    elif event.type == "charge.dispute.funds_withdrawn":
         dispute.funds_withdrawn = True
     elif event.type == "charge.dispute.funds_reinstated":
         dispute.funds_withdrawn = False

@@ -130,3 +130,81 @@ def test_a_lost_task_is_swept_and_a_duplicate_queue_entry_does_nothing(
     assert processing.process(row.pk) == processing.SKIPPED
     assert fresh(row).attempts == 1
     assert processing.sweep() == 0
+
+
+def test_an_older_requires_action_after_the_failure_does_not_reopen_the_attempt(
+    send_event, start_payment
+):
+    """Found by faults/delivery_storm.py: the failure arrived first, then the older event."""
+    attempt = start_payment()
+    error = {"code": "card_declined", "decline_code": "generic_decline", "message": "Declined."}
+    failed = se.payment_intent(attempt, status="requires_payment_method", error=error)
+    send_event(se.event("payment_intent.payment_failed", failed, created=1_800_000_010))
+    send_event(
+        se.event(
+            "payment_intent.requires_action",
+            se.payment_intent(attempt, status="requires_action"),
+            created=1_800_000_000,
+        )
+    )
+    assert fresh(attempt).status == "failed"
+    late = WebhookEvent.objects.get(type="payment_intent.requires_action")
+    assert late.status == "processed"
+
+
+def test_a_newer_requires_action_after_a_failure_still_applies(send_event, start_payment):
+    """A failed PaymentIntent may need 3-D Secure again on the shopper's next card."""
+    attempt = start_payment()
+    error = {"code": "card_declined", "decline_code": "generic_decline", "message": "Declined."}
+    failed = se.payment_intent(attempt, status="requires_payment_method", error=error)
+    send_event(se.event("payment_intent.payment_failed", failed, created=1_800_000_000))
+    send_event(
+        se.event(
+            "payment_intent.requires_action",
+            se.payment_intent(attempt, status="requires_action"),
+            created=1_800_000_010,
+        )
+    )
+    assert fresh(attempt).status == "requires_action"
+
+
+def test_funds_withdrawn_arriving_after_a_won_dispute_closed_leaves_them_reinstated(
+    send_event, start_payment
+):
+    """Found by faults/delivery_storm.py: closed (won), reinstated, then the late withdrawal."""
+    from payments.models import Dispute
+
+    attempt = start_payment()
+    pi = attempt.stripe_payment_intent_id
+    send_event(se.event("payment_intent.succeeded", se.payment_intent(attempt)))
+    won = se.dispute(pi, amount=attempt.amount, status="won")
+    send_event(se.event("charge.dispute.closed", won))
+    send_event(se.event("charge.dispute.funds_reinstated", won))
+    send_event(
+        se.event(
+            "charge.dispute.funds_withdrawn",
+            se.dispute(pi, amount=attempt.amount, status="needs_response"),
+        )
+    )
+    dispute = Dispute.objects.get()
+    assert (dispute.status, dispute.funds_withdrawn) == ("won", False)
+    assert fresh(attempt.order).status == "paid"
+
+
+def test_a_lost_dispute_keeps_the_funds_withdrawn_whatever_arrives_last(send_event, start_payment):
+    from payments.models import Dispute
+
+    attempt = start_payment()
+    pi = attempt.stripe_payment_intent_id
+    send_event(se.event("payment_intent.succeeded", se.payment_intent(attempt)))
+    send_event(
+        se.event("charge.dispute.closed", se.dispute(pi, amount=attempt.amount, status="lost"))
+    )
+    send_event(
+        se.event(
+            "charge.dispute.created", se.dispute(pi, amount=attempt.amount, status="needs_response")
+        )
+    )
+    dispute = Dispute.objects.get()
+    assert (dispute.status, dispute.funds_withdrawn) == ("lost", True)
+    assert fresh(attempt.order).status == "charged_back"
