@@ -26,7 +26,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.e2e.stack import Shopper
+from tests.e2e.stack import Shopper, Stack
 from tests.factories import ProductFactory
 from tests.real_processes import ROOT
 
@@ -131,6 +131,17 @@ class ShopBrowser:
         assert self.text("#order-status").lower() == status.replace("_", " ")
 
 
+@pytest.fixture(scope="module")
+def stack(django_db_setup, django_db_blocker):
+    """conftest's stack, with gunicorn's threaded workers. A browser opens connections ahead
+    of need (preconnects) and may leave them idle; each would hold one of the two sync
+    workers until its timeout, and the page's next request would hang."""
+    with django_db_blocker.unblock():
+        started = Stack(GUNICORN_CMD_ARGS="--worker-class gthread --threads 4")
+    yield started
+    started.stop()
+
+
 @pytest.fixture
 def browser(request, stack):
     profile = tempfile.mkdtemp(prefix="e2e-chromium-")
@@ -150,6 +161,7 @@ def browser(request, stack):
     ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.add_experimental_option("prefs", {"net.network_prediction_options": 2})  # never
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(WAIT_SECONDS)
     shop = ShopBrowser(driver, stack, request.node.name.removeprefix("test_"))
@@ -237,9 +249,44 @@ def test_pay_on_stripe_checkout_and_come_back_to_the_paid_order(stack, browser):
     assert browser.driver.current_url.startswith(f"{stack.url}/shop/orders/")
     browser.wait_for_order_status("paid")
     assert browser.text("#order-number") == number
-    assert "confirming your payment" in browser.text("#order-note")
+    assert browser.text("#order-note") == "Thank you! Your payment is confirmed."
     browser.screenshot("order-paid-after-checkout")
     assert csp_violations(browser) == []
+
+
+def test_cancelling_on_stripe_checkout_comes_back_to_the_unpaid_order(stack, browser):
+    lamp = ProductFactory(name="Desk lamp", unit_amount=1800, stock=3)
+    shopper = Shopper(stack)
+    browser.open()
+    browser.sign_in(shopper.email)
+    browser.add_to_cart(lamp)
+    browser.place_order()
+    browser.click("#pay-with-checkout")
+    browser.wait(ec.url_contains(f"{stack.emulator.url}/"), "the hosted Checkout page")
+    browser.click("a[href*='checkout=cancelled']")
+
+    browser.wait(ec.url_matches(r"/shop/orders/\d+\?checkout=cancelled$"), "the cancel URL")
+    browser.wait_for_order_status("pending_payment")
+    assert "Checkout was cancelled" in browser.text("#order-note")
+    browser.screenshot("order-after-checkout-cancelled")
+
+
+def test_three_d_secure_in_the_page_returns_to_the_paid_order(stack, browser):
+    mug = ProductFactory(name="Blue mug", unit_amount=2500, stock=5)
+    shopper = Shopper(stack)
+    browser.open()
+    browser.sign_in(shopper.email)
+    browser.add_to_cart(mug)
+    browser.place_order()
+    browser.pay_by_card("pm_card_threeDSecure2Required")
+
+    browser.wait(ec.url_contains(f"{stack.emulator.url}/3ds/"), "the 3-D Secure page")
+    browser.screenshot("three-d-secure-challenge")
+    browser.click('button[value="succeeded"]')
+    browser.wait(ec.url_contains("redirect_status=succeeded"), "the return to the shop")
+    assert browser.driver.current_url.startswith(f"{stack.url}/shop/orders/")
+    browser.wait_for_order_status("paid")
+    browser.screenshot("order-paid-after-three-d-secure")
 
 
 def test_a_declined_card_shows_stripes_message_and_keeps_the_cart(stack, browser):
@@ -255,7 +302,8 @@ def test_a_declined_card_shows_stripes_message_and_keeps_the_cart(stack, browser
     assert browser.driver.current_url.removeprefix(stack.url) == "/shop/"
     assert "Glass vase" in browser.text("#cart-lines")
     assert browser.text("#cart-subtotal") == "$42.00"
-    assert browser.visible("#card-form")  # another card can be tried
+    assert browser.visible("#card-form")  # another card can be tried, for the same order
+    assert not browser.driver.find_element(By.ID, "place-order").is_displayed()
     browser.screenshot("card-declined-cart-kept")
 
     orders = shopper.get("orders/").json()

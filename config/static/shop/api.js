@@ -8,6 +8,7 @@ window.Shop = window.Shop || {};
   const TOKEN_KEY = "shop.token";
   const EMAIL_KEY = "shop.email";
   const UNEXPECTED = "The shop answered something unexpected. Please try again later.";
+  const REQUEST_TIMEOUT_MS = 15000;
   const UNREACHABLE = "The shop could not be reached. Check your connection and try again.";
 
   class ApiError extends Error {
@@ -112,6 +113,8 @@ window.Shop = window.Shop || {};
         // Token auth only: no session cookie, so no CSRF token is needed or leaked.
         credentials: "omit",
         cache: "no-store",
+        // A hung request must not leave the page waiting forever (the order page polls on).
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {
       throw new ApiError(0, "network_error", UNREACHABLE);

@@ -15,7 +15,14 @@ window.Shop = window.Shop || {};
     return new Promise((resolve) => { setTimeout(resolve, ms); });
   }
 
-  // What the return URL says happened; the order's status below is the truth.
+  // What the return URL says happened, while the order still waits for its payment; once
+  // the webhook has moved the order on, its status is the truth.
+  function note(order) {
+    if (order.status === "paid") return "Thank you! Your payment is confirmed.";
+    if (order.status !== "pending_payment") return "";
+    return noteFromAddress();
+  }
+
   function noteFromAddress() {
     const query = new URLSearchParams(window.location.search);
     if (query.get("checkout") === "cancelled") {
@@ -32,6 +39,7 @@ window.Shop = window.Shop || {};
 
   function render(order) {
     byId("order-number").textContent = order.number;
+    byId("order-note").textContent = note(order);
     const status = byId("order-status");
     status.textContent = order.status.replace(/_/g, " ");
     status.dataset.status = order.status;
@@ -75,7 +83,6 @@ window.Shop = window.Shop || {};
   }
 
   function start(config) {
-    byId("order-note").textContent = noteFromAddress();
     Shop.account.start(() => {
       clearError();
       show(byId("order"), false);

@@ -74,6 +74,7 @@ window.Shop = window.Shop || {};
       return;
     }
     const body = { product_id: product.id, quantity: 1 };
+    resetPayment();
     renderCart(expectCart(await request("POST", "cart/lines/", 201, { body })));
     setStatus(`${product.name} is in your cart.`);
   }
@@ -108,7 +109,8 @@ window.Shop = window.Shop || {};
     const empty = rows.length === 0;
     show(byId("cart-empty"), empty);
     show(byId("cart-table"), !empty);
-    show(byId("place-order"), !empty);
+    // One order at a time: while one waits for its payment, "Place order" would make another.
+    show(byId("place-order"), !empty && currentOrder === null);
     byId("cart-subtotal").textContent = empty ? "" : formatAmount(cart.subtotal, cart.currency);
   }
 
@@ -119,10 +121,12 @@ window.Shop = window.Shop || {};
       throw new Error("A quantity is a whole number from 1 to 1000.");
     }
     const body = { quantity };
+    resetPayment();
     renderCart(expectCart(await request("PATCH", `cart/lines/${line.id}/`, 200, { body })));
   }
 
   async function removeLine(line) {
+    resetPayment();
     await request("DELETE", `cart/lines/${line.id}/`, 204);
     await loadCart();
   }
@@ -135,12 +139,17 @@ window.Shop = window.Shop || {};
     currentOrder = order;
     byId("payment-order-number").textContent = order.number;
     byId("payment-total").textContent = formatAmount(order.total, order.currency);
+    byId("confirm-payment").textContent = `Pay ${formatAmount(order.total, order.currency)}`;
+    show(byId("place-order"), false);
     show(byId("payment"), true);
     setStatus(`Order ${order.number} is placed. Choose how to pay.`);
   }
 
+  // Forgets the order being paid (a cart change makes it stale; left unpaid, its
+  // reservation expires) and offers "Place order" again.
   function resetPayment() {
     currentOrder = null;
+    show(byId("place-order"), byId("cart-lines").children.length > 0);
     started = null;
     stripeForm = null;
     byId("payment-element").replaceChildren();
