@@ -41,7 +41,8 @@ window.Shop = window.Shop || {};
     byId("order-number").textContent = order.number;
     byId("order-note").textContent = note(order);
     const status = byId("order-status");
-    status.textContent = order.status.replace(/_/g, " ");
+    const words = order.status.replace(/_/g, " ");
+    status.textContent = words.charAt(0).toUpperCase() + words.slice(1); // "Pending payment"
     status.dataset.status = order.status;
     byId("order-lines").replaceChildren(...order.lines.map((line) => {
       const row = el("tr");
@@ -53,14 +54,17 @@ window.Shop = window.Shop || {};
     show(byId("order"), true);
   }
 
+  // Polls while the order waits for a payment in flight; after a cancelled Checkout there is
+  // none, so the order is shown once.
   async function watch(orderId) {
+    const polling = new URLSearchParams(window.location.search).get("checkout") !== "cancelled";
     const deadline = Date.now() + POLL_FOR_MS;
     setStatus("Loading your order…");
     for (;;) {
       try {
         const order = expectOrder(await request("GET", `orders/${orderId}/`, 200));
         render(order);
-        if (order.status !== "pending_payment") {
+        if (order.status !== "pending_payment" || !polling) {
           setStatus("");
           return;
         }

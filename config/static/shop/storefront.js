@@ -231,7 +231,7 @@ window.Shop = window.Shop || {};
     show(byId("cart"), false);
     try {
       const page = await loadProducts();
-      setStatus(page.count ? `${page.count} products` : "No products yet.");
+      setStatus({ 0: "No products yet.", 1: "1 product" }[page.count] || `${page.count} products`);
       if (signedIn) {
         await loadCart();
         show(byId("cart"), true); // once filled: never an empty cart that is not
