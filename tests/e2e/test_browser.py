@@ -311,6 +311,53 @@ def test_a_declined_card_shows_stripes_message_and_keeps_the_cart(stack, browser
     assert statuses == ["pending_payment"]
 
 
+# Wraps the page's fetch to note each (method, URL, Idempotency-Key) it sends.
+RECORD_IDEMPOTENCY_KEYS = """
+window.sentKeys = [];
+const send = window.fetch;
+window.fetch = (url, init) => {
+  const key = init && init.headers && init.headers["Idempotency-Key"];
+  if (key) window.sentKeys.push([init.method, String(url), key]);
+  return send(url, init);
+};
+"""
+
+
+def test_a_retry_after_an_outage_reuses_the_actions_idempotency_key(stack, browser):
+    mug = ProductFactory(name="Blue mug", unit_amount=2500, stock=5)
+    shopper = Shopper(stack)
+    browser.open()
+    browser.sign_in(shopper.email)
+    browser.add_to_cart(mug)
+    browser.driver.execute_script(RECORD_IDEMPOTENCY_KEYS)
+    browser.place_order()
+    status, _ = stack.emulator.control(
+        "POST",
+        "/faults",
+        {"kind": "500", "count": 1, "when": "before", "path_prefix": "/v1/payment_intents"},
+    )
+    assert status == 200
+
+    browser.click("#pay-by-card")  # Stripe answers 500: the shop says 503, decides nothing
+    browser.wait_for_text("#error", r"\w")
+    browser.screenshot("payment-start-failed-stripe-down")
+    assert not browser.driver.find_element(By.ID, "card-form").is_displayed()
+    browser.click("#pay-by-card")  # the shopper tries again: the same action
+    browser.visible("#test-cards")
+    assert not browser.driver.find_element(By.ID, "error").is_displayed()
+
+    sent = browser.driver.execute_script("return window.sentKeys;")
+    order_keys = [key for method, url, key in sent if url.endswith("/orders/")]
+    intent_keys = [key for method, url, key in sent if url.endswith("/payment-intent/")]
+    assert len(order_keys) == 1 and len(intent_keys) == 2
+    assert intent_keys[0] == intent_keys[1]  # a retry of one action: one key
+    assert intent_keys[0] != order_keys[0]  # another action: another key
+
+    browser.click("#confirm-payment")
+    browser.wait(ec.url_matches(r"/shop/orders/\d+$"), "the order page")
+    browser.wait_for_order_status("paid")
+
+
 def test_sign_out_forgets_the_token(stack, browser):
     shopper = Shopper(stack)
     browser.open()
