@@ -17,6 +17,7 @@ entries. E-mails are compared too and differences are listed.
 """
 
 import concurrent.futures
+import itertools
 import os
 import random
 import sys
@@ -282,7 +283,7 @@ def main() -> int:
             inversions = sum(
                 1
                 for story in stories_b
-                for earlier, later in zip(story, story[1:], strict=False)
+                for earlier, later in itertools.pairwise(story)
                 if min(t for t, e in copies if e is later)
                 < min(t for t, e in copies if e is earlier)
             )

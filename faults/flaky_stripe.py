@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Stripe fails 30 % of API calls during 1 000 checkouts; clients retry; reconcile repairs.
 
-FAULTS_FLAKY_CHECKOUTS (1 000) checkouts by 50 shoppers, 6 at a time, through the
+FAULTS_FLAKY_CHECKOUTS (1 000) checkouts by 50 shoppers, 8 at a time, through the
 storefront API against the Stripe emulator: create the order, start a PaymentIntent (odd
 orders) or a Checkout Session (even orders), then pay it as Stripe.js / the hosted page
 would (9 in 10; the tenth shopper walks away). Every request is retried with the same
@@ -41,7 +41,7 @@ from harness import (
 )
 
 CHECKOUTS = int(os.environ.get("FAULTS_FLAKY_CHECKOUTS", "1000"))
-SHOPPERS, CLIENTS, FAULT_SHARE, MAX_TRIES = 50, 6, 0.30, 8
+SHOPPERS, CLIENTS, FAULT_SHARE, MAX_TRIES = 50, 8, 0.30, 8
 API_LINE = re.compile(r"(?:GET|POST|DELETE) /v1/\S+ (\d+)")
 RETRYABLE = {409, 429, 500, 502, 503, 504}
 
@@ -108,18 +108,34 @@ def main() -> int:
         users = get_user_model().objects.bulk_create(
             [get_user_model()(email=f"flaky-{n}@example.com") for n in range(SHOPPERS)]
         )
-        tokens = [t.key for t in Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users])]
+        tokens = [
+            t.key
+            for t in Token.objects.bulk_create(
+                [Token(user=u, key=Token.generate_key()) for u in users]
+            )
+        ]
         product = Product.objects.create(
-            sku="FLAKY-1", name="Flaky item", description="x", unit_amount=2500,
-            currency="usd", stock=CHECKOUTS + 10, active=True,
+            sku="FLAKY-1",
+            name="Flaky item",
+            description="x",
+            unit_amount=2500,
+            currency="usd",
+            stock=CHECKOUTS + 10,
+            active=True,
         )
         connection.close()
 
         shop = Shop(
             db_url,
             emulator=True,
-            emulator_args=["--hang-seconds", "4", "--retry-base-seconds", "0.5",
-                           "--max-delivery-attempts", "8"],
+            emulator_args=[
+                "--hang-seconds",
+                "4",
+                "--retry-base-seconds",
+                "0.5",
+                "--max-delivery-attempts",
+                "8",
+            ],
             STRIPE_READ_TIMEOUT="2",
             STRIPE_BREAKER_COOLDOWN_SECONDS="2",
         )
@@ -139,8 +155,9 @@ def main() -> int:
                     while sum(armed.values()) < want:
                         kind = rng.choice(["500", "429", "timeout"])
                         when = rng.choice(["before", "after"])
-                        emulator.control("POST", "/faults", {"kind": kind, "when": when,
-                                                             "count": 1})
+                        emulator.control(
+                            "POST", "/faults", {"kind": kind, "when": when, "count": 1}
+                        )
                         armed[(kind, when)] += 1
                     stop.wait(0.1)
 
@@ -152,8 +169,9 @@ def main() -> int:
 
             def checkout(n: int):
                 client = Client(shop.url, tokens[n % SHOPPERS])
-                made = client.post("orders/", {"lines": [{"product_id": product.pk,
-                                                          "quantity": 1}]})
+                made = client.post(
+                    "orders/", {"lines": [{"product_id": product.pk, "quantity": 1}]}
+                )
                 if made is None or made.status_code != 201:
                     return f"order not created ({made.status_code if made else 'gave up'})"
                 order_id = made.json()["id"]
@@ -170,7 +188,8 @@ def main() -> int:
                     paid = stripe_js_confirm(emulator.url, body, client_errors)
                 else:
                     status, _ = emulator.control(
-                        "POST", f"/checkout_sessions/{body['checkout_session_id']}/pay",
+                        "POST",
+                        f"/checkout_sessions/{body['checkout_session_id']}/pay",
                         {"card": "4242424242424242"},
                     )
                     paid = status == 200
@@ -237,8 +256,12 @@ def main() -> int:
             )
 
             def truth(order_id: int) -> bool:
-                paid = [pi for pi in intents if pi["metadata"].get("order_id") == str(order_id)
-                        and pi["status"] == "succeeded"]
+                paid = [
+                    pi
+                    for pi in intents
+                    if pi["metadata"].get("order_id") == str(order_id)
+                    and pi["status"] == "succeeded"
+                ]
                 return bool(paid)
 
             def differences() -> list:

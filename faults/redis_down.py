@@ -59,7 +59,9 @@ def main() -> int:
             for order_id, (pi,) in seeded
         ]
         connection.close()
-        report.step(f"seeded {ORDERS} orders; posting {len(events)} events over {SPREAD_SECONDS:.0f}s")
+        report.step(
+            f"seeded {ORDERS} orders; posting {len(events)} events over {SPREAD_SECONDS:.0f}s"
+        )
 
         shop = Shop(db_url)
         shop.supervise_worker(report)
@@ -128,7 +130,9 @@ def main() -> int:
                 f"{sum(1 for r in results if r[2] == 200)}/{len(events)}",
             )
             settled = wait_for_inbox(report, len(events), timeout=300, shop=shop)
-            report.check("after Redis returned, the sweep and the worker handled every event", settled)
+            report.check(
+                "after Redis returned, the sweep and the worker handled every event", settled
+            )
             check_paid_once(report, shop, [o for o, _ in seeded], product_id)
             if shop.worker_crashes:
                 report.step(
