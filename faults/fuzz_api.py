@@ -101,8 +101,9 @@ def main() -> int:
                 f"schemathesis run {shop.url}/api/v1/schema/ -n {EXAMPLES} (checks: "
                 "not_a_server_error, response_schema_conformance)"
             )
+            # schemathesis keeps a cache in its working directory: a temp dir, not the tree.
             done = subprocess.run(  # noqa: S603
-                command, capture_output=True, text=True, timeout=900, cwd=ROOT, check=False
+                command, capture_output=True, text=True, timeout=900, cwd=shop.log_dir, check=False
             )
             out = done.stdout + done.stderr
             print(out[-12000:], flush=True)
