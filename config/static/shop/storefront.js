@@ -163,6 +163,7 @@ window.Shop = window.Shop || {};
     if (!started) {
       const answer = await paymentAction("payment-intent", order.id).run((key) =>
         request("POST", `orders/${order.id}/payment-intent/`, 201, { body: {}, idempotencyKey: key }));
+      if (currentOrder !== order) return; // the cart changed meanwhile: that order is dropped
       const checked = Shop.cardPayment.checkStarted(answer);
       if (checked.amount !== order.total || checked.currency !== order.currency) {
         throw new Error("The payment did not match the order, so it was not started. Please try again.");
@@ -217,6 +218,7 @@ window.Shop = window.Shop || {};
     const session = expectShape(await paymentAction("checkout-session", order.id).run((key) =>
       request("POST", `orders/${order.id}/checkout-session/`, 201, { body: {}, idempotencyKey: key })),
     SHAPES.checkoutSession);
+    if (currentOrder !== order) return;
     if (!isAllowedCheckoutUrl(session.url, config.emulatorOrigin)) {
       throw new Error("The payment page's address was not Stripe's, so we did not open it.");
     }
