@@ -57,7 +57,20 @@ def database_url(name: str = DB) -> str:
 
 def psql(sql: str, db: str = "postgres", timeout: float = 600) -> str:
     out = subprocess.run(
-        ["psql", "-h", PG["host"], "-p", PG["port"], "-U", PG["user"], "-d", db, "-XAtq"],
+        [
+            "psql",
+            "-h",
+            PG["host"],
+            "-p",
+            PG["port"],
+            "-U",
+            PG["user"],
+            "-d",
+            db,
+            "-XAtq",
+            "-v",
+            "ON_ERROR_STOP=1",
+        ],
         input=sql,
         capture_output=True,
         text=True,

@@ -36,34 +36,36 @@ def seed_user_and_product() -> tuple[int, int]:
     return int(user.split()[0]), int(product.split()[0])
 
 
-def seed_orders(count: int, start: int = 0, status: str = "pending_payment") -> None:
-    """Orders start+1 .. start+count, each with one line and PaymentAttempt 1."""
+def seed_orders(
+    count: int, start: int = 0, status: str = "pending_payment", prefix: str = "B"
+) -> None:
+    """Orders start+1 .. start+count (numbers <prefix><k>), one line and PaymentAttempt 1."""
     user, product = seed_user_and_product_cached()
     attempt_status = "succeeded" if status == "paid" else "requires_payment"
-    received = "4200 + k % 100" if status == "paid" else "0"
+    received = "o.total" if status == "paid" else "0"
     sql(
         f"""
         INSERT INTO orders_order (number, email, status, status_before_dispute, currency,
             subtotal, total, amount_refunded, reserved_until, stock_released, created_at,
             updated_at, user_id)
-        SELECT 'B' || lpad(k::text, 12, '0'), 'bench-shopper@example.com', '{status}', '',
+        SELECT '{prefix}' || lpad(k::text, 12, '0'), 'bench-shopper@example.com', '{status}', '',
             'usd', 4200 + k % 100, 4200 + k % 100, 0, now() + interval '1 day', false,
-            now() - (k % 1000) * interval '1 minute', now(), {user}
+            now() - (k % 730) * interval '1 day' - (k % 1440) * interval '1 minute', now(), {user}
         FROM generate_series({start + 1}, {start + count}) k;
         INSERT INTO orders_orderline (sku, name, unit_amount, quantity, line_total, order_id,
             product_id)
         SELECT 'BENCH-SEED', 'Seed item', o.total, 1, o.total, o.id, {product}
         FROM orders_order o
-        WHERE o.number BETWEEN 'B' || lpad('{start + 1}', 12, '0')
-                           AND 'B' || lpad('{start + count}', 12, '0');
+        WHERE o.number BETWEEN '{prefix}' || lpad('{start + 1}', 12, '0')
+                           AND '{prefix}' || lpad('{start + count}', 12, '0');
         INSERT INTO payments_paymentattempt (number, kind, status, stripe_payment_intent_id,
             stripe_checkout_session_id, stripe_charge_id, amount, currency, amount_received,
             amount_refunded, failure_code, failure_message, created_at, updated_at, order_id)
         SELECT 1, 'payment_intent', '{attempt_status}', 'pi_bench_' || o.id, NULL, '',
             o.total, 'usd', {received}, 0, '', '', now(), now(), o.id
         FROM orders_order o
-        WHERE o.number BETWEEN 'B' || lpad('{start + 1}', 12, '0')
-                           AND 'B' || lpad('{start + count}', 12, '0');
+        WHERE o.number BETWEEN '{prefix}' || lpad('{start + 1}', 12, '0')
+                           AND '{prefix}' || lpad('{start + count}', 12, '0');
         """
     )
 
