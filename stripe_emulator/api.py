@@ -20,7 +20,7 @@ from stripe.params import checkout as sp_checkout
 from stripe_emulator import cards
 from stripe_emulator.errors import StripeAPIError, invalid, missing_resource
 from stripe_emulator.formdata import decode
-from stripe_emulator.state import RequestContext, merge_metadata, new_id
+from stripe_emulator.state import RequestContext, new_id
 from stripe_emulator.validation import validate
 
 
@@ -229,12 +229,7 @@ def retrieve_customer(emulator, customer_id, *, params, ctx):
 
 @route("POST", "/v1/customers/{id}", sp.CustomerUpdateParams)
 def update_customer(emulator, customer_id, *, params, ctx):
-    customer = emulator.store.get("customer", customer_id)
-    for key, value in params.items():
-        if key == "metadata":
-            customer["metadata"] = merge_metadata(customer["metadata"], value)
-        elif key in customer and key not in ("id", "object"):
-            customer[key] = value if value != "" else None
+    customer = emulator.customers.update(emulator.store.get("customer", customer_id), params)
     emulator.store.emit("customer.updated", customer, ctx)
     return _render(emulator, customer, params)
 

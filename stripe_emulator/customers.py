@@ -1,5 +1,6 @@
 """Customers: Stripe's shape at this API version, sources included only when expanded."""
 
+from stripe_emulator.errors import missing_resource
 from stripe_emulator.state import Store, merge_metadata, new_id, now
 
 
@@ -41,6 +42,16 @@ class Customers:
             "test_clock": None,
         }
         return self.store.add(customer)
+
+    def update(self, customer: dict, params: dict) -> dict:
+        if params.get("default_source"):  # a customer here never has a source to name
+            raise missing_resource("source", params["default_source"], "default_source")
+        for key, value in params.items():
+            if key == "metadata":
+                customer["metadata"] = merge_metadata(customer["metadata"], value)
+            elif key in customer and key not in ("id", "object"):
+                customer[key] = value if value != "" else None
+        return customer
 
     def _sources(self, customer: dict) -> dict:
         return {

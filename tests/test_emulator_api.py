@@ -937,6 +937,9 @@ def test_what_dj_stripe_expands_on_customers_and_sessions(client):
         customer.id, params={"expand": ["default_source", "sources"]}
     )
     assert (expanded.default_source, expanded.sources.data) == (None, [])
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.customers.update(customer.id, params={"default_source": "card_123"})
+    assert (caught.value.code, caught.value.param) == ("resource_missing", "default_source")
     session = client.v1.checkout.sessions.create(
         params={
             "mode": "payment",
