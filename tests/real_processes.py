@@ -1,4 +1,4 @@
-"""Real processes on loopback for tests: a throw-away Redis and a Celery worker."""
+"""Real processes on loopback for tests: Redis, a Celery worker, the Stripe emulator."""
 
 import contextlib
 import os
@@ -29,6 +29,36 @@ def wait_until(condition, timeout=20.0, interval=0.05, what="condition"):
             return
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+class LoggedProcess:
+    """A child process whose output goes to a temp log file; stopped by its own pid."""
+
+    log_prefix = "process-"
+
+    def __init__(self):
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (lives as long as the process)
+            prefix=self.log_prefix, suffix=".log", delete=False
+        )
+        self.process = None
+
+    def spawn(self, argv: list[str], env: dict | None = None) -> None:
+        self.process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+    def stop(self, grace: float = 15) -> None:
+        if self.process:
+            self.process.terminate()
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+            self.process = None
 
 
 class RedisServer:
@@ -81,14 +111,14 @@ def test_database_url() -> str:
     )
 
 
-class CeleryWorker:
+class CeleryWorker(LoggedProcess):
+    log_prefix = "worker-"
+
     """`celery -A config worker` against the test database and the given broker."""
 
     def __init__(self, broker_url: str, queue: str, **env):
+        super().__init__()
         self.mail_dir = tempfile.mkdtemp(prefix="worker-mail-")
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (lives as long as the worker)
-            prefix="worker-", suffix=".log", delete=False
-        )
         self.env = {
             **os.environ,
             "DATABASE_URL": test_database_url(),
@@ -99,10 +129,9 @@ class CeleryWorker:
             **{key: str(value) for key, value in env.items()},
         }
         self.queue = queue
-        self.process = None
 
     def start(self):
-        self.process = subprocess.Popen(
+        self.spawn(
             [
                 sys.executable,
                 "-m",
@@ -122,10 +151,7 @@ class CeleryWorker:
                 "-l",
                 "info",
             ],
-            cwd=ROOT,
             env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
         )
         wait_until(
             lambda: b"ready." in Path(self.log.name).read_bytes(),
@@ -136,18 +162,6 @@ class CeleryWorker:
 
     def mails(self) -> list[str]:
         return [p.read_text() for p in Path(self.mail_dir).iterdir()]
-
-    def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")
-
-    def stop(self):
-        if self.process:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-            self.process = None
 
 
 @contextlib.contextmanager
@@ -167,12 +181,14 @@ def celery_sending_to(broker_url: str, queue: str):
 
 
 # --- the offline Stripe emulator (stripe_emulator) ----------------------------------------
-class EmulatorServer:
+class EmulatorServer(LoggedProcess):
     """`python -m stripe_emulator` on a free loopback port, fast retries, manual async."""
 
     api_key = "sk_test_emulator_tests"
+    log_prefix = "stripe-emulator-"
 
     def __init__(self, *args: str, webhook_urls=(), webhook_secret=None):
+        super().__init__()
         self.port = free_port()
         self.args = [
             "--retry-base-seconds",
@@ -187,22 +203,13 @@ class EmulatorServer:
             self.args += ["--webhook-url", url]
         if webhook_secret:
             self.args += ["--webhook-secret", webhook_secret]
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (lives as long as the server)
-            prefix="stripe-emulator-", suffix=".log", delete=False
-        )
-        self.process = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "stripe_emulator", "--port", str(self.port), *self.args],
-            cwd=ROOT,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
+        self.spawn([sys.executable, "-m", "stripe_emulator", "--port", str(self.port), *self.args])
         wait_until(self.answers, timeout=20, what="the Stripe emulator")
         return self
 
@@ -244,19 +251,6 @@ class EmulatorServer:
             max_network_retries=retries,
             http_client=stripe.RequestsClient(timeout=timeout),
         )
-
-    def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")
-
-    def stop(self):
-        if self.process:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-            self.process = None
 
 
 class WebhookReceiver:

@@ -23,6 +23,7 @@ from tests.real_processes import (
     ROOT,
     CeleryWorker,
     EmulatorServer,
+    LoggedProcess,
     RedisServer,
     free_port,
     test_database_url,
@@ -35,37 +36,23 @@ PUBLISHABLE_KEY = "pk_test_EndToEndSuiteKey000000000000000"
 WEBHOOK_SECRET = "whsec_end_to_end_suite"
 
 
-class Gunicorn:
+class Gunicorn(LoggedProcess):
+    log_prefix = "gunicorn-"
+
     def __init__(self, port: int, env: dict):
+        super().__init__()
         self.port = port
         self.env = env
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (lives as long as the server)
-            prefix="gunicorn-", suffix=".log", delete=False
-        )
-        self.process = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self):
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "2",
-                "--timeout",
-                "60",
-            ],
-            cwd=ROOT,
+        argv = [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
+        self.spawn(
+            [*argv, "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--timeout", "60"],
             env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
         )
         wait_until(self.answers, timeout=60, what="gunicorn")
         return self
@@ -77,18 +64,6 @@ class Gunicorn:
             return requests.get(f"{self.url}/api/v1/health/", timeout=1).status_code == 200
         except requests.RequestException:
             return False
-
-    def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")
-
-    def stop(self):
-        if self.process:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-            self.process = None
 
 
 class Stack:
