@@ -564,6 +564,11 @@ class Shop:
                     proc.stop()
                 except Exception as exc:  # stop the others whatever happens to one
                     print(f"stopping {proc.name}: {exc}", flush=True)
+        # The e-mails were counted already; the process logs stay for a look afterwards.
+        import shutil
+
+        shutil.rmtree(self.mail_dir, ignore_errors=True)
+        print(f"process logs: {self.log_dir}", flush=True)
 
 
 # --- signed events, straight to the webhook endpoint ------------------------------------
