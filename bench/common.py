@@ -112,11 +112,11 @@ def base_env(**extra) -> dict:
 
 
 def ensure_template() -> None:
+    """The migrated template: made once (about a minute), then only new migrations."""
     exists = psql(f"SELECT 1 FROM pg_database WHERE datname = '{TEMPLATE_DB}'")
-    if exists == "1":
-        return
-    log(f"creating and migrating {TEMPLATE_DB} (once; about a minute)")
-    psql(f'CREATE DATABASE "{TEMPLATE_DB}"')
+    if exists != "1":
+        log(f"creating and migrating {TEMPLATE_DB} (once; about a minute)")
+        psql(f'CREATE DATABASE "{TEMPLATE_DB}"')
     env = base_env(DATABASE_URL=database_url(TEMPLATE_DB))
     subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
 
