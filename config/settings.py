@@ -130,6 +130,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.sweep_webhook_events",
         "schedule": 60.0,
     },
+    "send-unsent-emails": {
+        "task": "payments.tasks.send_unsent_emails",
+        "schedule": 60.0,
+    },
     # Expire unpaid orders past their reservation, purge old idempotency keys, prune events.
     "cleanup": {
         "task": "config.tasks.cleanup",
@@ -150,6 +154,8 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="shop@example.com")
 STAFF_ALERT_EMAILS = env.list("STAFF_ALERT_EMAILS", default=["staff@example.com"])
+# The right-hand side of outbox e-mails' stable Message-ID (<outbox-<id>@domain>).
+EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="shop.invalid")
 
 # --- Auth --------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -421,7 +421,8 @@ class Worker(Process):
 
 
 class Sweeper(Process):
-    """Beat's sweep, every few seconds: re-queues inbox events whose task was lost."""
+    """Beat's sweeps, every few seconds: re-queues inbox events whose task was lost, and
+    e-mails a dead worker left unsent in the outbox."""
 
     name = "sweeper"
 
@@ -430,13 +431,14 @@ class Sweeper(Process):
             "import time, django, logging\n"
             "django.setup()\n"
             "from django.db import close_old_connections\n"
-            "from payments import processing\n"
+            "from payments import emails, processing\n"
             "log = logging.getLogger('faults.sweeper')\n"
             "deadline = time.monotonic() + 3600\n"
             "while time.monotonic() < deadline:\n"
             "    try:\n"
             f"        n = processing.sweep(limit={limit})\n"
-            "        print('sweep re-queued', n, flush=True)\n"
+            f"        m = emails.send_unsent(limit={limit})\n"
+            "        print('sweep re-queued', n, 'events and', m, 'e-mails', flush=True)\n"
             "    except Exception as exc:\n"
             "        print('sweep failed:', type(exc).__name__, exc, flush=True)\n"
             "        close_old_connections()\n"

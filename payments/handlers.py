@@ -148,8 +148,8 @@ def flag_for_review(order: Order, reason: str, **details) -> None:
         order.flag_for_review()
         order.save()
     _audit("order.needs_review", order, reason=reason, **details)
-    emails.after_commit(
-        emails.alert_staff, f"Order {order.number} needs review: {reason}", order=order, **details
+    emails.queue(
+        emails.staff_alert, f"Order {order.number} needs review: {reason}", order=order, **details
     )
 
 
@@ -201,7 +201,7 @@ def _record_success(order: Order, attempt: PaymentAttempt, *, amount, currency, 
     sell_stock(order.quantities())
     clear_cart(order.user_id)
     _audit("payment.succeeded", order, attempt, stripe_event=event.stripe_event_id)
-    emails.after_commit(emails.send_receipt, order.pk)
+    emails.queue(emails.receipt, order.pk)
     return "paid"
 
 
@@ -234,7 +234,7 @@ def _record_failure(
         return "stale: a newer event about this payment was applied"
     record_payment_failure(attempt, code=code, message=message)
     if order.status == OrderStatus.PENDING_PAYMENT:
-        emails.after_commit(emails.send_payment_failed, order.pk, message)
+        emails.queue(emails.payment_failed, order.pk, message)
     return "failed"
 
 
@@ -425,8 +425,8 @@ def apply_refund(order: Order, attempt: PaymentAttempt, obj: dict, *, event=None
         stripe_event=event.stripe_event_id if event else "",
     )
     if refund.status == RefundStatus.FAILED:
-        emails.after_commit(
-            emails.alert_staff,
+        emails.queue(
+            emails.staff_alert,
             f"Refund {refund_id} failed",
             order=order,
             amount=refund.amount,
@@ -541,8 +541,8 @@ def dispute_changed(event: WebhookEvent):
             order.open_dispute()
             order.save()
         if opened:
-            emails.after_commit(
-                emails.alert_staff,
+            emails.queue(
+                emails.staff_alert,
                 f"Dispute opened on order {order.number}",
                 order=order,
                 reason=dispute.reason,
@@ -560,8 +560,8 @@ def dispute_changed(event: WebhookEvent):
     _audit(
         "dispute.closed", order, attempt, dispute=dispute.stripe_dispute_id, status=dispute.status
     )
-    emails.after_commit(
-        emails.alert_staff,
+    emails.queue(
+        emails.staff_alert,
         f"Dispute on order {order.number} closed: {dispute.status}",
         order=order,
         amount=dispute.amount,

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from payments import inbox, mirror, processing, reconciliation
+from payments import emails, inbox, mirror, processing, reconciliation
 from payments.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -58,3 +58,14 @@ def mirror_stripe_object(self, obj: dict) -> str:
         )
         return "failed"
     return "mirrored"
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_outbox_email(pk: int) -> str:
+    return emails.send(pk)
+
+
+@shared_task(ignore_result=True)
+def send_unsent_emails() -> int:
+    """Beat, every minute: e-mails a dead worker or a lost task left unsent."""
+    return emails.send_unsent()
