@@ -7,9 +7,11 @@ once. A 500 never carries a stack trace, SQL, a key or Stripe's raw text.
 """
 
 import logging
+import sys
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 from rest_framework import exceptions as drf
@@ -177,9 +179,20 @@ def api_exception_handler(exc, context):
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code
         return Response(error_body(code, str(exc.detail)), status=exc.status_code)
+    if _database_unreachable(exc):
+        logger.exception("Database unavailable in %s", context["view"].__class__.__name__)
+        return _with_retry_after(
+            Response(error_body(ServiceUnavailable.code, ServiceUnavailable.message), status=503),
+            ServiceUnavailable.retry_after,
+        )
     # Anything else is our bug: log it with its traceback, answer without any detail.
     logger.exception("Unhandled error in %s", context["view"].__class__.__name__)
     return Response(error_body("server_error", "Internal server error."), status=500)
+
+
+def _database_unreachable(exc: BaseException | None) -> bool:
+    """The database went away (restart, failover, network): try again shortly, not a bug."""
+    return isinstance(exc, OperationalError | InterfaceError)
 
 
 def _is_api(request) -> bool:
@@ -212,6 +225,10 @@ def handler404(request, exception=None):
 
 def handler500(request):
     if _is_api(request):
+        # Django calls this while handling the exception (sys.exc_info() is set), e.g. when
+        # the database is down before a view runs (authentication, sessions, the webhook).
+        if _database_unreachable(sys.exc_info()[1]):
+            return error_response(ServiceUnavailable())
         return JsonResponse(error_body("server_error", "Internal server error."), status=500)
     return server_error(request)
 

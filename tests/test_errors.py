@@ -2,6 +2,9 @@ import json
 import logging
 
 import pytest
+from django.db import OperationalError
+from django.db.backends.utils import CursorWrapper
+from django.test import Client
 
 from config.errors import handler404, handler500
 from orders.models import Order
@@ -71,3 +74,37 @@ def test_django_level_404_and_500_handlers_answer_json_on_the_api(rf):
     # Outside the API the admin keeps Django's HTML pages.
     assert handler404(rf.get("/admin/x/")).status_code == 404
     assert b"{" not in handler404(rf.get("/admin/x/")).content[:1]
+
+
+@pytest.fixture
+def database_down(monkeypatch):
+    """Every SQL statement fails as it does while PostgreSQL restarts."""
+
+    def refuse(self, sql, params=None):
+        raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+    monkeypatch.setattr(CursorWrapper, "execute", refuse)
+
+
+def test_with_the_database_down_the_api_answers_503_with_retry_after(api, database_down):
+    response = api.post_idem("/api/v1/orders/", {})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert response.json() == {
+        "error": {
+            "code": "service_unavailable",
+            "message": "The service is temporarily unavailable. Try again shortly.",
+        }
+    }
+    assert "127.0.0.1" not in response.content.decode()
+
+
+def test_with_the_database_down_stripe_gets_a_503_to_retry_later(database_down, settings):
+    from tests import stripe_events as se
+
+    settings.STRIPE_WEBHOOK_SECRETS = ["whsec_test_secret"]
+    client = Client(raise_request_exception=False)
+    response = se.deliver(client, se.event("customer.created", {"id": "cus_1"}))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert response.json()["error"]["code"] == "service_unavailable"
