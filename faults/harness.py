@@ -744,20 +744,24 @@ def inbox_counts() -> dict:
 
 
 def wait_for_inbox(report: Report, total: int, timeout: float, shop: Shop | None = None) -> bool:
-    """Wait until `total` events are stored and none is still `received`."""
+    """Wait until `total` events are stored, none is still `received`, and every e-mail
+    they decided has left the outbox (sent by its own task after the event's commit)."""
     from django.db import connection
+
+    from payments.models import OutboxEmail
 
     deadline = time.monotonic() + timeout
     last = 0.0
     while time.monotonic() < deadline:
         counts = inbox_counts()
+        unsent = OutboxEmail.objects.filter(sent_at=None).count()
         connection.close()
         stored = sum(counts.values())
-        if stored >= total and not counts.get("received"):
-            report.step(f"inbox settled: {counts}")
+        if stored >= total and not counts.get("received") and not unsent:
+            report.step(f"inbox settled: {counts}, outbox empty")
             return True
         if time.monotonic() - last > 15:
-            report.step(f"inbox: {counts} (waiting for {total} handled)")
+            report.step(f"inbox: {counts}, {unsent} e-mail(s) unsent (waiting for {total})")
             last = time.monotonic()
         time.sleep(1)
     report.step(f"inbox did not settle in {timeout:.0f}s: {inbox_counts()}")

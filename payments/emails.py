@@ -2,9 +2,10 @@
 
 Handlers decide an e-mail inside their transaction with `queue(...)`: the message is
 composed then and stored as an `OutboxEmail` row that commits (or rolls back) with the
-payment it is about. After the commit a task sends it; a worker killed before sending
-leaves the row for `send_unsent()` (beat, every minute). Nothing is sent for a transaction
-that rolled back, and nothing committed is lost.
+payment it is about. Right after the commit the same process sends it; a worker killed in
+between, or a mail server that refused, leaves the row for `send_unsent()` (beat, every
+minute), which queues a task per unsent e-mail. Nothing is sent for a transaction that
+rolled back, and nothing committed is lost.
 """
 
 import logging
@@ -92,8 +93,16 @@ def queue(compose, *args, **kwargs) -> OutboxEmail:
         body=message.body,
         recipients=message.recipients,
     )
-    transaction.on_commit(lambda: _enqueue(row.pk))
+    transaction.on_commit(lambda: _send_after_commit(row.pk))
     return row
+
+
+def _send_after_commit(pk: int) -> None:
+    """Send at once, in the process that committed; a failure leaves it to the sweep."""
+    try:
+        send(pk)
+    except Exception:  # an e-mail problem must not undo or repeat the payment
+        logger.exception("e-mail %s not sent after commit; the sweep will retry", pk)
 
 
 def _enqueue(pk: int) -> None:
