@@ -139,3 +139,21 @@ def start_payment(api, stripe_fake):
         return PaymentAttempt.objects.filter(order_id=order_id).latest("number")
 
     return start
+
+
+# --- the Stripe emulator's tests (each module starts its own `emulator`) -------------------
+@pytest.fixture(scope="module")
+def receiver():
+    """A loopback webhook receiver recording what the emulator delivers."""
+    from tests.real_processes import WebhookReceiver
+
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def fresh_emulator(emulator, receiver):
+    """An empty emulator (faults and delivery modes too) and no delivery recorded."""
+    assert emulator.control("POST", "/reset")[0] == 200
+    receiver.clear()

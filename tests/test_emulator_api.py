@@ -14,16 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import stripe
 
-from tests.real_processes import EmulatorServer, WebhookReceiver, wait_until
+from tests.real_processes import EmulatorServer, wait_until
 
 CARD = "pm_card_visa"
-
-
-@pytest.fixture(scope="module")
-def receiver():
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +27,8 @@ def emulator(receiver):
 
 
 @pytest.fixture(autouse=True)
-def fresh(emulator, receiver):
-    assert emulator.control("POST", "/reset")[0] == 200
-    receiver.clear()
+def fresh(fresh_emulator):
+    """Each test starts from an empty emulator (tests/conftest.py)."""
 
 
 @pytest.fixture

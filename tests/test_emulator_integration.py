@@ -13,16 +13,9 @@ from payments import stripe_client
 from payments.inbox import parse_event, verify_signature
 from payments.services import create_refund, start_checkout_session, start_payment_intent
 from tests.factories import OrderFactory, UserFactory
-from tests.real_processes import EmulatorServer, WebhookReceiver, wait_until
+from tests.real_processes import EmulatorServer, wait_until
 
 WEBHOOK_SECRET = "whsec_integration_tests"
-
-
-@pytest.fixture(scope="module")
-def receiver():
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,7 @@ import time
 import pytest
 import stripe
 
-from tests.real_processes import EmulatorServer, WebhookReceiver, free_port, wait_until
-
-
-@pytest.fixture(scope="module")
-def receiver():
-    receiver = WebhookReceiver().start()
-    yield receiver
-    receiver.stop()
+from tests.real_processes import EmulatorServer, free_port, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +18,8 @@ def emulator():
 
 
 @pytest.fixture(autouse=True)
-def fresh(emulator, receiver):
-    assert emulator.control("POST", "/reset")[0] == 200
-    receiver.clear()
+def fresh(fresh_emulator):
+    """Each test starts from an empty emulator (tests/conftest.py)."""
 
 
 @pytest.fixture
