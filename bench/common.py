@@ -15,6 +15,8 @@ from pathlib import Path
 
 import requests
 
+from stripe_emulator.keys import placeholder_key
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
@@ -24,8 +26,8 @@ PG = {"host": "127.0.0.1", "port": "5432", "user": "postgres"}
 TEMPLATE_DB = "bench_template"  # migrated once (dj-stripe's migrations take a minute), kept
 DB = os.environ.get("BENCH_DB", "bench_shop")  # made from the template per run, dropped after
 
-SECRET_KEY = "sk_test_BenchmarkKey0000000000000000000"
-PUBLISHABLE_KEY = "pk_test_BenchmarkKey0000000000000000000"
+SECRET_KEY = placeholder_key("sk", "Benchmark")
+PUBLISHABLE_KEY = placeholder_key("pk", "Benchmark")
 WEBHOOK_SECRET = "whsec_benchmark_only"
 GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "4"))  # 2 x cores, sync
 

@@ -24,6 +24,8 @@ import time
 import uuid
 from pathlib import Path
 
+from stripe_emulator.keys import placeholder_key
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -33,8 +35,8 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() els
 PG_SERVER = os.environ.get("FAULTS_PG_URL", "postgres://postgres@127.0.0.1:5432")
 TEMPLATE = "faults_template"
 
-SECRET_KEY = "sk_test_FaultRunsKey00000000000000000000"
-PUBLISHABLE_KEY = "pk_test_FaultRunsKey00000000000000000000"
+SECRET_KEY = placeholder_key("sk", "FaultRuns")
+PUBLISHABLE_KEY = placeholder_key("pk", "FaultRuns")
 WEBHOOK_SECRET = "whsec_fault_runs"
 
 

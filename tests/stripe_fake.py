@@ -13,6 +13,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import stripe
 
+from stripe_emulator.keys import placeholder_key
+
 
 @dataclass
 class SentRequest:
@@ -52,7 +54,7 @@ INVALID = stripe_error(
 SERVER_ERROR = stripe_error(500, "api_error", "Internal Stripe failure req_raw_detail")
 CONNECTION = "connection"
 # dj-stripe accepts only keys shaped like Stripe's (24+ letters and digits after the prefix).
-FAKE_SECRET_KEY = "sk_test_FakeSecretKeyForTheTestSuite0000"
+FAKE_SECRET_KEY = placeholder_key("sk", "FakeStripeHttpClient")
 ACCOUNT = {
     "id": "acct_fake_platform",
     "object": "account",

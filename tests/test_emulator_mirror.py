@@ -7,11 +7,12 @@ from djstripe import models as djstripe_models
 
 from payments import stripe_client
 from payments.tasks import mirror_stripe_object
+from stripe_emulator.keys import placeholder_key
 from tests.real_processes import EmulatorServer
 
 pytestmark = pytest.mark.django_db
 
-SECRET_KEY = "sk_test_MirrorOnEmulator000000000000000"  # dj-stripe wants Stripe-shaped keys
+SECRET_KEY = placeholder_key("sk", "MirrorOnEmulator")  # dj-stripe checks the shape
 
 
 @pytest.fixture(scope="module")

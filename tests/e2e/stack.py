@@ -19,6 +19,7 @@ from pathlib import Path
 import redis
 import requests
 
+from stripe_emulator.keys import placeholder_key
 from tests.real_processes import (
     ROOT,
     CeleryWorker,
@@ -31,8 +32,8 @@ from tests.real_processes import (
 )
 
 # dj-stripe (the mirror) accepts only keys shaped like Stripe's.
-SECRET_KEY = "sk_test_EndToEndSuiteKey000000000000000"
-PUBLISHABLE_KEY = "pk_test_EndToEndSuiteKey000000000000000"
+SECRET_KEY = placeholder_key("sk", "EndToEndSuite")
+PUBLISHABLE_KEY = placeholder_key("pk", "EndToEndSuite")
 WEBHOOK_SECRET = "whsec_end_to_end_suite"
 
 
