@@ -73,7 +73,8 @@ def dispatch(event: WebhookEvent) -> tuple[str, str]:
 
 
 # --- finding and locking our rows -----------------------------------------------------
-def _id(value) -> str:
+def stripe_id(value) -> str:
+    """The id of a Stripe reference, expanded (an object) or not (a string)."""
     if isinstance(value, dict):
         value = value.get("id")
     return value if isinstance(value, str) else ""
@@ -256,7 +257,7 @@ def checkout_session_completed(event: WebhookEvent):
     _adopt_ids(
         attempt,
         session_id=session.get("id", ""),
-        payment_intent_id=_id(session.get("payment_intent")),
+        payment_intent_id=stripe_id(session.get("payment_intent")),
     )
     if session.get("payment_status") == "paid":
         return _record_success(
@@ -275,7 +276,7 @@ def checkout_session_completed(event: WebhookEvent):
 def checkout_async_succeeded(event: WebhookEvent):
     session = event.data_object
     order, attempt = _lock(session_id=session.get("id", ""), obj=session)
-    _adopt_ids(attempt, payment_intent_id=_id(session.get("payment_intent")))
+    _adopt_ids(attempt, payment_intent_id=stripe_id(session.get("payment_intent")))
     return _record_success(
         order,
         attempt,
@@ -319,7 +320,9 @@ def payment_intent_succeeded(event: WebhookEvent):
     intent = event.data_object
     order, attempt = _lock(payment_intent_id=intent.get("id", ""), obj=intent)
     _adopt_ids(
-        attempt, payment_intent_id=intent.get("id", ""), charge_id=_id(intent.get("latest_charge"))
+        attempt,
+        payment_intent_id=intent.get("id", ""),
+        charge_id=stripe_id(intent.get("latest_charge")),
     )
     return _record_success(
         order,
@@ -348,7 +351,7 @@ def payment_intent_requires_action(event: WebhookEvent):
 def payment_intent_authorized(event: WebhookEvent):
     intent = event.data_object
     _, attempt = _lock(payment_intent_id=intent.get("id", ""), obj=intent)
-    _adopt_ids(attempt, charge_id=_id(intent.get("latest_charge")))
+    _adopt_ids(attempt, charge_id=stripe_id(intent.get("latest_charge")))
     return _move(attempt, "mark_authorized", event)
 
 
@@ -373,7 +376,8 @@ def payment_intent_canceled(event: WebhookEvent):
 # --- refunds ----------------------------------------------------------------------------
 def _paid_attempt(obj: dict):
     order, attempt = _lock(
-        payment_intent_id=_id(obj.get("payment_intent")), charge_id=_id(obj.get("charge"))
+        payment_intent_id=stripe_id(obj.get("payment_intent")),
+        charge_id=stripe_id(obj.get("charge")),
     )
     if attempt.status != AttemptStatus.SUCCEEDED:
         raise WaitForDependency("the payment this refers to is not recorded as paid yet")
@@ -474,7 +478,7 @@ def refund_changed(event: WebhookEvent):
 def charge_refunded(event: WebhookEvent):
     charge = event.data_object
     order, attempt = _lock(
-        payment_intent_id=_id(charge.get("payment_intent")), charge_id=charge.get("id", "")
+        payment_intent_id=stripe_id(charge.get("payment_intent")), charge_id=charge.get("id", "")
     )
     if attempt.status != AttemptStatus.SUCCEEDED:
         raise WaitForDependency("the payment this refers to is not recorded as paid yet")

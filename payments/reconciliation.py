@@ -222,12 +222,6 @@ def _fetch_all(operation: str, function) -> list[dict]:
     )
 
 
-def _id(value) -> str:
-    if isinstance(value, dict):
-        value = value.get("id")
-    return value if isinstance(value, str) else ""
-
-
 def _payment_intent_expectation(intent: dict) -> str:
     if intent.get("status") == "requires_payment_method" and intent.get("last_payment_error"):
         return A.FAILED
@@ -271,7 +265,7 @@ def read_payment(attempt: PaymentAttempt) -> StripePayment:
         )
         expected, event_type = _session_expectation(session)
         intent = session.get("payment_intent")
-        session_for_handler = {**session, "payment_intent": _id(intent) or None}
+        session_for_handler = {**session, "payment_intent": handlers.stripe_id(intent) or None}
         return StripePayment(
             obj=session_for_handler,
             expected=expected,
@@ -279,7 +273,7 @@ def read_payment(attempt: PaymentAttempt) -> StripePayment:
             amount=session.get("amount_total"),
             currency=session.get("currency") or "",
             state=f"{session.get('status')}/{session.get('payment_status')}",
-            payment_intent_id=_id(intent),
+            payment_intent_id=handlers.stripe_id(intent),
         )
     intent = _fetch(
         "payment_intents.retrieve",
