@@ -73,8 +73,8 @@ def main(label: str, repeats: int) -> dict:
     bodies = iter(bench_processing.event_bodies(list(pending), f"probe{label}"))
 
     def process_one():
-        row, _ = inbox.store_event(json.loads(next(bodies)))
-        assert processing.process(row.pk) == processing.DONE
+        event_pk, _ = inbox.store_event(json.loads(next(bodies)))
+        assert processing.process(event_pk) == processing.DONE
 
     def order_list():
         answer = client.get("/admin/orders/order/")

@@ -15,12 +15,13 @@ import logging
 import threading
 from collections import defaultdict
 
-from django.conf import settings
 from django.db import transaction
+
+from config import redis_client
 
 logger = logging.getLogger(__name__)
 
-PREFIX = "shop"
+PREFIX = redis_client.DEFAULT_PREFIX
 
 # name → (help, label names). Names are exported as shop_<name>_total.
 COUNTERS = {
@@ -53,21 +54,18 @@ def _field(labels: dict) -> str:
 
 
 class _RedisStore:
-    def __init__(self, url: str):
-        import redis
-
-        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    def __init__(self, client):
+        self.client = client
 
     def key(self, name: str) -> str:
-        # The cache's prefix keeps two shops sharing one Redis database apart.
-        prefix = settings.CACHES["default"].get("KEY_PREFIX") or PREFIX
-        return f"{prefix}:metrics:{name}"
+        return redis_client.key(f"metrics:{name}")
 
-    def incr(self, name: str, field: str, amount: float = 1) -> None:
+    def incr(self, name: str, field: str, amount: float = 1, pipeline=None) -> None:
+        target = pipeline if pipeline is not None else self.client
         if isinstance(amount, int):
-            self.client.hincrby(self.key(name), field, amount)
+            target.hincrby(self.key(name), field, amount)
         else:
-            self.client.hincrbyfloat(self.key(name), field, amount)
+            target.hincrbyfloat(self.key(name), field, amount)
 
     def read(self, name: str) -> dict[str, float]:
         raw = self.client.hgetall(self.key(name))
@@ -83,7 +81,7 @@ class _LocalStore:
         self.lock = threading.Lock()
         self.values: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
 
-    def incr(self, name: str, field: str, amount: float = 1) -> None:
+    def incr(self, name: str, field: str, amount: float = 1, pipeline=None) -> None:
         with self.lock:
             self.values[name][field] += amount
 
@@ -102,20 +100,26 @@ _store_lock = threading.Lock()
 
 def store():
     global _store
+    client = redis_client.client()
     with _store_lock:
-        url = settings.REDIS_URL
-        if _store is None or getattr(_store, "url", None) != url:
-            _store = _RedisStore(url) if url else _LocalStore()
-            _store.url = url
+        if client is None:
+            if not isinstance(_store, _LocalStore):
+                _store = _LocalStore()
+        elif not isinstance(_store, _RedisStore) or _store.client is not client:
+            _store = _RedisStore(client)
         return _store
 
 
-def count(name: str, amount: int = 1, **labels) -> None:
-    """Add to a counter now (for things that happened whatever a transaction does)."""
+def count(name: str, amount: int = 1, *, pipeline=None, **labels) -> None:
+    """Add to a counter now (for things that happened whatever a transaction does).
+
+    With `pipeline` (a redis-py pipeline on `config.redis_client`), the increment rides
+    along with the caller's other commands in one round trip.
+    """
     _, label_names = COUNTERS[name]
     values = {label: str(labels.get(label, ""))[:128] for label in label_names}
     try:
-        store().incr(name, _field(values), amount)
+        store().incr(name, _field(values), amount, pipeline=pipeline)
     except Exception as exc:
         logger.debug("metric %s not counted (%s)", name, type(exc).__name__)
 

@@ -177,9 +177,9 @@ def apply_stripe_object(event_type: str, obj: dict, *, state: str) -> str:
         "type": event_type,
         "data": {"object": obj},
     }
-    row, _ = inbox.store_event(event, source=WebhookEvent.Source.RECONCILIATION)
-    processing.process(row.pk)
-    row.refresh_from_db()
+    event_pk, _ = inbox.store_event(event, source=WebhookEvent.Source.RECONCILIATION)
+    processing.process(event_pk)
+    row = WebhookEvent.objects.get(pk=event_pk)
     return f"applied {event_type}: {row.status}" + (
         f" ({row.last_error})" if row.last_error else ""
     )
@@ -187,9 +187,9 @@ def apply_stripe_object(event_type: str, obj: dict, *, state: str) -> str:
 
 def ingest_event(event: dict) -> str:
     """Store an event Stripe could not deliver and process it like a delivery."""
-    row, _ = inbox.store_event(event, source=WebhookEvent.Source.EVENTS_API)
-    processing.process(row.pk)
-    row.refresh_from_db()
+    event_pk, _ = inbox.store_event(event, source=WebhookEvent.Source.EVENTS_API)
+    processing.process(event_pk)
+    row = WebhookEvent.objects.get(pk=event_pk)
     return f"stored and processed: {row.status}" + (
         f" ({row.last_error})" if row.last_error else ""
     )

@@ -24,7 +24,14 @@ def process_webhook_event(event_pk: int) -> str:
 
 
 @shared_task(ignore_result=True)
+def dispatch_webhook_events() -> int:
+    return inbox.dispatch_pending()
+
+
+@shared_task(ignore_result=True)
 def sweep_webhook_events() -> int:
+    # Ids a failed dispatcher left on the hand-over list first; then whatever is overdue.
+    inbox.dispatch_pending()
     return processing.sweep()
 
 

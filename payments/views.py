@@ -30,7 +30,24 @@ def _sender_allowed(address: str | None) -> bool:
     )
 
 
+def _over_limit(request) -> JsonResponse | None:
+    """429 once one address has sent too many refused or repeated deliveries.
+
+    Only those count: without the signing secret nobody can send a new event, and throttling
+    Stripe's real events would only delay them. A refusal costs an audit row and a log line,
+    a repeat a lookup, so that is what a flood costs us and what the limit guards.
+    """
+    try:
+        enforce(request, "webhook")
+    except ShopError as exc:
+        return error_response(exc)
+    return None
+
+
 def _reject(request, status: int, code: str, message: str) -> JsonResponse:
+    limited = _over_limit(request)
+    if limited is not None:
+        return limited
     logger.warning(
         "webhook rejected: %s (from %s, %s bytes)",
         code,
@@ -50,10 +67,6 @@ def stripe_webhook(request):
     if not _sender_allowed(request.META.get("REMOTE_ADDR")):
         return _reject(request, 403, "forbidden_sender", "This address may not send events.")
     try:
-        enforce(request, "webhook")
-    except ShopError as exc:
-        return error_response(exc)
-    try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
@@ -70,10 +83,12 @@ def stripe_webhook(request):
     except inbox.RejectedEvent as exc:
         return _reject(request, 400, exc.code, exc.message)
 
-    row, created = inbox.store_event(event)
-    metrics.count(
-        "webhook_events_received" if created else "webhook_events_duplicate", type=event["type"]
-    )
+    event_pk, created = inbox.store_event(event)
     if created:
-        transaction.on_commit(lambda: inbox.enqueue(row.pk))
+        transaction.on_commit(lambda: inbox.hand_over(event_pk, event["type"]))
+    else:
+        metrics.count("webhook_events_duplicate", type=event["type"])
+        limited = _over_limit(request)
+        if limited is not None:
+            return limited
     return JsonResponse({"received": True})

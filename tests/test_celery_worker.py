@@ -1,11 +1,14 @@
 """Webhook processing by a real Celery worker on a real Redis broker (PostgreSQL)."""
 
+import json
 import uuid
 
 import pytest
+import redis
 
 from audit.models import AuditEntry
-from payments import processing
+from config import redis_client
+from payments import inbox, processing, tasks
 from payments.models import PaymentAttempt, WebhookEvent
 from tests import stripe_events as se
 from tests.conftest import ShopClient
@@ -38,6 +41,44 @@ def status_of(row):
     return row.status
 
 
+def pending_ids() -> list[bytes]:
+    return redis_client.client().lrange(redis_client.key(inbox.PENDING_KEY), 0, -1)
+
+
+def test_a_burst_of_events_queues_one_dispatcher_and_the_worker_processes_every_event(
+    broker, queue, start_payment
+):
+    attempt = start_payment()
+    burst = [se.event("customer.created", {"id": f"cus_{n}"}) for n in range(20)]
+    burst.append(se.event("payment_intent.succeeded", se.payment_intent(attempt)))
+    with celery_sending_to(broker.url, queue):
+        for event in burst:
+            assert se.deliver(ShopClient(), event).status_code == 200
+
+        # No worker yet: the broker holds one message, the dispatcher, for 21 events.
+        messages = redis.Redis.from_url(broker.url).lrange(queue, 0, -1)
+        assert [json.loads(m)["headers"]["task"] for m in messages] == [
+            "payments.tasks.dispatch_webhook_events"
+        ]
+        assert len(pending_ids()) == 21
+
+        worker = CeleryWorker(broker.url, queue, **WORKER_ENV).start()
+        try:
+            wait_until(
+                lambda: not WebhookEvent.objects.filter(status="received").exists(),
+                what="every event processed",
+            )
+        finally:
+            worker.stop()
+
+    assert pending_ids() == []
+    assert WebhookEvent.objects.filter(status="ignored").count() == 20
+    assert WebhookEvent.objects.get(type="payment_intent.succeeded").attempts == 1
+    attempt.order.refresh_from_db()
+    assert attempt.order.status == "paid"
+    assert AuditEntry.objects.filter(action="payment.succeeded").count() == 1
+
+
 def test_with_the_broker_down_events_are_accepted_and_the_sweep_processes_them_later(
     broker, queue, start_payment, settings
 ):
@@ -51,11 +92,13 @@ def test_with_the_broker_down_events_are_accepted_and_the_sweep_processes_them_l
         assert response.status_code == 200
         row = WebhookEvent.objects.get()
         assert (row.status, row.attempts) == ("received", 0)
+        assert pending_ids() == [str(row.pk).encode()]  # its dispatcher could not be queued
 
         broker.start()  # the broker is back (same port); a worker consumes the queue
         worker = CeleryWorker(broker.url, queue, **WORKER_ENV).start()
         try:
-            assert processing.sweep() == 1
+            assert tasks.sweep_webhook_events() == 1  # what beat runs every minute
+            assert pending_ids() == []
             wait_until(lambda: status_of(row) == "processed", what="the swept event")
             assert processing.sweep() == 0
 
@@ -70,6 +113,7 @@ def test_with_the_broker_down_events_are_accepted_and_the_sweep_processes_them_l
     attempt.order.refresh_from_db()
     assert attempt.order.status == "paid"
     assert AuditEntry.objects.filter(action="payment.succeeded").count() == 1
+    assert row.attempts == 1
     assert len(receipts()) == 1
 
 

@@ -78,9 +78,9 @@ def assert_money_invariants(attempt):
 def deliver(events, attempt):
     """Store and process each delivery; then the worker's retries until nothing waits."""
     for evt in events:
-        row, created = inbox.store_event(evt)
+        event_pk, created = inbox.store_event(evt)
         if created:
-            processing.process(row.pk)
+            processing.process(event_pk)
         assert_money_invariants(attempt)
     for _ in range(len(events) + 1):
         waiting = list(WebhookEvent.objects.filter(status="received").values_list("pk", flat=True))

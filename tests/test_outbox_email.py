@@ -27,9 +27,9 @@ class RefusingBackend(BaseEmailBackend):
 
 def process_without_sending(event, django_capture_on_commit_callbacks):
     """The worker commits the payment, then dies before its after-commit work runs."""
-    row, _ = store_event(event)
+    event_pk, _ = store_event(event)
     with django_capture_on_commit_callbacks(execute=False):
-        processing.process(row.pk)
+        processing.process(event_pk)
 
 
 def age_outbox(seconds=120):

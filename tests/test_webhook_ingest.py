@@ -4,6 +4,7 @@ import json
 import logging
 import time
 
+import psycopg
 import pytest
 
 from audit.models import AuditEntry
@@ -119,12 +120,29 @@ def test_allow_list_refuses_other_senders(anon, stripe_fake, settings):
     assert deliver(anon, UNHANDLED).status_code == 200
 
 
-def test_the_webhook_has_its_own_rate_limit(anon, stripe_fake, settings):
+def test_refused_deliveries_from_one_address_are_rate_limited_without_more_audit_rows(
+    anon, stripe_fake, settings
+):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "webhook": {"ip": "2/m"}}
-    codes = [
-        deliver(anon, event("customer.created", {"id": f"c{i}"})).status_code for i in range(3)
-    ]
-    assert codes == [200, 200, 429]
+    codes = [deliver(anon, UNHANDLED, signature="t=1,v1=forged").status_code for _ in range(4)]
+    assert codes == [400, 400, 429, 429]
+    assert AuditEntry.objects.filter(action="webhook.rejected").count() == 2
+    assert not WebhookEvent.objects.exists()
+
+    # Stripe's real events are never throttled: only a signed body can be a new event.
+    fresh = [event("customer.created", {"id": f"cus_{i}"}) for i in range(3)]
+    assert [deliver(anon, e).status_code for e in fresh] == [200, 200, 200]
+    assert WebhookEvent.objects.count() == 3
+
+
+def test_a_flood_of_repeated_deliveries_is_rate_limited(anon, stripe_fake, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "webhook": {"ip": "2/m"}}
+    codes = [deliver(anon, UNHANDLED).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]  # the first stores it; two repeats; then 429
+    response = deliver(anon, UNHANDLED)
+    assert response.status_code == 429
+    assert error_code(response) == "rate_limited" and int(response["Retry-After"]) >= 1
+    assert WebhookEvent.objects.get().stripe_event_id == UNHANDLED["id"]
 
 
 def test_events_keep_flowing_with_payments_switched_off(send_event, settings):
@@ -135,3 +153,30 @@ def test_events_keep_flowing_with_payments_switched_off(send_event, settings):
 
 def test_the_webhook_needs_post_and_no_csrf(anon, stripe_fake):
     assert anon.get("/api/v1/webhooks/stripe/").status_code == 405
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_on_a_connection_postgresql_dropped_is_stored_on_a_new_one(anon, stripe_fake):
+    from django.db import connection
+
+    assert deliver(anon, event("customer.created", {"id": "cus_a"})).status_code == 200
+    with connection.cursor() as cursor:  # the worker's persistent connection
+        cursor.execute("SELECT pg_backend_pid()")
+        dropped = cursor.fetchone()[0]
+    with psycopg.connect(_dsn(connection), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [dropped])
+
+    response = deliver(anon, event("customer.created", {"id": "cus_b"}))
+    assert response.status_code == 200
+    assert WebhookEvent.objects.count() == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != dropped
+
+
+def _dsn(connection) -> str:
+    params = connection.get_connection_params()
+    return " ".join(
+        f"{key}={params[key]}" for key in ("host", "port", "user", "dbname") if params.get(key)
+    )
