@@ -16,7 +16,14 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=10, help="length of each wrk run")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--pool-rate", type=float, default=2500, help="distinct events a second")
-    parser.add_argument("--djstripe-intents", type=int, default=1200)
+    parser.add_argument("--repeats", type=int, default=3, help="ingest: runs of each receiver")
+    parser.add_argument("--djstripe-events-per-run", type=int, default=1200)
+    parser.add_argument(
+        "--djstripe-latency-ms",
+        type=float,
+        default=100,
+        help="ingest: dj-stripe again with the emulator this far away (0: skip)",
+    )
     parser.add_argument("--events", type=int, default=3000, help="processing: events")
     parser.add_argument("--checkout-orders", type=int, default=40, help="orders per cart size")
     parser.add_argument("--orders", type=int, default=1_000_000, help="scale: orders")

@@ -251,6 +251,11 @@ class Emulator(Process):
         return self
 
 
+def emulator_latency(url: str, ms: float) -> None:
+    """Make the emulator wait `ms` before every API answer (0: loopback speed)."""
+    requests.post(f"{url}/_emulator/latency", json={"ms": ms}, timeout=5).raise_for_status()
+
+
 class Gunicorn(Process):
     name = "gunicorn"
 

@@ -272,7 +272,9 @@ RATE_LIMITS["admin_login"] = {
     "ip": env.str("RATE_LIMIT_ADMIN_LOGIN_PER_IP", default="20/15m"),
     "username": env.str("RATE_LIMIT_ADMIN_LOGIN_PER_USERNAME", default="5/15m"),
 }
-RATE_LIMITS["webhook"] = {"ip": env.str("RATE_LIMIT_WEBHOOK_PER_IP", default="6000/m")}
+# Refused (bad signature, size, sender) and repeated deliveries per address; new signed
+# events are never throttled (payments.views._over_limit).
+RATE_LIMITS["webhook"] = {"ip": env.str("RATE_LIMIT_WEBHOOK_PER_IP", default="600/m")}
 
 # --- Webhook inbox -------------------------------------------------------------------
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300

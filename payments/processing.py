@@ -120,6 +120,9 @@ def due_for_sweep(now=None):
 
 
 def sweep(limit: int = 500) -> int:
+    """Queue what lost its way: ids left on the hand-over list (their dispatcher was not
+    queued), then events still "received" past the grace period. Returns the latter."""
+    inbox.dispatch_pending()
     pks = list(due_for_sweep().values_list("pk", flat=True)[:limit])
     for pk in pks:
         inbox.enqueue(pk)

@@ -30,8 +30,6 @@ def dispatch_webhook_events() -> int:
 
 @shared_task(ignore_result=True)
 def sweep_webhook_events() -> int:
-    # Ids a failed dispatcher left on the hand-over list first; then whatever is overdue.
-    inbox.dispatch_pending()
     return processing.sweep()
 
 

@@ -24,6 +24,7 @@ standard library and the `stripe` package, nothing else.
 | `--webhook-timeout-seconds` | 10 | how long to wait for a receiver's answer |
 | `--async-delay-seconds` | 5 | delayed payment methods settle on their own after this; 0 = only through the control API |
 | `--hang-seconds` | 30 | default length of an injected timeout |
+| `--latency-ms` | 0 | wait this long before every API answer (not the control API), as Stripe's network round trip would; the benchmarks use it |
 | `--quiet` | off | no request log lines (they never show keys, bodies or query strings anyway) |
 
 ## What it speaks
@@ -123,6 +124,7 @@ answers only loopback clients.
 | call | does |
 |---|---|
 | `GET /health` | `{"status": "ok"}` |
+| `POST /latency` `{"ms": N}` | wait N ms before every API answer from now on (`--latency-ms` while running; a reset restores the option's value) |
 | `POST /reset` | forgets all objects, events, faults and delivery modes; the `--webhook-url` endpoints come back |
 | `GET /webhook_endpoints` | endpoints with their secrets |
 | `GET /test_cards` | the table above |

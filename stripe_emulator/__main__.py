@@ -45,6 +45,12 @@ def parse_args(argv=None) -> Config:
         default=30.0,
         help="how long an injected timeout fault hangs by default",
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="wait this long before every API answer, as Stripe's network round trip would",
+    )
     parser.add_argument("--quiet", action="store_true", help="no request log lines")
     args = parser.parse_args(argv)
     if args.webhook_secret and not args.webhook_secret.startswith("whsec_"):
@@ -62,6 +68,7 @@ def parse_args(argv=None) -> Config:
         webhook_timeout_seconds=args.webhook_timeout_seconds,
         async_delay_seconds=args.async_delay_seconds,
         hang_seconds=args.hang_seconds,
+        latency_ms=max(0.0, args.latency_ms),
     )
 
 

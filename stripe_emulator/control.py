@@ -83,6 +83,16 @@ def reset(emulator, *, data, query):
     return {"reset": True}
 
 
+@control("POST", "/latency")
+def latency(emulator, *, data, query):
+    """`{"ms": N}`: wait N ms before every API answer from now on (like --latency-ms)."""
+    ms = data.get("ms")
+    if not isinstance(ms, int | float) or isinstance(ms, bool) or not 0 <= ms <= 60_000:
+        raise ControlError(400, "ms must be a number of milliseconds from 0 to 60000")
+    emulator.latency_ms = float(ms)
+    return {"latency_ms": emulator.latency_ms}
+
+
 @control("GET", "/webhook_endpoints")
 def webhook_endpoints(emulator, *, data, query):
     """Endpoints with their secrets (Stripe shows a secret only once; tests need it again)."""

@@ -26,6 +26,9 @@ class Config:
     webhook_timeout_seconds: float = 10.0
     async_delay_seconds: float = 5.0
     hang_seconds: float = 30.0
+    # Added before every API answer (not the control API): Stripe is a network round trip
+    # away, typically 100-300 ms; 0 answers at loopback speed.
+    latency_ms: float = 0.0
     api_version: str = stripe.api_version
 
     @property
@@ -36,6 +39,7 @@ class Config:
 class Emulator:
     def __init__(self, config: Config):
         self.config = config
+        self.latency_ms = config.latency_ms  # the control API can change it while running
         self.store = Store(api_version=config.api_version)
         self.account = platform_account()  # not in the store: a reset keeps it
         self.customers = Customers(self.store)
@@ -65,8 +69,9 @@ class Emulator:
                 self._configured_secret = created["secret"]
 
     def reset(self) -> None:
-        """Forget every object and event; the --webhook-url endpoints come back."""
+        """Forget every object and event; the --webhook-url endpoints and latency come back."""
         self.faults.clear()
+        self.latency_ms = self.config.latency_ms
         with self.webhooks.quiet(), self.store.lock:
             self.webhooks.reset()
             self.store.clear()

@@ -7,6 +7,7 @@ can carry a client_secret) and the status: never a key, a body or a header.
 
 import json
 import logging
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -149,6 +150,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(404, {"error": {"message": "Not found"}})
 
     def _api(self, emulator, path: str, query: str, body: bytes) -> None:
+        if emulator.latency_ms:
+            time.sleep(emulator.latency_ms / 1000)  # this request's thread only
         response = api.handle(emulator, self.command, path, query, body, self.headers)
         if response.hang_seconds:
             # An injected timeout: keep the client waiting past its read timeout, then drop

@@ -413,6 +413,36 @@ def test_async_payment_settles_by_itself_after_the_delay(receiver):
         server.stop()
 
 
+def test_latency_option_delays_api_answers_but_not_the_control_api():
+    server = EmulatorServer("--latency-ms", "300").start()
+    try:
+        client = server.client()
+        started = time.monotonic()
+        customer = client.v1.customers.create(params={"email": "slow@example.com"})
+        assert time.monotonic() - started >= 0.3
+        started = time.monotonic()
+        status, _ = server.control("GET", "/webhook_endpoints")
+        assert status == 200 and time.monotonic() - started < 0.3
+        # Requests wait side by side, not one after another.
+        started = time.monotonic()
+        with ThreadPoolExecutor(4) as pool:
+            found = list(pool.map(lambda _: client.v1.customers.retrieve(customer.id), range(4)))
+        assert [c.id for c in found] == [customer.id] * 4
+        assert time.monotonic() - started < 1.2
+
+        assert server.control("POST", "/latency", {"ms": "fast"})[0] == 400
+        assert server.control("POST", "/latency", {"ms": 0}) == (200, {"latency_ms": 0.0})
+        started = time.monotonic()
+        client.v1.customers.retrieve(customer.id)
+        assert time.monotonic() - started < 0.3
+        server.control("POST", "/reset")  # back to the option's 300 ms
+        started = time.monotonic()
+        client.v1.customers.create(params={"email": "slow@example.com"})
+        assert time.monotonic() - started >= 0.3
+    finally:
+        server.stop()
+
+
 def test_create_dispute_card_succeeds_then_a_dispute_opens(client, receiver):
     pi = intent(client, payment_method="pm_card_createDispute", confirm=True)
     assert pi.status == "succeeded"
