@@ -29,8 +29,9 @@ def main(argv=None) -> int:
     parser.add_argument("--orders", type=int, default=1_000_000, help="scale: orders")
     parser.add_argument("--memory-events", type=int, default=100_000)
     parser.add_argument("--memory-seconds", type=float, default=600, help="gunicorn part cap")
-    parser.add_argument("--memory-worker-events", type=int, default=5000)
-    parser.add_argument("--memory-worker-seconds", type=float, default=180)
+    parser.add_argument("--memory-worker-events", type=int, default=100_000)
+    parser.add_argument("--memory-worker-concurrency", type=int, default=2)
+    parser.add_argument("--memory-worker-seconds", type=float, default=2400)
     parser.add_argument("--keep-db", action="store_true", help="do not drop bench_shop after")
     opts = parser.parse_args(argv)
     which = opts.which

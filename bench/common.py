@@ -137,6 +137,13 @@ def drop_database() -> None:
 class Process:
     """A child process with its log in a temporary file, stopped by its pid."""
 
+    def worker_pids(self) -> list[int]:
+        """Its own children (gunicorn's workers, a prefork Celery worker's pool)."""
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.pid)], capture_output=True, text=True, check=False
+        )
+        return [int(p) for p in out.stdout.split()]
+
     name = "process"
 
     def __init__(self, argv, env=None, cwd=ROOT):
@@ -303,12 +310,6 @@ class Gunicorn(Process):
         for _ in range(self.workers * 8):
             requests.post(f"{self.url}/bench/ping", timeout=5)
         return self
-
-    def worker_pids(self) -> list[int]:
-        out = subprocess.run(
-            ["pgrep", "-P", str(self.pid)], capture_output=True, text=True, check=False
-        )
-        return [int(p) for p in out.stdout.split()]
 
 
 class CeleryWorker(Process):

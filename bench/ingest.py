@@ -301,7 +301,7 @@ def run(opts) -> dict:
         real_bodies[i : i + per_run] for i in range(0, len(real_bodies), per_run)
     )
 
-    def djstripe_run(conns, label):
+    def djstripe_run(conns, label, **extra):
         # dj-stripe gets events it has not seen (a repeat would be a cheap lookup for it);
         # what counts is events it stored, each after re-fetching its object.
         bodies = next(djstripe_slices)
@@ -319,6 +319,7 @@ def run(opts) -> dict:
             new_events=new_events,
             pool=len(bodies),
             pool_exhausted=res["requests"] >= len(bodies),
+            **extra,
         )
 
     for conns in concurrencies:
@@ -350,7 +351,7 @@ def run(opts) -> dict:
             res = common.wrk(web.url + "/bench/ping", path, conns, seconds, cpu_pids=pids)
             record("bare", conns, res, repeat=repeat)
 
-            djstripe_run(conns, "djstripe")
+            djstripe_run(conns, "djstripe", repeat=repeat)
 
         # the same events again: only ones the last run above stored (the first ones it
         # sent; the last `conns` may have been in flight when wrk stopped)

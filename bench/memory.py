@@ -3,11 +3,14 @@ through them, sampled along the way so growth (a leak) shows as a slope.
 
 - gunicorn: `--memory-events` distinct signed events (100 k by default) to the webhook
   endpoint in chunks of 20 k, with RSS of every worker after each chunk.
-- Celery: one worker process (`-P solo`) applies `payment_intent.succeeded` events for
-  pending orders for at most `--memory-worker-seconds` (bounded: a single worker applies
-  tens of events a second here, so 100 k would take most of an hour), RSS every 5 s.
+- Celery: a worker (`-c 2`, prefork) applies `--memory-worker-events` (100 k) events: what
+  Stripe sends for each paid PaymentIntent, four events an order (`payment_intent.created`,
+  `charge.succeeded`, `payment_intent.succeeded`, `charge.updated`; the two we do not
+  handle are stored and ignored, the payment pays its order). RSS of the worker's processes
+  every 5 s, for at most `--memory-worker-seconds`.
 """
 
+import json
 import subprocess
 import tempfile
 import time
@@ -63,39 +66,120 @@ def run(opts) -> dict:
             log("wrk ended before half the chunk was stored; the next chunk continues")
     web.stop()
 
-    # Celery: pending orders and their events in the queue, one worker for a bounded time
+    # Celery: pending orders and the events Stripe sends for each, all stored first; then
+    # a worker applies them
     count = opts.memory_worker_events
     subprocess.run(
         ["redis-cli", "-p", str(redis.port), "FLUSHALL"], check=True, capture_output=True
     )
     common.psql("DELETE FROM payments_webhookevent", common.DB)  # the gunicorn part's rows
-    seed.seed_orders(count)
+    seed.seed_orders((count + 3) // 4)
     web = common.Gunicorn(env).start()
-    bodies = processing.event_bodies(seed.pending_orders(), "mem")
-    path = ingest.request_file(workdir, "celery", URL_PATH, bodies, web.port)
-    for _ in range(6):  # again until all are stored (repeats are duplicates: no-ops)
-        common.wrk(web.url + URL_PATH, path, 8, max(5, count / 150))
-        stored = int(common.psql("SELECT count(*) FROM payments_webhookevent", common.DB))
-        if stored >= count:
-            break
+    bodies = paid_intent_events(seed.pending_orders(), "mem")[:count]
+    stored = 0
+    for start in range(0, len(bodies), CHUNK):
+        chunk = bodies[start : start + CHUNK]
+        path = ingest.request_file(workdir, "celery", URL_PATH, chunk, web.port)
+        for _ in range(6):  # again until all are stored (repeats are duplicates: no-ops)
+            common.wrk(web.url + URL_PATH, path, 8, max(5, len(chunk) / 300))
+            stored = int(common.psql("SELECT count(*) FROM payments_webhookevent", common.DB))
+            if stored >= start + len(chunk):
+                break
+    log(f"celery: {stored} events stored")
     web.stop()
-    worker = common.CeleryWorker(env).start()
-    stop = time.monotonic() + opts.memory_worker_seconds
-    while time.monotonic() < stop:
+    subprocess.run(  # what the web side queued: the worker starts from the inbox alone
+        ["redis-cli", "-p", str(redis.port), "FLUSHALL"], check=True, capture_output=True
+    )
+    worker = common.CeleryWorker(env, concurrency=opts.memory_worker_concurrency).start()
+    queue_all = (
+        "import django; django.setup(); from payments import inbox; "
+        "from payments.models import WebhookEvent; "
+        "[inbox.enqueue(pk) for pk in "
+        "WebhookEvent.objects.filter(status='received').order_by('pk')"
+        ".values_list('pk', flat=True).iterator()]"
+    )
+    subprocess.run([common.PY, "-c", queue_all], env=env, check=True, cwd=common.ROOT)
+    started = time.monotonic()
+    stop = started + opts.memory_worker_seconds
+    while True:
         done = int(
             common.psql(
-                "SELECT count(*) FROM payments_webhookevent WHERE status = 'processed'", common.DB
+                "SELECT count(*) FROM payments_webhookevent WHERE status <> 'received'",
+                common.DB,
             )
         )
-        results["celery"].append({"events": done, **common.rss_kib(worker.pid)})
-        if done >= count:
+        processes = [worker.pid, *worker.worker_pids()]
+        results["celery"].append(
+            {
+                "events": done,
+                "seconds": round(time.monotonic() - started, 1),
+                "processes": [{"pid": pid, **common.rss_kib(pid)} for pid in processes],
+            }
+        )
+        if done >= stored or time.monotonic() > stop:
             break
         time.sleep(5)
-    log(f"celery: {results['celery'][-1]}")
+    results["celery_paid"] = int(
+        common.psql("SELECT count(*) FROM orders_order WHERE status = 'paid'", common.DB)
+    )
+    results["celery_statuses"] = common.psql(
+        "SELECT status, count(*) FROM payments_webhookevent GROUP BY 1 ORDER BY 1", common.DB
+    )
+    log(f"celery: {results['celery'][-1]}, paid {results['celery_paid']}")
     worker.stop()
     emulator.stop()
     redis.stop()
     return results
+
+
+def like(event: dict, kind: str, obj: dict, suffix: str) -> dict:
+    """Another event of the same moment: its own id and type, about `obj`."""
+    return {**event, "id": f"{event['id']}_{suffix}", "type": kind, "data": {"object": obj}}
+
+
+def paid_intent_events(orders, tag: str) -> list[bytes]:
+    """Per order, the four events a paid PaymentIntent sends, in Stripe's order."""
+    bodies = []
+    for body in processing.event_bodies(orders, tag):
+        succeeded = json.loads(body)
+        intent = succeeded["data"]["object"]
+        charge = {
+            "id": intent["latest_charge"],
+            "object": "charge",
+            "amount": intent["amount"],
+            "amount_captured": intent["amount"],
+            "amount_refunded": 0,
+            "balance_transaction": f"txn_{intent['id']}",
+            "billing_details": {"email": intent["receipt_email"], "name": "Jenny Rosen"},
+            "captured": True,
+            "created": succeeded["created"],
+            "currency": intent["currency"],
+            "customer": intent["customer"],
+            "livemode": False,
+            "metadata": intent["metadata"],
+            "outcome": {"network_status": "approved_by_network", "type": "authorized"},
+            "paid": True,
+            "payment_intent": intent["id"],
+            "payment_method": intent["payment_method"],
+            "receipt_email": intent["receipt_email"],
+            "refunded": False,
+            "status": "succeeded",
+        }
+
+        created = {
+            **intent,
+            "status": "requires_payment_method",
+            "amount_received": 0,
+            "latest_charge": None,
+        }
+        for event in (
+            like(succeeded, "payment_intent.created", created, "created"),
+            like(succeeded, "charge.succeeded", charge, "charge"),
+            succeeded,
+            like(succeeded, "charge.updated", charge, "charge_updated"),
+        ):
+            bodies.append(json.dumps(event).encode())
+    return bodies
 
 
 def report(results: dict, machine: dict) -> str:
@@ -112,20 +196,24 @@ def report(results: dict, machine: dict) -> str:
                 b["peak_rss_kib"] // 1024,
             ]
         )
-    rows.append(
-        [
-            "Celery worker (solo)",
-            c[-1]["events"],
-            c[0]["rss_kib"] // 1024,
-            c[-1]["rss_kib"] // 1024,
-            c[-1]["peak_rss_kib"] // 1024,
-        ]
-    )
+    for i, (a, b) in enumerate(zip(c[0]["processes"], c[-1]["processes"], strict=False), start=0):
+        rows.append(
+            [
+                "Celery worker (main process)" if i == 0 else f"Celery pool process {i}",
+                f"{c[-1]['events']} (all processes)",
+                a["rss_kib"] // 1024,
+                b["rss_kib"] // 1024,
+                b["peak_rss_kib"] // 1024,
+            ]
+        )
     load = ", ".join(f"{x:.2f}" for x in machine["load_before"])
     curve = ", ".join(
         f"{s['events']}: {max(w['rss_kib'] for w in s['workers']) // 1024}" for s in g
     )
-    ccurve = ", ".join(f"{s['events']}: {s['rss_kib'] // 1024}" for s in c[:: max(1, len(c) // 8)])
+    ccurve = ", ".join(
+        f"{s['events']}: {max(p['rss_kib'] for p in s['processes']) // 1024}"
+        for s in c[:: max(1, len(c) // 8)] + c[-1:]
+    )
     return "\n".join(
         [
             f"### Memory ({machine['date']})\n",
@@ -136,6 +224,9 @@ def report(results: dict, machine: dict) -> str:
             ),
             "",
             f"Largest gunicorn worker RSS (MiB) by events received: {curve}.",
-            f"Celery worker RSS (MiB) by events applied: {ccurve}.",
+            f"Largest Celery process RSS (MiB) by events applied: {ccurve}.",
+            f"Celery: {c[-1]['events']} events handled in {c[-1]['seconds']:.0f} s; orders "
+            f"paid: {results['celery_paid']}; inbox by status: "
+            f"{results['celery_statuses'].replace(chr(10), ', ')}.",
         ]
     )

@@ -243,13 +243,21 @@ def main() -> int:
             _, hooks = shop.emulator.control("GET", "/webhooks")
             return hooks.get("queued") == 0 and hooks.get("held") == 0
 
-        try:
-            wait_until(settled, timeout=180, interval=1, what="the emulator's deliveries")
-        except TimeoutError as exc:
-            report.step(str(exc))
-        time.sleep(5)
         from orders.models import Order
         from payments.models import PaymentAttempt, WebhookEvent
+
+        def drained() -> bool:
+            # The worker may still be working through what piled up while it could not
+            # write: the checks look at the state once it is done (or the wait gives up).
+            return settled() and not WebhookEvent.objects.filter(status="received").exists()
+
+        try:
+            wait_until(settled, timeout=180, interval=1, what="the emulator's deliveries")
+            wait_until(drained, timeout=180, interval=1, what="the worker's backlog")
+        except TimeoutError as exc:
+            report.step(str(exc))
+        report.step("the emulator has delivered everything and the worker has drained the inbox")
+        time.sleep(2)
 
         intents = shop.emulator.list_all("payment_intents")
         succeeded = {
