@@ -305,6 +305,14 @@ RECONCILE_STUCK_AFTER_MINUTES = env.int("RECONCILE_STUCK_AFTER_MINUTES", default
 # A refund reserved here but without a Stripe id this long after counts as never sent.
 RECONCILE_REFUND_UNSENT_MINUTES = env.int("RECONCILE_REFUND_UNSENT_MINUTES", default=10)
 WEBHOOK_ALLOWED_IPS = env.list("WEBHOOK_ALLOWED_IPS", default=[])
+# Reverse proxies whose X-Forwarded-For we believe (IPs, CIDRs, or "unix" for a proxy on a
+# Unix socket); see config/client_address.py and docs/deployment-proxy.md.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# A malformed value stops start-up here (ImproperlyConfigured), never a request later.
+from config.client_address import parse_networks, parse_trusted_proxies  # noqa: E402
+
+parse_trusted_proxies(TRUSTED_PROXIES)
+parse_networks(WEBHOOK_ALLOWED_IPS, setting="WEBHOOK_ALLOWED_IPS")
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 
 # --- Observability (README "Observability") -------------------------------------------
