@@ -1,7 +1,15 @@
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Mod
+from django.db.models.lookups import Exact
 
-from catalog.money import CURRENCY_PATTERN
+from catalog.money import (
+    CURRENCY_PATTERN,
+    THREE_DECIMAL_CURRENCIES,
+    WHOLE_UNITS_IN_HUNDREDTHS,
+    step_problem,
+)
 
 # Keeps line totals (x 1000 units x 100 lines) far inside a 64-bit integer.
 MAX_UNIT_AMOUNT = 99_999_999
@@ -34,7 +42,28 @@ class Product(models.Model):
             models.CheckConstraint(
                 condition=models.Q(unit_amount__gte=1), name="product_unit_amount_positive"
             ),
+            # Stripe's step rules (catalog.money), kept by the database too, so no import,
+            # script or bulk update can price a product Stripe would refuse to charge.
+            models.CheckConstraint(
+                condition=~models.Q(currency__in=sorted(THREE_DECIMAL_CURRENCIES))
+                | models.Q(Exact(Mod("unit_amount", 10), 0)),
+                name="product_unit_amount_three_decimal_step",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(currency__in=sorted(WHOLE_UNITS_IN_HUNDREDTHS))
+                | models.Q(Exact(Mod("unit_amount", 100), 0)),
+                name="product_unit_amount_whole_units_step",
+            ),
         ]
 
     def __str__(self):
         return f"{self.name} ({self.sku})"
+
+    def clean(self):
+        super().clean()
+        if self.unit_amount and self.currency:
+            problem = step_problem(self.unit_amount, self.currency)
+            if problem:
+                raise ValidationError(
+                    {"unit_amount": ValidationError(problem, code="invalid_amount")}
+                )

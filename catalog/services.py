@@ -3,9 +3,11 @@ locked in id order so that two orders touching the same products cannot deadlock
 
 from collections.abc import Mapping
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
 
+from catalog.amounts import InvalidAmount
 from catalog.models import Product
 from config.errors import Conflict, InvalidInput
 
@@ -30,6 +32,31 @@ def _move(quantities: Mapping[int, int], **signs: int) -> None:
             for field, sign in signs.items()
         }
     )
+
+
+_PRICE_FIELDS = ("sku", "name", "description", "unit_amount", "currency", "stock", "active")
+
+
+def save_product(product: Product | None = None, **fields) -> Product:
+    """Create a product, or change one, after the model's checks (Stripe's currency rules
+    among them): a price Stripe would refuse is 400 `invalid_amount`, nothing saved."""
+    unknown = set(fields) - set(_PRICE_FIELDS)
+    if unknown:
+        raise InvalidInput(fields={name: ["Unknown field."] for name in sorted(unknown)})
+    product = product or Product()
+    for name, value in fields.items():
+        setattr(product, name, value)
+    try:
+        product.full_clean()
+    except ValidationError as exc:
+        errors = exc.message_dict
+        if "unit_amount" in errors and any(
+            e.code == "invalid_amount" for e in exc.error_dict.get("unit_amount", [])
+        ):
+            raise InvalidAmount(errors["unit_amount"][0], fields=errors) from None
+        raise InvalidInput(fields=errors) from None
+    product.save()
+    return product
 
 
 def lock_products(product_ids) -> dict[int, Product]:

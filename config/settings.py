@@ -7,6 +7,7 @@ listed, with its meaning, in .env.example.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -134,6 +135,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.send_unsent_emails",
         "schedule": 60.0,
     },
+    # Kill switch off: close every open PaymentIntent/Session; else close those of shoppers
+    # over a decline limit whose closing task was lost.
+    "close-blocked-payments": {
+        "task": "payments.tasks.close_blocked_payments",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     # Expire unpaid orders past their reservation, purge old idempotency keys, prune events.
     "cleanup": {
         "task": "config.tasks.cleanup",
@@ -212,9 +220,22 @@ IDEMPOTENCY_LOCK_TIMEOUT = timedelta(
 
 # --- Shop rules ------------------------------------------------------------------------
 ORDER_RESERVATION_MINUTES = env.int("ORDER_RESERVATION_MINUTES", default=30)
+# A new order holds its stock only this long until a payment attempt exists; starting a
+# payment stretches the hold to ORDER_RESERVATION_MINUTES (stock hoarding).
+ORDER_HOLD_MINUTES = env.int("ORDER_HOLD_MINUTES", default=10)
+# Orders one shopper may have waiting for payment (the next gets 409 too_many_pending_orders).
+MAX_PENDING_ORDERS = env.int("MAX_PENDING_ORDERS", default=3)
+# Units of one product one shopper may hold across their unpaid orders (409
+# too_many_reserved_units).
+MAX_RESERVED_PER_PRODUCT = env.int("MAX_RESERVED_PER_PRODUCT", default=20)
 CART_MAX_LINES = 100
 LINE_MAX_QUANTITY = 1000
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000/shop/")
+# This shop's name in the metadata of everything it creates at Stripe. Stripe sends every
+# event of an account to every endpoint; an event whose metadata names another shop (a
+# staging or CI deployment on the same test account, another shop on a live account) is
+# ignored. Give each deployment sharing a Stripe account its own value.
+SHOP_ID = env.str("SHOP_ID", default="") or urlsplit(FRONTEND_URL).netloc.rpartition("@")[2].lower()
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 # CORS (django-cors-headers) on the API only; token auth, so no cookies cross origins.
 CORS_URLS_REGEX = r"^/api/.*$"
@@ -253,6 +274,18 @@ PAYMENTS_ENABLED = env.bool("PAYMENTS_ENABLED", default=True)
 PAYMENT_MAX_AMOUNT = env.int("PAYMENT_MAX_AMOUNT", default=99_999_999)
 # A shopper with this many failed payment attempts in the last hour is stopped (429).
 PAYMENT_FAILURES_PER_HOUR = env.int("PAYMENT_FAILURES_PER_HOUR", default=5)
+# The same decline limit keyed by the client address that made the attempts (several
+# shoppers can share one address: NAT, offices) and by the card's Stripe fingerprint.
+PAYMENT_FAILURES_PER_ADDRESS_PER_HOUR = env.int(
+    "PAYMENT_FAILURES_PER_ADDRESS_PER_HOUR", default=15
+)
+PAYMENT_FAILURES_PER_CARD_PER_HOUR = env.int("PAYMENT_FAILURES_PER_CARD_PER_HOUR", default=5)
+# Declines one payment attempt may collect before its PaymentIntent/Session is closed.
+PAYMENT_FAILURES_PER_ATTEMPT = env.int("PAYMENT_FAILURES_PER_ATTEMPT", default=3)
+# At most one "payment failed" e-mail per order within this many minutes.
+PAYMENT_FAILED_EMAIL_INTERVAL_MINUTES = env.int(
+    "PAYMENT_FAILED_EMAIL_INTERVAL_MINUTES", default=30
+)
 
 # Rate limits (django-ratelimit on the shared cache), "count/period" with s, m, h or d.
 RATE_LIMITS = {
@@ -294,6 +327,11 @@ DJSTRIPE_WEBHOOK_VALIDATION = "retrieve_event"
 # Mirroring runs in Celery after an event is processed, never in the webhook request; with
 # eager tasks (no broker) it would run inside the request, so it is off there by default.
 MIRROR_STRIPE_OBJECTS = env.bool("MIRROR_STRIPE_OBJECTS", default=not CELERY_TASK_ALWAYS_EAGER)
+# The restricted, read-only key dj-stripe reads with (no key is ever stored in a column).
+# Without it the mirror is off in production: it would otherwise read with the secret key.
+STRIPE_MIRROR_KEY = env.str("STRIPE_MIRROR_KEY", default="")
+if not DEBUG and not STRIPE_MIRROR_KEY:
+    MIRROR_STRIPE_OBJECTS = False
 
 # --- Reconciliation (manage.py reconcile, and the hourly beat job) ------------------------
 # How far back a run looks at payment attempts (`--since` overrides it).
