@@ -65,6 +65,10 @@ def dispatch(event: WebhookEvent) -> tuple[str, str]:
         return IGNORED, "no handler for this event type"
     if event.livemode != settings.STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_")):
         return IGNORED, "livemode does not match the configured key"
+    shop = _metadata(event.data_object).get("shop")
+    if shop is not None and shop != settings.SHOP_ID:
+        # Another deployment on the same Stripe account made this object.
+        return IGNORED, f"metadata names another shop ({str(shop)[:60]!r})"
     try:
         note = handler(event)
     except Ignore as exc:
@@ -80,55 +84,142 @@ def stripe_id(value) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _metadata(obj) -> dict:
+    metadata = obj.get("metadata") if isinstance(obj, dict) else None
+    return metadata if isinstance(metadata, dict) else {}
+
+
 def _metadata_ids(obj: dict) -> tuple[int | None, int | None]:
-    metadata = obj.get("metadata") or {}
+    metadata = _metadata(obj)
     order_id, number = metadata.get("order_id"), metadata.get("attempt")
-    order_id = int(order_id) if isinstance(order_id, str) and order_id.isdigit() else None
-    number = int(number) if isinstance(number, str) and number.isdigit() else None
+    order_id = int(order_id) if _is_id(order_id) else None
+    number = int(number) if _is_id(number) else None
     return order_id, number
 
 
-def _lock(*, session_id="", payment_intent_id="", charge_id="", obj=None):
-    """Find the attempt an object belongs to and lock order, then attempt."""
+def _is_id(value) -> bool:
+    return isinstance(value, str) and value.isdigit() and len(value) <= 18
+
+
+def _names_this_shop(obj: dict) -> bool:
+    return _metadata(obj).get("shop") == settings.SHOP_ID
+
+
+# The attempt column that records each kind of object we create at Stripe.
+RECORDED_ID = {
+    "checkout.session": "stripe_checkout_session_id",
+    "payment_intent": "stripe_payment_intent_id",
+}
+# The note of an event ignored because it names no payment of ours. When one of our events
+# later records that PaymentIntent (a Session's is learnt from its events), such events are
+# taken up again: see _adopt_ids.
+NOT_OURS = "not one of this shop's recorded payments"
+
+
+def _recorded(*, session_id="", payment_intent_id="", charge_id=""):
+    """The attempt that recorded one of these Stripe ids, if any (not locked)."""
     candidates = PaymentAttempt.objects.only("pk", "order_id")
-    found = None
-    if session_id:
-        found = candidates.filter(stripe_checkout_session_id=session_id).first()
-    if found is None and payment_intent_id:
-        found = candidates.filter(stripe_payment_intent_id=payment_intent_id).first()
-    if found is None and charge_id:
-        found = candidates.filter(stripe_charge_id=charge_id).first()
-    order_id, number = _metadata_ids(obj or {})
-    if found is None and order_id is not None and number is not None:
-        found = candidates.filter(order_id=order_id, number=number).first()
-    if found is None:
-        if order_id is not None and not Order.objects.filter(pk=order_id).exists():
-            raise Ignore(f"no order {order_id} here (foreign metadata)")
-        if (
-            order_id is None
-            and obj is not None
-            and obj.get("object") in ("checkout.session", "payment_intent")
-        ):
-            raise Ignore("no order id in the metadata: not one of our payments")
-        raise WaitForDependency("the payment attempt is not recorded yet")
-    order = Order.objects.select_for_update().get(pk=found.order_id)
-    attempt = PaymentAttempt.objects.select_for_update().get(pk=found.pk)
-    return order, attempt
-
-
-def _adopt_ids(attempt: PaymentAttempt, *, session_id="", payment_intent_id="", charge_id=""):
-    """Remember Stripe ids learned from events (e.g. the PaymentIntent behind a Session)."""
-    changed = []
     for field, value in (
         ("stripe_checkout_session_id", session_id),
         ("stripe_payment_intent_id", payment_intent_id),
         ("stripe_charge_id", charge_id),
     ):
+        if value:
+            found = candidates.filter(**{field: value}).first()
+            if found is not None:
+                return found
+    return None
+
+
+def _named_by_metadata(obj: dict) -> PaymentAttempt:
+    """The attempt our metadata names, for a PaymentIntent or Session not recorded yet.
+
+    Stripe's event can beat step 3 of starting a payment (storing the new id), and a
+    Session's PaymentIntent is only learnt from events. Metadata is not proof, though:
+    another deployment on the same account can send the same order and attempt numbers.
+    So only an object naming this shop may be matched this way, and only to an attempt
+    that has no id of that kind yet (checked again under the lock, see _lock).
+    """
+    kind = obj.get("object")
+    order_id, number = _metadata_ids(obj)
+    if kind not in RECORDED_ID or order_id is None or number is None:
+        raise Ignore(f"{NOT_OURS} (unknown id, no order in the metadata)")
+    if not _names_this_shop(obj):
+        raise Ignore(f"{NOT_OURS} (unknown id, metadata names no shop of ours)")
+    found = PaymentAttempt.objects.only("pk", "order_id", "kind").filter(
+        order_id=order_id, number=number
+    )
+    found = found.first()
+    if found is None:
+        if Order.objects.filter(pk=order_id).exists():
+            raise WaitForDependency("the payment attempt is not recorded yet")
+        raise Ignore(f"{NOT_OURS} (no order {order_id} here)")
+    if kind == "checkout.session" and found.kind != PaymentAttempt.Kind.CHECKOUT_SESSION:
+        raise Ignore(f"{NOT_OURS} (order {order_id} attempt {number} is no Checkout Session)")
+    return found
+
+
+def _lock(*, session_id="", payment_intent_id="", charge_id="", obj=None):
+    """Find the attempt an object belongs to and lock order, then attempt.
+
+    An object is ours when one of its ids is recorded on an attempt; failing that, see
+    _named_by_metadata. Anything else raises Ignore: it is stored, never retried.
+    """
+    obj = obj or {}
+    found = _recorded(
+        session_id=session_id, payment_intent_id=payment_intent_id, charge_id=charge_id
+    )
+    by_metadata = found is None
+    if by_metadata:
+        found = _named_by_metadata(obj)
+    order = Order.objects.select_for_update().get(pk=found.order_id)
+    attempt = PaymentAttempt.objects.select_for_update().get(pk=found.pk)
+    if by_metadata:
+        field = RECORDED_ID[obj["object"]]
+        recorded, object_id = getattr(attempt, field), obj.get("id") or ""
+        if recorded and recorded != object_id:
+            raise Ignore(
+                f"{NOT_OURS} (order {order.pk} attempt {attempt.number} recorded another "
+                f"{obj['object']})"
+            )
+        if object_id:
+            _adopt_ids(attempt, **{RECORDED_FIELDS[field]: object_id})
+    return order, attempt
+
+
+RECORDED_FIELDS = {
+    "stripe_checkout_session_id": "session_id",
+    "stripe_payment_intent_id": "payment_intent_id",
+    "stripe_charge_id": "charge_id",
+}
+
+
+def _adopt_ids(attempt: PaymentAttempt, *, session_id="", payment_intent_id="", charge_id=""):
+    """Remember Stripe ids learned from events (e.g. the PaymentIntent behind a Session).
+
+    An id already recorded is never replaced. Events ignored earlier because their
+    PaymentIntent was unknown (a dispute names no shop) are ours after all: they go back to
+    the inbox, and processing queues them once this event commits.
+    """
+    values = {
+        "session_id": session_id,
+        "payment_intent_id": payment_intent_id,
+        "charge_id": charge_id,
+    }
+    changed = []
+    for field, argument in RECORDED_FIELDS.items():
+        value = values[argument]
         if value and not getattr(attempt, field):
             setattr(attempt, field, value)
             changed.append(field)
     if changed:
         attempt.save(update_fields=[*changed, "updated_at"])
+    if "stripe_payment_intent_id" in changed:
+        WebhookEvent.objects.filter(
+            payment_intent_id=payment_intent_id,
+            status=IGNORED,
+            last_error__startswith=NOT_OURS,
+        ).update(status=WebhookEvent.Status.RECEIVED, handled_at=None, next_attempt_at=None)
 
 
 def _audit(action: str, order: Order, attempt=None, **details):
@@ -374,11 +465,29 @@ def payment_intent_canceled(event: WebhookEvent):
 
 
 # --- refunds ----------------------------------------------------------------------------
-def _paid_attempt(obj: dict):
-    order, attempt = _lock(
-        payment_intent_id=stripe_id(obj.get("payment_intent")),
-        charge_id=stripe_id(obj.get("charge")),
-    )
+def _paid_attempt(obj: dict, *, charge_id: str = ""):
+    """Lock the paid attempt a refund, a dispute or a refunded charge is about.
+
+    Ours when its PaymentIntent or charge is recorded. Otherwise it is another account
+    user's, ignored at once, unless its metadata names this shop and one of our orders
+    (our refunds carry it, a charge carries its PaymentIntent's): then it is ours and
+    early, and waits for the payment. A dispute carries no metadata; when its
+    PaymentIntent is recorded later, _adopt_ids takes the ignored event up again.
+    """
+    payment_intent_id = stripe_id(obj.get("payment_intent"))
+    charge_id = charge_id or stripe_id(obj.get("charge"))
+    found = _recorded(payment_intent_id=payment_intent_id, charge_id=charge_id)
+    if found is None:
+        order_id, _ = _metadata_ids(obj)
+        if (
+            _names_this_shop(obj)
+            and order_id is not None
+            and Order.objects.filter(pk=order_id).exists()
+        ):
+            raise WaitForDependency("the payment this refers to is not recorded yet")
+        raise Ignore(f"{NOT_OURS} (a charge this shop never made)")
+    order = Order.objects.select_for_update().get(pk=found.order_id)
+    attempt = PaymentAttempt.objects.select_for_update().get(pk=found.pk)
     if attempt.status != AttemptStatus.SUCCEEDED:
         raise WaitForDependency("the payment this refers to is not recorded as paid yet")
     return order, attempt
@@ -477,11 +586,7 @@ def refund_changed(event: WebhookEvent):
 @handles("charge.refunded")
 def charge_refunded(event: WebhookEvent):
     charge = event.data_object
-    order, attempt = _lock(
-        payment_intent_id=stripe_id(charge.get("payment_intent")), charge_id=charge.get("id", "")
-    )
-    if attempt.status != AttemptStatus.SUCCEEDED:
-        raise WaitForDependency("the payment this refers to is not recorded as paid yet")
+    order, attempt = _paid_attempt(charge, charge_id=stripe_id(charge))
     _adopt_ids(attempt, charge_id=charge.get("id", ""))
     # At this API version the charge does not list its refunds unless expanded; each
     # refund arrives as refund.* events too, which carry the amounts.

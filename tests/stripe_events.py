@@ -14,6 +14,15 @@ def _next(prefix: str) -> str:
     return f"{prefix}_{next(_ids):06d}"
 
 
+def _metadata(attempt) -> dict:
+    """What the shop puts in the metadata of its PaymentIntents and Sessions."""
+    return {
+        "shop": settings.SHOP_ID,
+        "order_id": str(attempt.order_id),
+        "attempt": str(attempt.number),
+    }
+
+
 def event(
     type_: str,
     obj: dict,
@@ -61,7 +70,7 @@ def payment_intent(
         "client_secret": "pi_secret_never_logged",
         "latest_charge": charge_id or (f"ch_for_{attempt.pk}" if status == "succeeded" else None),
         "last_payment_error": error,
-        "metadata": {"order_id": str(attempt.order_id), "attempt": str(attempt.number)},
+        "metadata": _metadata(attempt),
         "livemode": False,
         **extra,
     }
@@ -85,7 +94,7 @@ def checkout_session(
         "currency": currency or attempt.currency,
         "client_reference_id": str(attempt.order_id),
         "customer_email": "x@example.com",
-        "metadata": {"order_id": str(attempt.order_id), "attempt": str(attempt.number)},
+        "metadata": _metadata(attempt),
         "mode": "payment",
         "payment_intent": payment_intent_id if status == "complete" else None,
         "payment_status": payment_status,

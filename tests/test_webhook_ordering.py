@@ -31,14 +31,16 @@ def test_a_refund_before_its_payment_waits_then_applies(send_event, start_paymen
     assert fresh(early).status == "processed"
 
 
-def test_a_dispute_before_the_checkout_payment_is_known_waits_then_applies(
+def test_a_dispute_before_the_checkout_payment_is_known_is_ignored_then_applies(
     send_event, start_payment
 ):
+    """A dispute names no shop: until its PaymentIntent is recorded it may be anybody's, so
+    it is ignored (no retries); recording the PaymentIntent takes it up again."""
     attempt = start_payment("checkout-session")
     send_event(
         se.event("charge.dispute.created", se.dispute("pi_from_session", amount=attempt.amount))
     )
-    assert WebhookEvent.objects.get(type="charge.dispute.created").status == "received"
+    assert WebhookEvent.objects.get(type="charge.dispute.created").status == "ignored"
     send_event(se.event("checkout.session.completed", se.checkout_session(attempt)))
     assert fresh(attempt.order).status == "disputed"
 
@@ -61,7 +63,7 @@ def test_success_before_the_attempt_exists_is_swept_in_once_it_does(
     settings.WEBHOOK_RETRY_BASE_SECONDS = 0
     attempt = start_payment()
     ghost = se.payment_intent(attempt)
-    ghost.update(id="pi_not_yet", metadata={"order_id": str(attempt.order_id), "attempt": "2"})
+    ghost.update(id="pi_not_yet", metadata={**ghost["metadata"], "attempt": "2"})
     send_event(se.event("payment_intent.succeeded", ghost))
     waiting = WebhookEvent.objects.get()
     assert waiting.status == "received"
@@ -85,7 +87,8 @@ def test_after_the_last_retry_the_event_fails_and_replay_applies_it(
     settings.WEBHOOK_MAX_ATTEMPTS = 2
     settings.WEBHOOK_RETRY_BASE_SECONDS = 0
     attempt = start_payment()
-    orphan = se.refund("pi_unknown", amount=500, refund_id="re_orphan")
+    # A refund of our PaymentIntent, whose success is not recorded (its event went astray).
+    orphan = se.refund(attempt.stripe_payment_intent_id, amount=500, refund_id="re_orphan")
     evt = se.event("refund.updated", orphan)
     send_event(evt)
     row = WebhookEvent.objects.get()
@@ -93,9 +96,8 @@ def test_after_the_last_retry_the_event_fails_and_replay_applies_it(
     row = fresh(row)
     assert (row.status, row.attempts) == ("failed", 2)
 
-    # Staff find the payment was recorded under another id; the event is replayed.
+    # The payment is recorded after the last retry; staff replay the failed event.
     _ = send_event(se.event("payment_intent.succeeded", se.payment_intent(attempt)))
-    PaymentAttempt.objects.filter(pk=attempt.pk).update(stripe_payment_intent_id="pi_unknown")
     call_command("replay_webhook_events", "--failed")
     assert "refund.updated: processed" in capsys.readouterr().out
     assert fresh(attempt.order).amount_refunded == 500
