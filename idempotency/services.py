@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config import json_input
 from config.errors import Conflict, InvalidInput, ShopError
 from idempotency.models import IdempotencyKey
 
@@ -29,9 +30,11 @@ class IdempotencyKeyReused(ShopError):
 
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
     try:
-        canonical = json.dumps(json.loads(body or b"{}"), sort_keys=True, separators=(",", ":"))
+        parsed = json_input.loads(body or b"{}")
+        canonical = json.dumps(parsed, sort_keys=True, separators=(",", ":"))
         payload = canonical.encode()
-    except (ValueError, UnicodeDecodeError):
+    except json_input.MalformedJSON:
+        # Hashed as sent; the view refuses the body itself (400 malformed_json).
         payload = body
     digest = hashlib.sha256()
     for part in (method.upper().encode(), b"\n", path.encode(), b"\n", payload):
