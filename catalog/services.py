@@ -34,13 +34,13 @@ def _move(quantities: Mapping[int, int], **signs: int) -> None:
     )
 
 
-_PRICE_FIELDS = ("sku", "name", "description", "unit_amount", "currency", "stock", "active")
+_PRODUCT_FIELDS = ("sku", "name", "description", "unit_amount", "currency", "stock", "active")
 
 
 def save_product(product: Product | None = None, **fields) -> Product:
     """Create a product, or change one, after the model's checks (Stripe's currency rules
     among them): a price Stripe would refuse is 400 `invalid_amount`, nothing saved."""
-    unknown = set(fields) - set(_PRICE_FIELDS)
+    unknown = set(fields) - set(_PRODUCT_FIELDS)
     if unknown:
         raise InvalidInput(fields={name: ["Unknown field."] for name in sorted(unknown)})
     product = product or Product()
@@ -64,9 +64,9 @@ def lock_products(product_ids) -> dict[int, Product]:
     return {product.pk: product for product in products}
 
 
-def reserve_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
-    """Hold `quantities` (product id → units) for an order, or refuse the whole order."""
-    assert transaction.get_connection().in_atomic_block, "reserve_stock needs a transaction"
+def lock_available_products(quantities: Mapping[int, int]) -> dict[int, Product]:
+    """Lock the products of an order (id order) and refuse it when one is not for sale."""
+    assert transaction.get_connection().in_atomic_block, "locking products needs a transaction"
     products = lock_products(quantities)
     unavailable = sorted(
         pid for pid in quantities if pid not in products or not products[pid].active
@@ -77,6 +77,12 @@ def reserve_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
             code="product_unavailable",
             fields={"product_id": [f"Product {pid} is not available." for pid in unavailable]},
         )
+    return products
+
+
+def reserve_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
+    """Hold `quantities` (product id → units) for an order, or refuse the whole order."""
+    products = lock_available_products(quantities)
     short = [products[pid] for pid, qty in quantities.items() if products[pid].stock < qty]
     if short:
         raise InsufficientStock(

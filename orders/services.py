@@ -4,12 +4,15 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from audit.services import record
+from catalog.amounts import check_amount, check_order_total
 from catalog.models import Product
-from catalog.services import release_stock, reserve_stock
+from catalog.services import lock_available_products, release_stock, reserve_stock
 from config.errors import Conflict, InvalidInput, NotFound
 from orders.models import Cart, CartLine, Order, OrderLine, OrderStatus, new_order_number
 from orders.selectors import cart_lines
@@ -19,6 +22,16 @@ from orders.signals import order_closed_unpaid
 class CurrencyMismatch(InvalidInput):
     code = "currency_mismatch"
     message = "All items of a cart or order must be in one currency."
+
+
+class TooManyPendingOrders(Conflict):
+    code = "too_many_pending_orders"
+    message = "You have too many orders waiting for payment. Pay or cancel one first."
+
+
+class TooManyReservedUnits(Conflict):
+    code = "too_many_reserved_units"
+    message = "Your unpaid orders already hold as many units of this product as one shopper may."
 
 
 def _active_product(product_id: int) -> Product:
@@ -115,13 +128,66 @@ def _merge(lines: Iterable[tuple[int, int]]) -> dict[int, int]:
     return quantities
 
 
+def _lock_shopper(user) -> None:
+    """The first lock of an order: the shopper's row, so that one shopper's orders are
+    created one at a time and the pending-order and reserved-unit limits hold under
+    concurrent requests (lock order: user → cart → products)."""
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()
+
+
+def _refusal(user, **details) -> dict:
+    return {"action": "order.create", "actor": user, "details": details}
+
+
+def _check_pending_limit(user) -> None:
+    pending = Order.objects.filter(user=user, status=OrderStatus.PENDING_PAYMENT).count()
+    if pending >= settings.MAX_PENDING_ORDERS:
+        raise TooManyPendingOrders(
+            f"You already have {pending} orders waiting for payment (at most "
+            f"{settings.MAX_PENDING_ORDERS}). Pay or cancel one first.",
+            audit=_refusal(user, reason="too_many_pending_orders", pending=pending),
+        )
+
+
+def _check_reserved_per_product(user, quantities: dict[int, int]) -> None:
+    """Units of each product already held by this shopper's unpaid orders, plus these."""
+    held = dict(
+        OrderLine.objects.filter(
+            order__user=user,
+            order__status=OrderStatus.PENDING_PAYMENT,
+            order__stock_released=False,
+            product_id__in=list(quantities),
+        )
+        .values_list("product_id")
+        .annotate(units=Sum("quantity"))
+    )
+    limit = settings.MAX_RESERVED_PER_PRODUCT
+    over = sorted(pid for pid, qty in quantities.items() if held.get(pid, 0) + qty > limit)
+    if over:
+        raise TooManyReservedUnits(
+            f"One shopper may hold at most {limit} units of a product in unpaid orders.",
+            fields={
+                "product_id": [
+                    f"Product {pid}: {held.get(pid, 0)} held, {quantities[pid]} more asked."
+                    for pid in over
+                ]
+            },
+            audit=_refusal(user, reason="too_many_reserved_units", products=over),
+        )
+
+
 @transaction.atomic
 def create_order(*, user, lines: list[tuple[int, int]] | None = None) -> Order:
     """Order `lines` (product id, quantity), or the cart when `lines` is None.
 
-    Stock is reserved in the same transaction, so two shoppers racing for the last unit
-    cannot both win; the loser gets 409 insufficient_stock and nothing is written.
+    Everything that can refuse the order is checked before stock moves: the shopper's
+    pending orders and held units (stock hoarding), availability, one currency, and the
+    total (Stripe's currency rules, `PAYMENT_MAX_AMOUNT`). Stock is then reserved in the
+    same transaction, so two shoppers racing for the last unit cannot both win; the loser
+    gets 409 insufficient_stock and nothing is written. The reservation is short
+    (`ORDER_HOLD_MINUTES`) until a payment is started.
     """
+    _lock_shopper(user)
     if lines is None:
         lines = [(line.product_id, line.quantity) for line in cart_lines(_locked_cart(user))]
         if not lines:
@@ -129,7 +195,8 @@ def create_order(*, user, lines: list[tuple[int, int]] | None = None) -> Order:
     if not lines:
         raise InvalidInput(fields={"lines": ["At least one line is required."]})
     quantities = _merge(lines)
-    products = reserve_stock(quantities)
+    _check_pending_limit(user)
+    products = lock_available_products(quantities)
     currencies = {products[pid].currency for pid in quantities}
     if len(currencies) != 1:
         raise CurrencyMismatch()
@@ -147,13 +214,21 @@ def create_order(*, user, lines: list[tuple[int, int]] | None = None) -> Order:
         for pid, quantity in quantities.items()
     ]
     subtotal = sum(line.line_total for line in order_lines)
+    refusal = _refusal(user, reason="amount") | {"amount": subtotal, "currency": currency}
+    for line in order_lines:
+        # A price stored before the rules (or by hand in the database) is refused here.
+        check_amount(line.unit_amount, currency, field="lines", audit=refusal)
+    check_order_total(subtotal, currency, audit=refusal)
+    _check_reserved_per_product(user, quantities)
+    reserve_stock(quantities)
+
     order = _insert_order(
         user=user,
         email=user.email,
         currency=currency,
         subtotal=subtotal,
         total=subtotal,
-        reserved_until=timezone.now() + timedelta(minutes=settings.ORDER_RESERVATION_MINUTES),
+        reserved_until=timezone.now() + timedelta(minutes=settings.ORDER_HOLD_MINUTES),
     )
     for line in order_lines:
         line.order = order

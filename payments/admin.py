@@ -6,6 +6,7 @@ disputes, and orders must not import payments.
 
 import json
 import uuid
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
@@ -22,8 +23,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from audit.models import AuditEntry
+from audit.services import record
 from catalog.models import Product
-from catalog.money import decimal_places, format_amount
+from catalog.money import decimal_places, format_amount, minor_units
 from config.errors import ShopError
 from orders import services as order_services
 from orders.models import Order, OrderLine, OrderStatus
@@ -201,19 +203,34 @@ class RefundForm(forms.Form):
         self.currency = currency
 
     def clean_amount(self):
-        value = self.cleaned_data["amount"]
-        places = decimal_places(self.currency)
-        minor = value * (10**places)
-        if minor != minor.to_integral_value():
-            raise forms.ValidationError(f"{self.currency.upper()} has {places} decimal places.")
-        if minor <= 0:
+        """The decimal typed in major units → minor units, exactly (no float), within the
+        currency's rules: 1.235 KWD or 5.50 ISK is refused here, as Stripe would."""
+        try:
+            amount = minor_units(self.cleaned_data["amount"], self.currency)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid_amount") from None
+        if amount <= 0:
             raise forms.ValidationError("Enter an amount above zero.")
-        return int(minor)
+        return amount
+
+    def audit_refusal(self, *, staff_user, order) -> None:
+        """An amount refused for the currency's rules is audited as the service's own
+        refusal is (`refund.request`, refused, `invalid_amount`)."""
+        if self.has_error("amount", "invalid_amount"):
+            record(
+                "refund.request",
+                actor=staff_user,
+                obj=order,
+                order=order,
+                currency=order.currency,
+                outcome=AuditEntry.Outcome.REFUSED,
+                details={"code": "invalid_amount", "entered": str(self.data.get("amount"))[:40]},
+            )
 
 
 def _major(amount: int, currency: str) -> str:
     places = decimal_places(currency)
-    return f"{amount / 10**places:.{places}f}" if places else str(amount)
+    return f"{Decimal(amount).scaleb(-places):.{places}f}"  # exact: no float on the way
 
 
 @admin.register(Order)
@@ -408,6 +425,8 @@ class OrderAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(self._change_url(order.pk))
+        elif request.method == "POST":
+            form.audit_refusal(staff_user=request.user, order=order)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

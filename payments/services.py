@@ -29,7 +29,7 @@ from config.errors import ShopError
 from orders.models import Order, OrderStatus
 from orders.services import lock_order
 from payments import mirror, stripe_client
-from payments.amounts import check_chargeable
+from payments.amounts import check_amount, check_chargeable
 from payments.errors import (
     DuplicateSubmission,
     NotRefundable,
@@ -125,11 +125,8 @@ def _lock_payable_order(user, order_id: int, kind: str) -> Order:
         )
     if order.reserved_until <= timezone.now():
         raise ReservationExpired(audit=audit)
-    try:
-        check_chargeable(order.total, order.currency)
-    except ShopError as exc:
-        exc.audit = audit
-        raise
+    # Stripe's currency rules and minimum, our maximum: 400, and Stripe is never called.
+    check_chargeable(order.total, order.currency, audit=audit)
     return order
 
 
@@ -230,14 +227,23 @@ def _prepare_attempt(*, user, order_id: int, kind: str):
         amount=order.total,
         currency=order.currency,
     )
+    reserved_until = order.reserved_until
+    if attempt.number == 1:
+        # A new order holds its stock only briefly (ORDER_HOLD_MINUTES); the first payment
+        # attempt turns that into the full reservation. Later attempts do not extend it.
+        reserved_until = max(
+            reserved_until,
+            timezone.now() + timedelta(minutes=settings.ORDER_RESERVATION_MINUTES),
+        )
     if kind == Kind.CHECKOUT_SESSION:
         # The session lives as long as the reservation, and at least Stripe's minimum;
         # the reservation is stretched to match so stock is held while the shopper pays.
-        expires_at = max(order.reserved_until, timezone.now() + CHECKOUT_MIN_LIFETIME)
+        expires_at = max(reserved_until, timezone.now() + CHECKOUT_MIN_LIFETIME)
         attempt.checkout_expires_at = expires_at.replace(microsecond=0)
-        if order.reserved_until < attempt.checkout_expires_at:
-            order.reserved_until = attempt.checkout_expires_at
-            order.save(update_fields=["reserved_until", "updated_at"])
+        reserved_until = max(reserved_until, attempt.checkout_expires_at)
+    if reserved_until != order.reserved_until:
+        order.reserved_until = reserved_until
+        order.save(update_fields=["reserved_until", "updated_at"])
     attempt.save()
     return attempt, to_close
 
@@ -468,6 +474,8 @@ def _reserve_refund(*, order_id, amount, reason, staff_user, request_uuid) -> Re
             f"At most {format_amount(available, order.currency)} can still be refunded.",
             audit=audit,
         )
+    # Stripe refuses a refund that breaks the currency's rules (1.235 KWD): 400 here.
+    check_amount(amount, order.currency, audit=audit)
     refund = Refund.objects.create(
         attempt=attempt,
         order=order,

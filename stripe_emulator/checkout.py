@@ -141,6 +141,7 @@ class Checkout:
                 )
             name = (price.get("product_data") or {}).get("name") or price.get("product") or ""
             currency = money.check_currency(price["currency"], f"{param}[price_data][currency]")
+            money.check_step(unit_amount, currency, f"{param}[price_data][unit_amount]")
             result.append(
                 {
                     "id": new_id("li"),

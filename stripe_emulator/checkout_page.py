@@ -9,13 +9,8 @@ try another card, as Checkout does.
 from html import escape
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-from stripe_emulator import cards
+from stripe_emulator import cards, money
 from stripe_emulator.errors import StripeAPIError
-
-ZERO_DECIMAL = {
-    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg",
-    "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
-}  # fmt: skip
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 32rem; margin: 2rem auto; color: #1a1f36; }
@@ -36,9 +31,11 @@ class Page:
 
 
 def _money(amount: int, currency: str) -> str:
-    if currency.lower() in ZERO_DECIMAL:
+    places = money.decimal_places(currency.lower())
+    if not places:
         return f"{amount} {currency.upper()}"
-    return f"{amount // 100}.{amount % 100:02d} {currency.upper()}"
+    whole, fraction = divmod(amount, 10**places)
+    return f"{whole}.{fraction:0{places}d} {currency.upper()}"
 
 
 def _document(title: str, body: str, status: int = 200) -> Page:

@@ -19,15 +19,36 @@ CURRENCIES = frozenset(
     ]
 )  # fmt: skip
 
-# Stripe's "Minimum and maximum charge amounts" table (the shop uses the same one).
+ZERO_DECIMAL = frozenset(
+    ["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "vnd", "vuv", "xaf",
+     "xof", "xpf"]
+)  # fmt: skip
+# Three-decimal currencies: thousandths, and Stripe's partners need the last digit to be 0.
+THREE_DECIMAL = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
+# Whole-unit currencies Stripe still takes in hundredths (backwards compatibility): an
+# amount must be a multiple of 100 (5 ISK is 500).
+WHOLE_UNITS_IN_HUNDREDTHS = frozenset(["isk", "ugx"])
+
+# Stripe's "Minimum and maximum charge amounts" table; elsewhere Stripe wants about USD 0.50
+# at the day's rate, here a fixed equivalent (the shop's catalog.money uses the same table).
 MINIMUM_CHARGE = {
     "usd": 50, "aed": 200, "aud": 50, "bgn": 100, "brl": 50, "cad": 50, "chf": 50,
     "czk": 1500, "dkk": 250, "eur": 50, "gbp": 30, "hkd": 400, "huf": 17500, "inr": 50,
     "jpy": 50, "mxn": 1000, "myr": 200, "nok": 300, "nzd": 50, "pln": 200, "ron": 200,
     "sek": 300, "sgd": 50, "thb": 1000,
+    "bhd": 250, "jod": 500, "kwd": 200, "omr": 250, "tnd": 2000, "isk": 10000,
+    "ugx": 250000, "bif": 2000, "clp": 700, "djf": 120, "gnf": 6000, "kmf": 300,
+    "krw": 1000, "mga": 3000, "pyg": 5000, "rwf": 1000, "vnd": 20000, "vuv": 80,
+    "xaf": 400, "xof": 400, "xpf": 80,
 }  # fmt: skip
 DEFAULT_MINIMUM_CHARGE = 50
 MAXIMUM_CHARGE = 99_999_999
+
+
+def decimal_places(currency: str) -> int:
+    if currency in ZERO_DECIMAL:
+        return 0
+    return 3 if currency in THREE_DECIMAL else 2
 
 
 def check_currency(currency: str, param: str = "currency") -> str:
@@ -36,7 +57,30 @@ def check_currency(currency: str, param: str = "currency") -> str:
     return currency.lower()
 
 
+def check_step(amount: int, currency: str, param: str = "amount") -> None:
+    """Stripe's per-currency amount rules, for charges, prices and refunds alike."""
+    if currency in THREE_DECIMAL and amount % 10:
+        # Stripe documents the rule, not the code it answers with; a 400
+        # invalid_request_error on `amount` is what an integration can rely on.
+        raise invalid(
+            f"Invalid amount. Amounts in {currency.upper()} must be a multiple of 10 (the "
+            "last of the three decimal digits must be 0). See "
+            "https://stripe.com/docs/currencies#three-decimal for more information.",
+            code="parameter_invalid",
+            param=param,
+        )
+    if currency in WHOLE_UNITS_IN_HUNDREDTHS and amount % 100:
+        raise invalid(
+            f"Invalid amount. Currency {currency.upper()} has become effectively zero-decimal "
+            "and charged amounts must be evenly divisible by 100. See "
+            "https://stripe.com/docs/currencies#special-cases for more information.",
+            code="invalid_charge_amount_no_decimal_compatible",
+            param=param,
+        )
+
+
 def check_amount(amount: int, currency: str, param: str = "amount") -> None:
+    check_step(amount, currency, param)
     minimum = MINIMUM_CHARGE.get(currency, DEFAULT_MINIMUM_CHARGE)
     if amount < minimum:
         raise invalid(

@@ -462,6 +462,7 @@ class Payments:
             raise invalid(
                 "Invalid positive integer", code="parameter_invalid_integer", param="amount"
             )
+        money.check_step(amount, charge["currency"])
         if amount > remaining:
             raise invalid(
                 f"Refund amount ({amount}) is greater than unrefunded amount on charge "
