@@ -21,12 +21,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from djstripe import models as djstripe_models
 
 from audit.models import AuditEntry
 from audit.services import record
 from catalog.models import Product
 from catalog.money import decimal_places, format_amount, minor_units
 from config.errors import ShopError
+from config.redaction import redact
 from orders import services as order_services
 from orders.models import Order, OrderLine, OrderStatus
 from payments import processing, reconciliation, selectors, services
@@ -597,12 +599,16 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="last error")
     def short_error(self, event):
-        return (event.last_error[:80] + "...") if len(event.last_error) > 80 else event.last_error
+        error = redact(event.last_error)
+        return (error[:80] + "...") if len(error) > 80 else error
 
-    @admin.display(description="payload")
+    @admin.display(description="payload (redacted)")
     def payload_pretty(self, event):
-        # format_html escapes: whatever Stripe or a shopper put in the payload stays text.
-        return format_html("<pre>{}</pre>", json.dumps(event.payload, indent=2, sort_keys=True))
+        # Redacted as logs are (config.redaction): client secrets, e-mail addresses, keys and
+        # card numbers are masked. format_html escapes: what Stripe or a shopper put in the
+        # payload stays text.
+        shown = redact(event.payload)
+        return format_html("<pre>{}</pre>", json.dumps(shown, indent=2, sort_keys=True))
 
     @admin.action(description="Replay selected failed or ignored events", permissions=["replay"])
     def replay(self, request, queryset):
@@ -628,6 +634,12 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
     def has_replay_permission(self, request):
         return request.user.has_perm("payments.replay_webhookevent")
+
+
+# dj-stripe's API key admin would store a key in clear (djstripe_apikey): keys live in the
+# environment only (payments.mirror refuses APIKey rows).
+if admin.site.is_registered(djstripe_models.APIKey):
+    admin.site.unregister(djstripe_models.APIKey)
 
 
 @admin.register(PaymentAttempt)
