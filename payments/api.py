@@ -4,6 +4,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.client_address import client_address
 from config.errors import NotFound
 from config.ratelimits import rate_limited
 from config.serializers import validated
@@ -34,7 +35,9 @@ class CheckoutSessionApi(APIView):
     @idempotent(atomic=False)
     def post(self, request, pk):
         validated(EmptyInput, request)
-        started = services.start_checkout_session(user=request.user, order_id=pk)
+        started = services.start_checkout_session(
+            user=request.user, order_id=pk, client_address=client_address(request)
+        )
         return Response(
             {"checkout_session_id": started.attempt.stripe_checkout_session_id, "url": started.url},
             status=status.HTTP_201_CREATED,
@@ -47,7 +50,9 @@ class PaymentIntentApi(APIView):
     @idempotent(atomic=False)
     def post(self, request, pk):
         validated(EmptyInput, request)
-        started = services.start_payment_intent(user=request.user, order_id=pk)
+        started = services.start_payment_intent(
+            user=request.user, order_id=pk, client_address=client_address(request)
+        )
         return Response(
             {
                 "payment_intent_id": started.attempt.stripe_payment_intent_id,

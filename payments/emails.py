@@ -65,6 +65,22 @@ def payment_failed(order_id: int, message: str) -> Message:
     )
 
 
+def payment_failed_recently(order_id: int) -> bool:
+    """A "payment failed" e-mail for this order went out within the throttle window.
+
+    A card tester's declines would otherwise mail the order's address once per card.
+    Called with the order locked, so two declines at once cannot both pass.
+    """
+    minutes = settings.PAYMENT_FAILED_EMAIL_INTERVAL_MINUTES
+    if minutes <= 0:
+        return False
+    return OutboxEmail.objects.filter(
+        kind="payment_failed",
+        order_id=order_id,
+        created_at__gte=timezone.now() - timedelta(minutes=minutes),
+    ).exists()
+
+
 def staff_alert(summary: str, *, order: Order | None = None, **details) -> Message:
     return Message(
         "staff_alert",

@@ -18,7 +18,7 @@ from audit.services import record
 from catalog.services import sell_stock
 from orders.models import SETTLED, Order, OrderStatus
 from orders.services import clear_cart, expire_locked_order
-from payments import emails
+from payments import declines, emails
 from payments.models import (
     IN_FLIGHT,
     OPEN,
@@ -320,12 +320,22 @@ def _superseded(event: WebhookEvent | None) -> bool:
 def _record_failure(
     order: Order, attempt: PaymentAttempt, *, code: str, message: str, event=None
 ) -> str:
+    # Every distinct failure event is a decline for the limits, whatever the attempt's
+    # state: a PaymentIntent fails again and again while it stays confirmable, and a
+    # failure reported after a newer event or after we closed the attempt still happened.
+    if event is not None and not declines.record(event, attempt, user_id=order.user_id, code=code):
+        return "decline already recorded"
     if not can_proceed(attempt.mark_failed):
         return f"stale: attempt is {attempt.status}"
     if _superseded(event):
         return "stale: a newer event about this payment was applied"
     record_payment_failure(attempt, code=code, message=message)
-    if order.status == OrderStatus.PENDING_PAYMENT:
+    if (
+        order.status == OrderStatus.PENDING_PAYMENT
+        and not emails.payment_failed_recently(order.pk)
+        and declines.block_for(user_id=order.user_id, address=attempt.client_address) is None
+    ):
+        # One e-mail per order per window, and none to a shopper the limits stopped.
         emails.queue(emails.payment_failed, order.pk, message)
     return "failed"
 
@@ -450,11 +460,16 @@ def payment_intent_authorized(event: WebhookEvent):
 def payment_intent_failed(event: WebhookEvent):
     intent = event.data_object
     order, attempt = _lock(payment_intent_id=intent.get("id", ""), obj=intent)
-    error = intent.get("last_payment_error") or {}
-    code = error.get("decline_code") or error.get("code") or "payment_failed"
+    error = intent.get("last_payment_error")
+    error = error if isinstance(error, dict) else {}
+    code = _text(error.get("decline_code")) or _text(error.get("code")) or "payment_failed"
     # Stripe's message on a card error is written to be shown to the card holder.
-    message = error.get("message") or "Your payment was declined."
+    message = _text(error.get("message")) or "Your payment was declined."
     return _record_failure(order, attempt, code=code, message=message, event=event)
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
 
 
 @handles("payment_intent.canceled")

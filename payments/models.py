@@ -54,6 +54,12 @@ class PaymentAttempt(FSMModelMixin, models.Model):
     failure_message = models.CharField(
         max_length=500, blank=True, help_text="Stripe's shopper-safe message."
     )
+    client_address = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="Client address of the request that made the attempt (decline limits).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -115,6 +121,39 @@ class PaymentAttempt(FSMModelMixin, models.Model):
     @transition(field=status, source=[*OPEN, *IN_FLIGHT], target=A.CANCELED)
     def cancel(self):
         pass
+
+
+class PaymentDecline(models.Model):
+    """One failed payment as Stripe reported it, counted by the decline limits.
+
+    One row per Stripe failure event (its id is unique here), whichever way the card was
+    confirmed: our API, Stripe.js with the client secret, or Checkout. A PaymentIntent can
+    fail many times while it stays confirmable, so each failure event is its own row.
+    Keyed by shopper, by the client address that made the attempt and by the card's
+    fingerprint (when Stripe sends one); see payments.declines.
+    """
+
+    stripe_event_id = models.CharField(max_length=255, unique=True)
+    attempt = models.ForeignKey(PaymentAttempt, on_delete=models.PROTECT, related_name="declines")
+    user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    client_address = models.CharField(max_length=64, blank=True)
+    card_fingerprint = models.CharField(max_length=64, blank=True)
+    code = models.CharField(max_length=64, blank=True)
+    declined_at = models.DateTimeField(help_text="When Stripe says it happened (event time).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-declined_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "declined_at"], name="decline_user_time"),
+            models.Index(fields=["client_address", "declined_at"], name="decline_address_time"),
+            models.Index(fields=["card_fingerprint", "declined_at"], name="decline_card_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.code or 'decline'} on {self.attempt} ({self.stripe_event_id})"
 
 
 class RefundStatus(models.TextChoices):

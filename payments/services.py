@@ -21,14 +21,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
-from audit.models import AuditEntry
 from audit.services import record
 from catalog.money import format_amount
 from config import logging as log_context
 from config.errors import ShopError
 from orders.models import Order, OrderStatus
 from orders.services import lock_order
-from payments import mirror, stripe_client
+from payments import declines, mirror, stripe_client
 from payments.amounts import check_amount, check_chargeable
 from payments.errors import (
     DuplicateSubmission,
@@ -56,8 +55,9 @@ logger = logging.getLogger(__name__)
 Kind = PaymentAttempt.Kind
 # Stripe refuses a Checkout Session that expires sooner than 30 minutes after creation.
 CHECKOUT_MIN_LIFETIME = timedelta(minutes=31)
-# Stripe's answers when the object is already in the state we asked for.
-ALREADY_CLOSED_CODES = {"payment_intent_unexpected_state", "checkout_session_unexpected_state"}
+# Stripe's answers to a cancel or expire of an object that is not open. Not proof that it
+# is closed: it may have been paid a moment ago. Stripe is asked (_closed_at_stripe).
+UNEXPECTED_STATE_CODES = {"payment_intent_unexpected_state", "checkout_session_unexpected_state"}
 
 
 @dataclass(frozen=True)
@@ -86,15 +86,11 @@ def _audit_attempt(action: str, order: Order, user, attempt=None, **details) -> 
 
 
 def recent_payment_failures(user) -> int:
-    since = timezone.now() - timedelta(hours=1)
-    return AuditEntry.objects.filter(
-        action="payment.failed",
-        created_at__gte=since,
-        order_id__in=Order.objects.filter(user=user).values("pk"),
-    ).count()
+    """The shopper's declines in the last hour, as Stripe's failure events reported them."""
+    return declines.recent_count(user.pk)
 
 
-def _check_payments_allowed(user, order_id: int, kind: str) -> None:
+def _check_payments_allowed(user, order_id: int, kind: str, client_address: str = "") -> None:
     if not settings.PAYMENTS_ENABLED:
         raise PaymentsDisabled(
             audit={
@@ -104,14 +100,17 @@ def _check_payments_allowed(user, order_id: int, kind: str) -> None:
                 "details": {"kind": kind, "reason": "payments_disabled"},
             }
         )
-    if recent_payment_failures(user) >= settings.PAYMENT_FAILURES_PER_HOUR:
+    # Declines counted from Stripe's events, by shopper, client address and card.
+    block = declines.block_for(user_id=user.pk, address=client_address)
+    if block is not None:
         raise TooManyFailedPayments(
+            retry_after=block.retry_after,
             audit={
                 "action": "payment_attempt.create",
                 "actor": user,
                 "order": order_id,
-                "details": {"kind": kind, "reason": "velocity"},
-            }
+                "details": {"kind": kind, "reason": "velocity", "key": block.key},
+            },
         )
 
 
@@ -145,7 +144,13 @@ def _frontend_url(path: str) -> str:
 
 
 def _metadata(attempt: PaymentAttempt) -> dict:
-    return {"order_id": str(attempt.order_id), "attempt": str(attempt.number)}
+    """Our ids, and the shop's name: Stripe sends every event of an account to every
+    endpoint, and the webhook handlers ignore objects that name another shop."""
+    return {
+        "shop": settings.SHOP_ID,
+        "order_id": str(attempt.order_id),
+        "attempt": str(attempt.number),
+    }
 
 
 def checkout_session_params(attempt: PaymentAttempt, customer_id: str) -> dict:
@@ -192,7 +197,7 @@ def _idempotency(key: str) -> dict:
 
 # --- starting a payment ---------------------------------------------------------------
 @transaction.atomic
-def _prepare_attempt(*, user, order_id: int, kind: str):
+def _prepare_attempt(*, user, order_id: int, kind: str, client_address: str = ""):
     """Step 1. Returns (attempt, previous open checkout attempts to expire)."""
     order = _lock_payable_order(user, order_id, kind)
     attempts = order.payment_attempts.select_for_update().order_by("number")
@@ -204,13 +209,15 @@ def _prepare_attempt(*, user, order_id: int, kind: str):
             audit=_audit_attempt("payment_attempt.create", order, user, kind=kind)
         )
     same_kind_open = [a for a in attempts if a.kind == kind and a.status in OPEN]
-    # A PaymentIntent is handed out again while it is usable; an attempt whose Stripe
-    # creation failed is repeated with its own number (and so its own idempotency key).
+    # A PaymentIntent is handed out again while it is usable, unless it collected its
+    # share of declines (it is closed below); an attempt whose Stripe creation failed is
+    # repeated with its own number (and so its own idempotency key).
+    capped = declines.capped_attempt_ids([a.pk for a in same_kind_open])
     reusable = next(
         (
             a
             for a in reversed(same_kind_open)
-            if not a.created_at_stripe or kind == Kind.PAYMENT_INTENT
+            if a.pk not in capped and (not a.created_at_stripe or kind == Kind.PAYMENT_INTENT)
         ),
         None,
     )
@@ -226,6 +233,7 @@ def _prepare_attempt(*, user, order_id: int, kind: str):
         kind=kind,
         amount=order.total,
         currency=order.currency,
+        client_address=client_address[:64],
     )
     reserved_until = order.reserved_until
     if attempt.number == 1:
@@ -288,9 +296,11 @@ def _store_stripe_ids(attempt: PaymentAttempt, user, **stripe_ids) -> PaymentAtt
     return locked
 
 
-def start_checkout_session(*, user, order_id: int) -> StartedCheckout:
-    _check_payments_allowed(user, order_id, Kind.CHECKOUT_SESSION)
-    attempt, to_close = _prepare_attempt(user=user, order_id=order_id, kind=Kind.CHECKOUT_SESSION)
+def start_checkout_session(*, user, order_id: int, client_address: str = "") -> StartedCheckout:
+    _check_payments_allowed(user, order_id, Kind.CHECKOUT_SESSION, client_address)
+    attempt, to_close = _prepare_attempt(
+        user=user, order_id=order_id, kind=Kind.CHECKOUT_SESSION, client_address=client_address
+    )
     for previous in to_close:
         close_attempt_at_stripe(previous, actor=user)
     with _stripe_step(attempt, user):
@@ -305,9 +315,11 @@ def start_checkout_session(*, user, order_id: int) -> StartedCheckout:
     return StartedCheckout(attempt=attempt, url=session.url)
 
 
-def start_payment_intent(*, user, order_id: int) -> StartedPaymentIntent:
-    _check_payments_allowed(user, order_id, Kind.PAYMENT_INTENT)
-    attempt, to_close = _prepare_attempt(user=user, order_id=order_id, kind=Kind.PAYMENT_INTENT)
+def start_payment_intent(*, user, order_id: int, client_address: str = "") -> StartedPaymentIntent:
+    _check_payments_allowed(user, order_id, Kind.PAYMENT_INTENT, client_address)
+    attempt, to_close = _prepare_attempt(
+        user=user, order_id=order_id, kind=Kind.PAYMENT_INTENT, client_address=client_address
+    )
     for previous in to_close:
         close_attempt_at_stripe(previous, actor=user)
     with _stripe_step(attempt, user):
@@ -364,7 +376,9 @@ def ensure_customer(user) -> str:
 def close_attempt_at_stripe(attempt: PaymentAttempt, *, actor=None) -> None:
     """Expire the Session or cancel the PaymentIntent at Stripe, then mark it canceled.
 
-    Idempotent: Stripe's "already in that state" answers count as done.
+    Idempotent: an object Stripe reports closed (canceled, expired) counts as done. One
+    that Stripe reports paid or being paid raises PaymentInProgress (409): the caller's
+    transaction rolls back and the webhook records the payment.
     """
     if attempt.created_at_stripe:
         if attempt.kind == Kind.CHECKOUT_SESSION:
@@ -382,8 +396,22 @@ def close_attempt_at_stripe(attempt: PaymentAttempt, *, actor=None) -> None:
         try:
             stripe_client.call(operation, function)
         except ShopError as exc:
-            if getattr(exc, "stripe_code", None) not in ALREADY_CLOSED_CODES:
+            if getattr(exc, "stripe_code", None) not in UNEXPECTED_STATE_CODES:
                 raise
+            closed, state = _closed_at_stripe(attempt)
+            if not closed:
+                raise PaymentInProgress(
+                    "This order's payment went through or is being processed at the "
+                    "payment provider; it cannot be cancelled.",
+                    audit=_audit_attempt(
+                        "payment_attempt.close",
+                        attempt.order,
+                        actor,
+                        attempt,
+                        kind=attempt.kind,
+                        stripe_state=state,
+                    ),
+                ) from exc
     with transaction.atomic():
         locked = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
         if locked.status in OPEN:
@@ -399,6 +427,26 @@ def close_attempt_at_stripe(attempt: PaymentAttempt, *, actor=None) -> None:
                 currency=locked.currency,
                 details={"kind": locked.kind},
             )
+
+
+def _closed_at_stripe(attempt: PaymentAttempt) -> tuple[bool, str]:
+    """(whether Stripe says the object is closed for good, its state for people).
+
+    Only a canceled PaymentIntent or an expired Session is closed. Succeeded, processing
+    or requires_capture (authorized), a complete Session (paid, or unpaid while a delayed
+    method settles): money is taken or on its way.
+    """
+    if attempt.kind == Kind.CHECKOUT_SESSION:
+        session = stripe_client.call(
+            "checkout.sessions.retrieve",
+            lambda c: c.v1.checkout.sessions.retrieve(attempt.stripe_checkout_session_id),
+        )
+        return session.status == "expired", f"{session.status}/{session.payment_status}"
+    intent = stripe_client.call(
+        "payment_intents.retrieve",
+        lambda c: c.v1.payment_intents.retrieve(attempt.stripe_payment_intent_id),
+    )
+    return intent.status == "canceled", intent.status
 
 
 def close_open_attempts(order: Order, *, actor=None) -> None:
@@ -527,7 +575,11 @@ def send_refund(refund: Refund, *, staff_user=None) -> Refund:
         "payment_intent": attempt.stripe_payment_intent_id,
         "amount": refund.amount,
         "reason": "requested_by_customer",
-        "metadata": {"order_id": str(refund.order_id), "refund_uuid": str(request_uuid)},
+        "metadata": {
+            "shop": settings.SHOP_ID,
+            "order_id": str(refund.order_id),
+            "refund_uuid": str(request_uuid),
+        },
     }
     try:
         stripe_refund = stripe_client.call(

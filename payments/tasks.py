@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from payments import emails, inbox, mirror, processing, reconciliation
+from payments import declines, emails, inbox, mirror, processing, reconciliation
 from payments.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -74,3 +74,24 @@ def send_outbox_email(pk: int) -> str:
 def send_unsent_emails() -> int:
     """Beat, every minute: e-mails a dead worker or a lost task left unsent."""
     return emails.send_unsent()
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=6)
+def enforce_decline_limits(self, decline_pk: int) -> str:
+    """After a decline committed: close at Stripe the open payments a tripped limit covers.
+
+    Closing is idempotent (Stripe's "already closed" counts as done), so a retry or a
+    second task repeats nothing. What is still open after the last retry is closed by the
+    beat sweep below.
+    """
+    closed, failed = declines.enforce(decline_pk)
+    if failed and not settings.CELERY_TASK_ALWAYS_EAGER and self.request.retries < self.max_retries:
+        raise self.retry(countdown=15 * 2**self.request.retries)
+    return f"{closed} closed, {failed} failed"
+
+
+@shared_task(ignore_result=True)
+def close_blocked_payments() -> str:
+    """Beat, every minute: the kill switch and the decline limits, applied at Stripe."""
+    closed, failed = declines.close_blocked()
+    return f"{closed} closed, {failed} failed"

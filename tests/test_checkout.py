@@ -11,7 +11,7 @@ from audit.models import AuditEntry
 from catalog.models import Product
 from orders.models import Order
 from payments.models import PaymentAttempt
-from payments.services import record_payment_failure
+from tests import stripe_events as se
 from tests import stripe_fake as fake_answers
 from tests.conftest import error_code
 from tests.factories import ProductFactory, UserFactory
@@ -75,8 +75,10 @@ class TestCheckoutSession:
         assert p["client_reference_id"] == str(order.pk)
         metadata = {k: v for k, v in p.items() if "metadata" in k}
         assert metadata == {
+            "metadata[shop]": settings.SHOP_ID,
             "metadata[order_id]": str(order.pk),
             "metadata[attempt]": "1",
+            "payment_intent_data[metadata][shop]": settings.SHOP_ID,
             "payment_intent_data[metadata][order_id]": str(order.pk),
             "payment_intent_data[metadata][attempt]": "1",
         }
@@ -123,7 +125,7 @@ class TestCheckoutSession:
 
 
 class TestPaymentIntent:
-    def test_amount_and_currency_come_from_the_order(self, api, order, stripe_fake):
+    def test_amount_and_currency_come_from_the_order(self, api, order, stripe_fake, settings):
         response = payment_intent(api, order, **HOSTILE)
 
         assert response.status_code == 201
@@ -133,6 +135,7 @@ class TestPaymentIntent:
         assert sent.params["currency"] == "usd"
         assert sent.params["automatic_payment_methods[enabled]"] == "true"
         assert sent.params["metadata[order_id]"] == str(order.pk)
+        assert sent.params["metadata[shop]"] == settings.SHOP_ID
         assert sent.idempotency_key == f"order-{order.pk}-attempt-1"
         assert body == {
             "payment_intent_id": body["payment_intent_id"],
@@ -373,13 +376,18 @@ class TestRateLimitsAndVelocity:
         assert codes == [400, 400, 429]
 
     def test_velocity_guard_stops_a_shopper_with_too_many_failed_payments(
-        self, api, user, order, stripe_fake, settings
+        self, api, user, order, stripe_fake, settings, send_event
     ):
         settings.PAYMENT_FAILURES_PER_HOUR = 3
         assert payment_intent(api, order).status_code == 201
         attempt = PaymentAttempt.objects.get()
-        for _ in range(3):
-            record_payment_failure(attempt, code="card_declined", message="Declined.")
+        declined = se.payment_intent(
+            attempt,
+            status="requires_payment_method",
+            error={"type": "card_error", "code": "card_declined", "message": "Declined."},
+        )
+        for _ in range(3):  # three declines, as Stripe reports them
+            send_event(se.event("payment_intent.payment_failed", declined))
 
         response = payment_intent(api, order)
 

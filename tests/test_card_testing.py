@@ -1,0 +1,428 @@
+"""Card testing: declines counted from Stripe's events, limits per shopper, address and card,
+open payments closed at Stripe, decline e-mails throttled, and the kill switch."""
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from audit.models import AuditEntry
+from orders.models import Order
+from payments import handlers
+from payments.models import OutboxEmail, PaymentAttempt, PaymentDecline, StripeCustomer
+from tests import stripe_events as se
+from tests.conftest import error_code
+from tests.factories import OrderFactory, ProductFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+HOME = "203.0.113.10"
+ELSEWHERE = "198.51.100.77"
+_cards = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _limits(settings):
+    # Generous defaults, so each test trips only the key it is about.
+    settings.PAYMENT_FAILURES_PER_HOUR = 100
+    settings.PAYMENT_FAILURES_PER_ADDRESS_PER_HOUR = 100
+    settings.PAYMENT_FAILURES_PER_CARD_PER_HOUR = 100
+    settings.PAYMENT_FAILURES_PER_ATTEMPT = 100
+    settings.PAYMENT_FAILED_EMAIL_INTERVAL_MINUTES = 0
+
+
+@pytest.fixture
+def shopper(client_for):
+    """A second-shopper factory: (user, API client)."""
+
+    def make():
+        user = UserFactory()
+        StripeCustomer.objects.create(user=user, stripe_customer_id=f"cus_known_{user.pk}")
+        return user, client_for(user)
+
+    return make
+
+
+def new_order(client, address=HOME) -> int:
+    product = ProductFactory(unit_amount=2500, stock=5)
+    body = {"lines": [{"product_id": product.pk, "quantity": 1}]}
+    response = client.post_idem("/api/v1/orders/", body, REMOTE_ADDR=address)
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def start(client, order_id, kind="payment-intent", address=HOME):
+    return client.post_idem(f"/api/v1/orders/{order_id}/{kind}/", {}, REMOTE_ADDR=address)
+
+
+def open_payment(client, kind="payment-intent", address=HOME) -> PaymentAttempt:
+    order_id = new_order(client, address)
+    response = start(client, order_id, kind, address)
+    assert response.status_code == 201, response.content
+    return PaymentAttempt.objects.filter(order_id=order_id).latest("number")
+
+
+def card(fingerprint=None) -> dict:
+    """A decline as Stripe puts it in last_payment_error (the payment method expanded)."""
+    return {
+        "type": "card_error",
+        "code": "card_declined",
+        "decline_code": "generic_decline",
+        "message": "Your card was declined.",
+        "payment_method": {
+            "id": f"pm_{next(_cards)}",
+            "object": "payment_method",
+            "type": "card",
+            "card": {"brand": "visa", "last4": "0002", "fingerprint": fingerprint or "fpX"},
+        },
+    }
+
+
+def decline(attempt, fingerprint=None, **kwargs) -> dict:
+    """A payment_intent.payment_failed event: the card was confirmed with Stripe.js."""
+    return se.event(
+        "payment_intent.payment_failed",
+        se.payment_intent(attempt, status="requires_payment_method", error=card(fingerprint)),
+        **kwargs,
+    )
+
+
+def closed_at_stripe(stripe_fake) -> set[str]:
+    """Ids of the PaymentIntents cancelled and Sessions expired at Stripe."""
+    closed = set()
+    for sent in stripe_fake.sent("POST"):
+        parts = sent.path.strip("/").split("/")
+        if parts[1] == "payment_intents" and parts[-1] == "cancel":
+            closed.add(parts[2])
+        if parts[1:3] == ["checkout", "sessions"] and parts[-1] == "expire":
+            closed.add(parts[3])
+    return closed
+
+
+def fresh(obj):
+    obj.refresh_from_db()
+    return obj
+
+
+class TestDeclinesCountFromStripeEvents:
+    def test_declines_at_stripe_alone_trip_the_limit_and_close_the_shoppers_payments(
+        self, api, user, stripe_fake, send_event, settings
+    ):
+        settings.PAYMENT_FAILURES_PER_HOUR = 3
+        intent = open_payment(api)
+        session = open_payment(api, kind="checkout-session")
+        # The card tester confirms straight at Stripe with the client secret: only
+        # Stripe's events tell us, no request of ours comes in between.
+        for _ in range(2):
+            send_event(decline(intent))
+        assert closed_at_stripe(stripe_fake) == set()
+
+        send_event(decline(intent))
+
+        assert closed_at_stripe(stripe_fake) == {
+            intent.stripe_payment_intent_id,
+            session.stripe_checkout_session_id,
+        }
+        assert fresh(intent).status == "canceled"
+        assert fresh(session).status == "canceled"
+        refused = start(api, new_order(api))
+        assert refused.status_code == 429
+        assert error_code(refused) == "too_many_failed_payments"
+        assert 3500 <= int(refused["Retry-After"]) <= 3600
+        entry = AuditEntry.objects.filter(
+            action="payment_attempt.create", outcome="refused"
+        ).latest("pk")
+        assert entry.actor == user and entry.details["reason"] == "velocity"
+        assert entry.details["key"] == "shopper"
+
+    def test_checkout_async_failures_count_too(self, api, stripe_fake, send_event, settings):
+        settings.PAYMENT_FAILURES_PER_HOUR = 2
+        session = open_payment(api, kind="checkout-session")
+        for _ in range(2):
+            send_event(
+                se.event(
+                    "checkout.session.async_payment_failed",
+                    se.checkout_session(session, status="complete", payment_status="unpaid"),
+                )
+            )
+        assert PaymentDecline.objects.count() == 2
+        assert session.stripe_checkout_session_id in closed_at_stripe(stripe_fake)
+        assert error_code(start(api, new_order(api))) == "too_many_failed_payments"
+
+    def test_every_failure_counts_even_on_a_failed_or_closed_attempt(
+        self, api, stripe_fake, send_event, settings
+    ):
+        settings.PAYMENT_FAILURES_PER_HOUR = 3
+        attempt = open_payment(api)
+        send_event(decline(attempt))
+        assert fresh(attempt).status == "failed"
+        send_event(decline(attempt))  # the same PaymentIntent fails again
+        PaymentAttempt.objects.filter(pk=attempt.pk).update(status="canceled")
+        send_event(decline(attempt))  # reported late, after we closed it
+        assert PaymentDecline.objects.filter(attempt=attempt).count() == 3
+        assert start(api, new_order(api)).status_code == 429
+
+    def test_a_duplicate_delivery_counts_once(self, api, stripe_fake, send_event, settings):
+        settings.PAYMENT_FAILURES_PER_HOUR = 2
+        attempt = open_payment(api)
+        event = decline(attempt)
+        for _ in range(3):
+            assert send_event(event).status_code == 200
+        assert PaymentDecline.objects.count() == 1
+        assert closed_at_stripe(stripe_fake) == set()
+        assert start(api, new_order(api)).status_code == 201
+
+    def test_declines_older_than_an_hour_do_not_count(self, api, stripe_fake, send_event, settings):
+        settings.PAYMENT_FAILURES_PER_HOUR = 2
+        attempt = open_payment(api)
+        old = int((timezone.now() - timedelta(minutes=61)).timestamp())
+        send_event(decline(attempt, created=old))
+        send_event(decline(attempt))
+        assert closed_at_stripe(stripe_fake) == set()
+        assert start(api, new_order(api)).status_code == 201
+
+
+class TestKeys:
+    def test_another_shopper_at_the_same_address_is_blocked(
+        self, api, shopper, stripe_fake, send_event, settings
+    ):
+        settings.PAYMENT_FAILURES_PER_ADDRESS_PER_HOUR = 3
+        first = open_payment(api, address=HOME)
+        _, other = shopper()
+        others_open = open_payment(other, address=HOME)
+        for _ in range(3):
+            send_event(decline(first, fingerprint=f"fp{next(_cards)}"))
+
+        # Every open payment made from that address is closed, the other shopper's too.
+        assert closed_at_stripe(stripe_fake) == {
+            first.stripe_payment_intent_id,
+            others_open.stripe_payment_intent_id,
+        }
+        refused = start(other, new_order(other, HOME), address=HOME)
+        assert refused.status_code == 429
+        assert error_code(refused) == "too_many_failed_payments"
+        entry = AuditEntry.objects.filter(outcome="refused").latest("pk")
+        assert entry.details["key"] == "address"
+        # The same shopper elsewhere is not that address.
+        assert start(other, new_order(other, ELSEWHERE), address=ELSEWHERE).status_code == 201
+
+    def test_the_attempt_records_the_client_address_behind_a_trusted_proxy(
+        self, api, stripe_fake, settings
+    ):
+        settings.TRUSTED_PROXIES = ["10.0.0.1"]
+        order_id = new_order(api)
+        response = api.post_idem(
+            f"/api/v1/orders/{order_id}/payment-intent/",
+            {},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR="192.0.2.44",
+        )
+        assert response.status_code == 201
+        assert PaymentAttempt.objects.get(order_id=order_id).client_address == "192.0.2.44"
+
+    def test_one_card_across_two_shoppers_trips(
+        self, api, shopper, stripe_fake, send_event, settings
+    ):
+        settings.PAYMENT_FAILURES_PER_CARD_PER_HOUR = 3
+        first = open_payment(api, address=HOME)
+        _, second = shopper()
+        theirs = open_payment(second, address=ELSEWHERE)
+        send_event(decline(first, fingerprint="fpStolen"))
+        send_event(decline(first, fingerprint="fpStolen"))
+        assert closed_at_stripe(stripe_fake) == set()
+
+        send_event(decline(theirs, fingerprint="fpStolen"))
+
+        assert closed_at_stripe(stripe_fake) == {
+            first.stripe_payment_intent_id,
+            theirs.stripe_payment_intent_id,
+        }
+        for client, address in ((api, "192.0.2.1"), (second, "192.0.2.2")):
+            refused = start(client, new_order(client, address), address=address)
+            assert refused.status_code == 429, refused.content
+            assert error_code(refused) == "too_many_failed_payments"
+        assert AuditEntry.objects.filter(outcome="refused").latest("pk").details["key"] == "card"
+
+    def test_declines_without_a_fingerprint_share_no_card_key(
+        self, api, shopper, stripe_fake, send_event, settings
+    ):
+        settings.PAYMENT_FAILURES_PER_CARD_PER_HOUR = 1
+        attempt = open_payment(api)
+        failed = se.payment_intent(
+            attempt,
+            status="requires_payment_method",
+            error={"type": "card_error", "code": "card_declined", "message": "Declined."},
+        )
+        send_event(se.event("payment_intent.payment_failed", failed))
+        assert PaymentDecline.objects.get().card_fingerprint == ""
+        assert start(api, new_order(api)).status_code == 201
+
+
+class TestPerAttemptCap:
+    def test_an_attempt_is_closed_at_stripe_after_its_cap_and_a_new_one_can_start(
+        self, api, stripe_fake, send_event, settings
+    ):
+        settings.PAYMENT_FAILURES_PER_ATTEMPT = 2
+        attempt = open_payment(api)
+        other = open_payment(api)
+        send_event(decline(attempt))
+        assert closed_at_stripe(stripe_fake) == set()
+
+        send_event(decline(attempt))
+
+        assert closed_at_stripe(stripe_fake) == {attempt.stripe_payment_intent_id}
+        assert fresh(attempt).status == "canceled"
+        assert fresh(other).status == "requires_payment"  # only that attempt
+        again = start(api, attempt.order_id)
+        assert again.status_code == 201
+        assert again.json()["payment_intent_id"] != attempt.stripe_payment_intent_id
+
+    def test_an_attempt_at_its_cap_is_not_handed_out_again(
+        self, api, stripe_fake, send_event, settings, django_capture_on_commit_callbacks
+    ):
+        # Even before the closing task has run, the client secret of a capped attempt is
+        # never given out again.
+        settings.PAYMENT_FAILURES_PER_ATTEMPT = 1
+        attempt = open_payment(api)
+        from payments.inbox import store_event
+        from payments.processing import process
+
+        pk, _ = store_event(decline(attempt))
+        with django_capture_on_commit_callbacks(execute=False):
+            process(pk)
+        again = start(api, attempt.order_id)
+        assert again.status_code == 201
+        assert again.json()["payment_intent_id"] != attempt.stripe_payment_intent_id
+        assert attempt.stripe_payment_intent_id in closed_at_stripe(stripe_fake)
+
+
+class TestDeclineEmails:
+    def test_one_decline_email_per_order_within_the_window(
+        self, api, stripe_fake, send_event, settings
+    ):
+        settings.PAYMENT_FAILED_EMAIL_INTERVAL_MINUTES = 30
+        attempt = open_payment(api)
+        for _ in range(3):
+            send_event(decline(attempt))
+        assert [m.subject for m in mail.outbox] == [
+            f"Payment for order {attempt.order.number} did not go through"
+        ]
+        OutboxEmail.objects.update(created_at=timezone.now() - timedelta(minutes=31))
+        send_event(decline(attempt))
+        assert len(mail.outbox) == 2
+
+    def test_no_decline_email_once_the_shopper_is_blocked(
+        self, api, stripe_fake, send_event, settings
+    ):
+        settings.PAYMENT_FAILURES_PER_HOUR = 2
+        first, second = open_payment(api), open_payment(api)
+        send_event(decline(first))
+        assert len(mail.outbox) == 1
+        send_event(decline(second))  # this one trips the limit
+        send_event(decline(second))
+        assert len(mail.outbox) == 1
+
+
+class TestKillSwitch:
+    def test_switching_payments_off_closes_every_open_payment_at_stripe(
+        self, api, shopper, stripe_fake, settings
+    ):
+        from payments.tasks import close_blocked_payments
+
+        intent = open_payment(api)
+        _, other = shopper()
+        session = open_payment(other, kind="checkout-session", address=ELSEWHERE)
+        close_blocked_payments()
+        assert closed_at_stripe(stripe_fake) == set()  # switched on: nothing to do
+
+        settings.PAYMENTS_ENABLED = False
+        close_blocked_payments()
+
+        assert closed_at_stripe(stripe_fake) == {
+            intent.stripe_payment_intent_id,
+            session.stripe_checkout_session_id,
+        }
+        assert {fresh(intent).status, fresh(session).status} == {"canceled"}
+
+    def test_the_command_closes_them_at_once(self, api, stripe_fake, settings, capsys):
+        intent = open_payment(api)
+        settings.PAYMENTS_ENABLED = False
+        call_command("close_open_payments")
+        assert closed_at_stripe(stripe_fake) == {intent.stripe_payment_intent_id}
+        assert "1 closed" in capsys.readouterr().out
+        call_command("close_open_payments")  # again: nothing left, nothing sent
+        assert len(closed_at_stripe(stripe_fake)) == 1
+
+    def test_a_payment_that_succeeded_while_switched_off_is_recorded(
+        self, api, stripe_fake, send_event, settings
+    ):
+        attempt = open_payment(api)
+        settings.PAYMENTS_ENABLED = False
+        send_event(se.event("payment_intent.succeeded", se.payment_intent(attempt)))
+        assert fresh(attempt).status == "succeeded"
+        assert Order.objects.get(pk=attempt.order_id).status == "paid"
+
+    def test_a_closing_stripe_cannot_reach_is_retried_by_the_sweep(
+        self, api, stripe_fake, settings
+    ):
+        from payments.tasks import close_blocked_payments
+        from tests.stripe_fake import CONNECTION
+
+        intent = open_payment(api)
+        settings.PAYMENTS_ENABLED = False
+        stripe_fake.fail_next(CONNECTION)
+        close_blocked_payments()
+        assert fresh(intent).status == "requires_payment"  # Stripe unreachable: still open
+        close_blocked_payments()
+        assert fresh(intent).status == "canceled"
+
+
+# --- property: any order or repetition of failure events counts the same ----------------
+_serial = itertools.count()
+
+
+@hypothesis_settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(order=st.permutations(range(4)), repeats=st.lists(st.integers(0, 3), max_size=6))
+def test_any_order_or_repetition_of_failures_counts_each_once(order, repeats, settings):
+    settings.STRIPE_SECRET_KEY = "sk_test_property"
+    user = UserFactory()
+    attempt = PaymentAttempt.objects.create(
+        order=OrderFactory(user=user, total=5000, subtotal=5000),
+        number=1,
+        kind="payment_intent",
+        amount=5000,
+        currency="usd",
+        stripe_payment_intent_id=f"pi_declines{next(_serial):06d}",
+    )
+    events = [decline(attempt, fingerprint=f"fp{i % 2}") for i in range(4)]
+    from payments.models import WebhookEvent
+
+    rows = [
+        WebhookEvent.objects.create(
+            stripe_event_id=e["id"],
+            type=e["type"],
+            payload=e,
+            payment_intent_id=e["data"]["object"]["id"],
+        )
+        for e in events
+    ]
+    for index in [*order, *repeats]:  # a replay or a second worker runs the handler again
+        with transaction.atomic():
+            handlers.dispatch(rows[index])
+    declines = PaymentDecline.objects.filter(attempt=attempt)
+    assert declines.count() == 4
+    assert sorted(declines.values_list("card_fingerprint", flat=True)) == [
+        "fp0",
+        "fp0",
+        "fp1",
+        "fp1",
+    ]
