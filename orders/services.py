@@ -13,7 +13,7 @@ from audit.services import record
 from catalog.amounts import check_amount, check_order_total
 from catalog.models import Product
 from catalog.services import lock_available_products, release_stock, reserve_stock
-from config.errors import Conflict, InvalidInput, NotFound
+from config.errors import Conflict, InvalidInput, NotFound, ShopError
 from orders.models import Cart, CartLine, Order, OrderLine, OrderStatus, new_order_number
 from orders.selectors import cart_lines
 from orders.signals import order_closed_unpaid
@@ -273,24 +273,45 @@ def _close_unpaid(order: Order, actor=None) -> None:
         order.stock_released = True
 
 
+def _cancel_refusal(user, order: Order, **details) -> dict:
+    return {
+        "action": "order.cancel",
+        "actor": user,
+        "obj": order,
+        "order": order,
+        "amount": order.total,
+        "currency": order.currency,
+        "details": details,
+    }
+
+
 @transaction.atomic
 def cancel_order(*, user, order_id: int, as_staff: bool = False) -> Order:
-    """The shopper (their own order) or staff (`as_staff`) cancels an unpaid order."""
+    """The shopper (their own order) or staff (`as_staff`) cancels an unpaid order.
+
+    The open payments are closed at Stripe while the order is locked, so a payment event
+    waits for the cancel to finish. When Stripe says a payment went through or is being
+    processed (409 payment_in_progress), or cannot be reached, the whole cancel rolls back:
+    the order stays payable, its stock reserved, the webhook records the payment, and the
+    refusal is audited.
+    """
     order = lock_order(order_id, user=None if as_staff else user)
     if order.status != OrderStatus.PENDING_PAYMENT:
         raise Conflict(
             f"An order that is {order.get_status_display().lower()} cannot be cancelled.",
             code="order_not_cancellable",
-            audit={
-                "action": "order.cancel",
-                "actor": user,
-                "obj": order,
-                "order": order,
-                "details": {"status": order.status},
-            },
+            audit=_cancel_refusal(user, order, status=order.status),
         )
     order.cancel()
-    _close_unpaid(order, actor=user)
+    try:
+        _close_unpaid(order, actor=user)
+    except ShopError as exc:
+        # The order stays pending_payment: the transaction rolls back.
+        details = (exc.audit or {}).get("details") or {}
+        exc.audit = _cancel_refusal(user, order, **{**details, "status": "pending_payment"})
+        if exc.status >= 500:
+            exc.audit["outcome"] = "failed"  # Stripe unreachable: not a refusal
+        raise
     order.save()
     record(
         "order.cancelled",

@@ -290,7 +290,7 @@ class TestDisputesEventsAndAudit:
         attempt = start_payment()
         hostile = se.payment_intent(attempt, description="<script>alert(1)</script>")
         hostile["id"] = "pi_not_recorded"
-        hostile["metadata"] = {"order_id": str(attempt.order_id), "attempt": "7"}
+        hostile["metadata"] = {**hostile["metadata"], "attempt": "7"}  # not recorded yet
         send_event(se.event("payment_intent.succeeded", hostile))
         event = WebhookEvent.objects.get()
         assert event.status == "failed"

@@ -7,9 +7,12 @@ import uuid
 
 import pytest
 import stripe
+from django.conf import settings
 
 from orders.models import OrderStatus
+from orders.services import cancel_order
 from payments import stripe_client
+from payments.errors import PaymentInProgress
 from payments.inbox import parse_event, verify_signature
 from payments.services import create_refund, start_checkout_session, start_payment_intent
 from tests.factories import OrderFactory, UserFactory
@@ -97,7 +100,11 @@ def test_payment_intent_from_the_shop_confirmed_like_stripe_js(
         event = parse_event(delivery["body"])
         assert event["api_version"] == "2026-08-26.dahlia"
     succeeded = parse_event(deliveries[-1]["body"])["data"]["object"]
-    assert succeeded["metadata"] == {"order_id": str(order.pk), "attempt": "1"}
+    assert succeeded["metadata"] == {
+        "shop": settings.SHOP_ID,
+        "order_id": str(order.pk),
+        "attempt": "1",
+    }
     assert (succeeded["amount_received"], succeeded["currency"]) == (4200, "eur")
 
     feed_to_shop(deliveries)
@@ -180,3 +187,33 @@ def test_a_staff_refund_goes_through_the_emulator_and_back(
     feed_to_shop(deliveries_until(receiver, "charge.refunded"))
     order.refresh_from_db()
     assert (order.status, order.amount_refunded) == (OrderStatus.PARTIALLY_REFUNDED, 1000)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("payment_method", "stripe_status"),
+    [("pm_card_visa", "succeeded"), ("pm_async_success", "processing")],
+)
+def test_cancel_after_stripe_took_the_payment_is_refused_and_the_payment_recorded(
+    shop_on_emulator, receiver, feed_to_shop, payment_method, stripe_status
+):
+    """The emulator answers the cancel of a succeeded or processing PaymentIntent as Stripe
+    does (400 payment_intent_unexpected_state); the shop asks what the state is."""
+    order = OrderFactory(total=3000, subtotal=3000)
+    started = start_payment_intent(user=order.user, order_id=order.pk)
+    intent = shop_on_emulator.client().v1.payment_intents.confirm(
+        started.attempt.stripe_payment_intent_id, params={"payment_method": payment_method}
+    )
+    assert intent.status == stripe_status
+
+    with pytest.raises(PaymentInProgress):
+        cancel_order(user=order.user, order_id=order.pk)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert shop_on_emulator.client().v1.payment_intents.retrieve(intent.id).status == stripe_status
+    if stripe_status == "processing":
+        return
+    feed_to_shop(deliveries_until(receiver, "payment_intent.succeeded"))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID

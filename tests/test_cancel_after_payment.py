@@ -1,0 +1,134 @@
+"""Cancelling an order whose payment Stripe has already taken (or is taking).
+
+Stripe answers `payment_intent_unexpected_state` / `checkout_session_unexpected_state` to a
+cancel or expire of an object that is not open. That is not "already closed": the shopper
+may have paid a moment ago and our webhook has not run yet. The shop asks Stripe what the
+object's state is and refuses the cancel (409 payment_in_progress) unless it is truly
+closed; the stock stays reserved and the webhook records the payment.
+"""
+
+import pytest
+from django.core import mail
+
+from audit.models import AuditEntry
+from catalog.models import Product
+from orders.models import Order
+from payments.models import PaymentAttempt
+from tests import stripe_events as se
+from tests.conftest import error_code
+from tests.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def order(api):
+    tee = ProductFactory(name="Tee", unit_amount=2500, stock=5)
+    mug = ProductFactory(name="Mug", unit_amount=1800, stock=5)
+    body = {"lines": [{"product_id": tee.pk, "quantity": 2}, {"product_id": mug.pk, "quantity": 1}]}
+    response = api.post_idem("/api/v1/orders/", body)
+    assert response.status_code == 201
+    return Order.objects.get(pk=response.json()["id"])
+
+
+def stock_of(order):
+    return sorted(
+        Product.objects.filter(pk__in=order.lines.values("product_id")).values_list(
+            "stock", "reserved", "sold"
+        )
+    )
+
+
+RESERVED = [(3, 2, 0), (4, 1, 0)]
+
+
+def start(api, order, kind="payment-intent") -> PaymentAttempt:
+    response = api.post_idem(f"/api/v1/orders/{order.pk}/{kind}/", {})
+    assert response.status_code == 201, response.content
+    return PaymentAttempt.objects.filter(order=order).latest("number")
+
+
+def cancel(api, order):
+    return api.post_idem(f"/api/v1/orders/{order.pk}/cancel/", {})
+
+
+def assert_refused_and_nothing_changed(response, order, attempt):
+    assert response.status_code == 409, response.content
+    assert error_code(response) == "payment_in_progress"
+    order.refresh_from_db()
+    assert (order.status, order.stock_released) == ("pending_payment", False)
+    assert stock_of(order) == RESERVED
+    attempt.refresh_from_db()
+    assert attempt.status == "requires_payment"
+    assert not AuditEntry.objects.filter(action="order.cancelled").exists()
+    refusal = AuditEntry.objects.get(action="order.cancel", outcome="refused")
+    assert refusal.details["code"] == "payment_in_progress"
+    assert refusal.order_id == order.pk
+
+
+class TestPaymentIntent:
+    @pytest.mark.parametrize("status", ["succeeded", "processing", "requires_capture"])
+    def test_cancel_after_stripe_took_the_payment_is_refused(self, api, order, stripe_fake, status):
+        attempt = start(api, order)
+        stripe_fake.objects[attempt.stripe_payment_intent_id]["status"] = status
+
+        response = cancel(api, order)
+
+        assert_refused_and_nothing_changed(response, order, attempt)
+        pi = attempt.stripe_payment_intent_id
+        assert stripe_fake.sent("POST", f"/v1/payment_intents/{pi}/cancel")
+        assert stripe_fake.sent("GET", f"/v1/payment_intents/{pi}")
+
+    def test_the_webhook_then_records_the_payment(self, api, order, stripe_fake, send_event):
+        attempt = start(api, order)
+        stripe_fake.objects[attempt.stripe_payment_intent_id]["status"] = "succeeded"
+        assert cancel(api, order).status_code == 409
+
+        send_event(se.event("payment_intent.succeeded", se.payment_intent(attempt)))
+
+        order.refresh_from_db()
+        assert order.status == "paid"
+        assert stock_of(order) == [(3, 0, 2), (4, 0, 1)]
+        [receipt] = mail.outbox
+        assert order.number in receipt.subject
+
+    def test_an_open_payment_intent_is_still_cancelled(self, api, order, stripe_fake):
+        attempt = start(api, order)
+        response = cancel(api, order)
+        assert response.status_code == 200
+        assert response.json()["status"] == "cancelled"
+        assert stock_of(order) == [(5, 0, 0), (5, 0, 0)]
+        assert PaymentAttempt.objects.get(pk=attempt.pk).status == "canceled"
+
+    def test_a_payment_intent_already_canceled_at_stripe_counts_as_closed(
+        self, api, order, stripe_fake
+    ):
+        attempt = start(api, order)
+        stripe_fake.objects[attempt.stripe_payment_intent_id]["status"] = "canceled"
+        assert cancel(api, order).status_code == 200
+        order.refresh_from_db()
+        assert order.status == "cancelled"
+        assert stock_of(order) == [(5, 0, 0), (5, 0, 0)]
+
+
+class TestCheckoutSession:
+    @pytest.mark.parametrize("payment_status", ["paid", "unpaid"])
+    def test_cancel_after_the_session_completed_is_refused(
+        self, api, order, stripe_fake, payment_status
+    ):
+        attempt = start(api, order, "checkout-session")
+        session = stripe_fake.objects[attempt.stripe_checkout_session_id]
+        # `unpaid` on a complete session: a delayed payment method is still settling.
+        session.update(status="complete", payment_status=payment_status)
+
+        response = cancel(api, order)
+
+        assert_refused_and_nothing_changed(response, order, attempt)
+        assert stripe_fake.sent("GET", f"/v1/checkout/sessions/{session['id']}")
+
+    def test_an_expired_session_counts_as_closed(self, api, order, stripe_fake):
+        attempt = start(api, order, "checkout-session")
+        stripe_fake.objects[attempt.stripe_checkout_session_id]["status"] = "expired"
+        assert cancel(api, order).status_code == 200
+        order.refresh_from_db()
+        assert order.status == "cancelled"
