@@ -5,6 +5,7 @@ order, a deleted user) can cascade into the trail, and no app has to import anot
 write here.
 """
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 
@@ -57,6 +58,16 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "audit entries"
+        # The database itself refuses to change or delete a row (PostgreSQL; SQLite, the
+        # development default, has only the ORM guards above). TRUNCATE is left alone:
+        # test databases are emptied with it between transactional tests, and only the
+        # table's owner may run it (README "Security": run the app as another role).
+        triggers = [
+            pgtrigger.Protect(
+                name="append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            )
+        ]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} ({self.outcome})"

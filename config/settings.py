@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "djstripe",
     "corsheaders",
     "csp",
+    "pgtrigger",  # database triggers: the audit trail refuses UPDATE and DELETE
     "config.apps.ProjectConfig",
     "accounts",
     "audit",
