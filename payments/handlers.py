@@ -65,10 +65,9 @@ def dispatch(event: WebhookEvent) -> tuple[str, str]:
         return IGNORED, "no handler for this event type"
     if event.livemode != settings.STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_")):
         return IGNORED, "livemode does not match the configured key"
-    shop = _metadata(event.data_object).get("shop")
-    if shop is not None and shop != settings.SHOP_ID:
-        # Another deployment on the same Stripe account made this object.
-        return IGNORED, f"metadata names another shop ({str(shop)[:60]!r})"
+    if names_another_shop(event.data_object):
+        shop = str(_metadata(event.data_object).get("shop"))[:60]
+        return IGNORED, f"metadata names another shop ({shop!r})"
     try:
         note = handler(event)
     except Ignore as exc:
@@ -103,6 +102,12 @@ def _is_id(value) -> bool:
 
 def _names_this_shop(obj: dict) -> bool:
     return _metadata(obj).get("shop") == settings.SHOP_ID
+
+
+def names_another_shop(obj: dict) -> bool:
+    """Another deployment on the same Stripe account made this object (see SHOP_ID)."""
+    shop = _metadata(obj).get("shop")
+    return shop is not None and shop != settings.SHOP_ID
 
 
 # The attempt column that records each kind of object we create at Stripe.

@@ -493,7 +493,12 @@ def undelivered_events(since: datetime) -> list[dict]:
 
 
 def check_events(events: Iterable[dict]) -> list[Finding]:
-    events = list(events)
+    # The Events API lists every failed delivery of the account, other shops' included.
+    events = [
+        event
+        for event in events
+        if not handlers.names_another_shop(((event.get("data") or {}).get("object")) or {})
+    ]
     stored = set(
         WebhookEvent.objects.filter(stripe_event_id__in=[e["id"] for e in events]).values_list(
             "stripe_event_id", flat=True

@@ -357,6 +357,24 @@ class TestStuckAndUndelivered:
         assert not WebhookEvent.objects.filter(source="reconciliation").exists()
         assert open_mismatches() == []
 
+    def test_another_shops_undelivered_event_is_not_a_mismatch_of_ours(
+        self, start_payment, stripe_fake
+    ):
+        """On a shared Stripe account the Events API lists every shop's failed deliveries."""
+        attempt = start_payment()
+        theirs = se.payment_intent(attempt)
+        theirs.update(id="pi_staging", metadata={**theirs["metadata"], "shop": "staging.test"})
+        dropped = se.event("payment_intent.succeeded", theirs)
+        stripe_fake.events.append({**dropped, "delivered": False})
+
+        out = reconcile("--fix")
+
+        assert dropped["id"] not in out
+        assert open_mismatches() == []
+        assert not WebhookEvent.objects.exists()
+        attempt.order.refresh_from_db()
+        assert attempt.order.status == "pending_payment"
+
     def test_list_only_changes_nothing_and_a_later_delivery_resolves(
         self, start_payment, stripe_fake, send_event
     ):
