@@ -168,7 +168,7 @@ class Payments:
             "code": "payment_intent_authentication_failure",
             "message": "We are unable to authenticate your payment method. Please choose a "
             "different payment method and try again.",
-            "payment_method": {"id": pm.id, "object": "payment_method", "type": pm.kind},
+            "payment_method": cards.as_object(pm),  # expanded, as in Stripe's events
         }
         self.store.emit("payment_intent.payment_failed", intent, ctx)
         self.store.payment_intent_changed(intent, previous, ctx)
@@ -229,7 +229,7 @@ class Payments:
             "decline_code": pm.decline_code,
             "message": pm.decline_message,
             "charge": charge["id"],
-            "payment_method": {"id": pm.id, "object": "payment_method", "type": pm.kind},
+            "payment_method": cards.as_object(pm),  # expanded, as in Stripe's events
         }
         self.store.emit("charge.failed", charge, ctx)
         self.store.emit("payment_intent.payment_failed", intent, ctx)
@@ -349,7 +349,7 @@ class Payments:
                 "decline_code": "debit_not_authorized",
                 "message": "The payment failed: the bank refused the debit.",
                 "charge": charge["id"],
-                "payment_method": {"id": intent["payment_method"], "object": "payment_method"},
+                "payment_method": cards.as_object(cards.payment_method(intent["payment_method"])),
             }
             self.store.emit("charge.failed", charge, ctx)
             self.store.emit("payment_intent.payment_failed", intent, ctx)
