@@ -426,3 +426,37 @@ def test_any_order_or_repetition_of_failures_counts_each_once(order, repeats, se
         "fp1",
         "fp1",
     ]
+
+
+class TestOperators:
+    def test_staff_lift_a_block_by_deleting_its_declines_and_it_is_audited(
+        self, api, stripe_fake, send_event, settings, client
+    ):
+        from django.contrib.auth.models import Permission
+
+        settings.PAYMENT_FAILURES_PER_HOUR = 2
+        attempt = open_payment(api)
+        send_event(decline(attempt))
+        send_event(decline(attempt))
+        assert start(api, new_order(api)).status_code == 429
+        viewer = UserFactory(is_staff=True)
+        viewer.user_permissions.set(Permission.objects.filter(codename="view_paymentdecline"))
+        client.force_login(viewer)
+        url = "/admin/payments/paymentdecline/"
+        assert client.get(url).status_code == 200
+        pk = PaymentDecline.objects.first().pk
+        client.post(f"{url}{pk}/delete/", {"post": "yes"})
+        assert PaymentDecline.objects.count() == 2  # viewing is not lifting
+
+        staff = UserFactory(is_staff=True)
+        staff.user_permissions.set(
+            Permission.objects.filter(codename__in=["view_paymentdecline", "delete_paymentdecline"])
+        )
+        client.force_login(staff)
+        response = client.post(f"{url}{pk}/delete/", {"post": "yes"})
+
+        assert response.status_code == 302
+        assert PaymentDecline.objects.count() == 1
+        entry = AuditEntry.objects.get(action="payment_decline.deleted")
+        assert entry.actor == staff and entry.order_id == attempt.order_id
+        assert start(api, new_order(api)).status_code == 201
