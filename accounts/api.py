@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
+from accounts.authentication import HashedTokenAuthentication
 from config.ratelimits import rate_limited
 from config.serializers import StrictSerializer, validated
 
@@ -31,6 +32,7 @@ class RegisterApi(APIView):
             )
         },
     )
+    @rate_limited("register")
     @rate_limited("auth")
     def post(self, request):
         user, token = services.register_user(**validated(CredentialsInput, request))
@@ -49,4 +51,16 @@ class TokenApi(APIView):
     )
     @rate_limited("auth")
     def post(self, request):
-        return Response({"token": services.issue_token(**validated(CredentialsInput, request))})
+        credentials = validated(CredentialsInput, request)
+        return Response({"token": services.log_in(request._request, **credentials)})
+
+
+class LogoutApi(APIView):
+    """Revokes the token the call was made with; the caller's other tokens stay valid."""
+
+    authentication_classes = [HashedTokenAuthentication]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        services.log_out(user=request.user, token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)

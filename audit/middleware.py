@@ -2,6 +2,7 @@ import re
 import uuid
 
 from audit.context import RequestContext, current_request
+from config.client_address import UNKNOWN, client_address
 
 # A caller's id is kept only when it is short and plain, so it is safe in logs and headers.
 ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -19,10 +20,11 @@ class RequestIdMiddleware:
         incoming = request.headers.get(self.header, "")
         request_id = incoming if ACCEPTABLE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
+        address = client_address(request)  # behind TRUSTED_PROXIES: the shopper, not nginx
         token = current_request.set(
             RequestContext(
                 request_id=request_id,
-                ip_address=request.META.get("REMOTE_ADDR") or None,
+                ip_address=address if address != UNKNOWN else None,
                 user_agent=request.headers.get("User-Agent", "")[:512],
             )
         )

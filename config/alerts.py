@@ -109,7 +109,25 @@ def disputes_opened() -> Reading:
     )
 
 
+def rate_limits_not_enforced() -> Reading:
+    # config.ratelimits records (at most once a minute per group and process) each time a
+    # limit was skipped because the cache was unreachable; the rows are in the database
+    # because the cache, where the metric counter also lives, is what was down.
+    minutes = settings.ALERT_RATE_LIMITS_WINDOW_MINUTES
+    since = timezone.now() - timedelta(minutes=minutes)
+    skipped = AuditEntry.objects.filter(action="rate_limit.not_enforced", created_at__gte=since)
+    count = skipped.count()
+    groups = sorted({e.details.get("group", "") for e in skipped[:100]})
+    return Reading(
+        count >= settings.ALERT_RATE_LIMITS_NOT_ENFORCED,
+        f"rate limits not enforced (cache unreachable) {count} time(s) in the last "
+        f"{minutes} minutes: {', '.join(groups) or '-'}",
+        {"records": count, "groups": groups, "threshold": settings.ALERT_RATE_LIMITS_NOT_ENFORCED},
+    )
+
+
 CONDITIONS: dict[str, Callable[[], Reading]] = {
+    "rate_limits_not_enforced": rate_limits_not_enforced,
     "payment_failure_rate": payment_failure_rate,
     "webhook_signature_failures": webhook_signature_failures,
     "webhook_events_failed": webhook_events_failed,

@@ -36,6 +36,10 @@ COUNTERS = {
     "disputes": ("Disputes opened and closed", ("event",)),
     "stripe_errors": ("Errors raised by Stripe calls, by SDK error class", ("error_class",)),
     "http_rate_limited": ("Requests answered 429, by route", ("route",)),
+    "rate_limits_skipped": (
+        "Rate-limit checks skipped because the cache was unreachable, by limit group",
+        ("group",),
+    ),
     "alerts": ("Alert notifications sent", ("alert", "state")),
 }
 

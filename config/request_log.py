@@ -5,6 +5,7 @@ import time
 
 import structlog
 
+from config.client_address import client_address
 from config.logging import current_http_request
 
 logger = logging.getLogger("shop.request")
@@ -41,6 +42,8 @@ class RequestLogMiddleware:
                     "method": request.method,
                     "path": request.path,
                     "route": match.url_name if match else None,
+                    # The client behind TRUSTED_PROXIES (or "unknown"), never the proxy.
+                    "client": client_address(request),
                     "status": response.status_code,
                     "duration_ms": round((time.monotonic() - started) * 1000, 1),
                 },

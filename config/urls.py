@@ -3,7 +3,7 @@ from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.api import RegisterApi, TokenApi
+from accounts.api import LogoutApi, RegisterApi, TokenApi
 from catalog.api import ProductDetailApi, ProductListApi
 from config import errors
 from config.admin_login import admin_login
@@ -39,6 +39,7 @@ register_converter(IdConverter, "id")
 api_v1 = [
     path("auth/register/", RegisterApi.as_view(), name="auth-register"),
     path("auth/token/", TokenApi.as_view(), name="auth-token"),
+    path("auth/logout/", LogoutApi.as_view(), name="auth-logout"),
     path("products/", ProductListApi.as_view(), name="product-list"),
     path("products/<id:pk>/", ProductDetailApi.as_view(), name="product-detail"),
     path("cart/", CartApi.as_view(), name="cart"),

@@ -32,13 +32,13 @@ def main() -> int:
         from django.contrib.auth import get_user_model
         from django.db import connection
         from django.utils import timezone
-        from rest_framework.authtoken.models import Token
 
+        from accounts.tokens import issue_token
         from catalog.models import Product
         from orders.models import Cart, CartLine, Order, OrderLine
 
         user = get_user_model().objects.create_user(email="fuzz@example.com", password="x" * 20)
-        token = Token.objects.create(user=user).key
+        token = issue_token(user)
         usd = Product.objects.create(
             sku="FUZZ-1",
             name="Fuzz",

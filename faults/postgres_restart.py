@@ -122,19 +122,14 @@ def main() -> int:
         setup_django(base_env(db_url))
         from django.contrib.auth import get_user_model
         from django.db import connection
-        from rest_framework.authtoken.models import Token
 
+        from accounts.tokens import issue_token
         from catalog.models import Product
 
         users = get_user_model().objects.bulk_create(
             [get_user_model()(email=f"pg-{n}@example.com") for n in range(CLIENTS)]
         )
-        tokens = [
-            t.key
-            for t in Token.objects.bulk_create(
-                [Token(user=u, key=Token.generate_key()) for u in users]
-            )
-        ]
+        tokens = [issue_token(u) for u in users]
         product = Product.objects.create(
             sku="PG-1",
             name="Restart item",

@@ -1,5 +1,6 @@
 """Stripe's webhook endpoint: verify, store in the inbox, queue, answer 200. Nothing slow."""
 
+import functools
 import ipaddress
 import logging
 
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from audit.services import record
 from config import metrics
+from config.client_address import client_address, parse_networks
 from config.errors import ShopError, error_body, error_response
 from config.ratelimits import enforce
 from payments import inbox
@@ -18,16 +20,21 @@ from payments import inbox
 logger = logging.getLogger(__name__)
 
 
-def _sender_allowed(address: str | None) -> bool:
+@functools.lru_cache(maxsize=8)
+def _allowed_networks(values: tuple[str, ...]):
+    # Parsed once per value; a malformed one already stopped start-up (config.settings).
+    return parse_networks(values, setting="WEBHOOK_ALLOWED_IPS")
+
+
+def _sender_allowed(request) -> bool:
+    """Whether the client (behind TRUSTED_PROXIES: the real sender) may deliver events."""
     if not settings.WEBHOOK_ALLOWED_IPS:
         return True
     try:
-        ip = ipaddress.ip_address(address or "")
-    except ValueError:
+        ip = ipaddress.ip_address(client_address(request))
+    except ValueError:  # "unknown": no address to allow
         return False
-    return any(
-        ip in ipaddress.ip_network(net, strict=False) for net in settings.WEBHOOK_ALLOWED_IPS
-    )
+    return any(ip in net for net in _allowed_networks(tuple(settings.WEBHOOK_ALLOWED_IPS)))
 
 
 def _over_limit(request) -> JsonResponse | None:
@@ -51,7 +58,7 @@ def _reject(request, status: int, code: str, message: str) -> JsonResponse:
     logger.warning(
         "webhook rejected: %s (from %s, %s bytes)",
         code,
-        request.META.get("REMOTE_ADDR"),
+        client_address(request),
         request.META.get("CONTENT_LENGTH"),
     )
     record(
@@ -64,7 +71,7 @@ def _reject(request, status: int, code: str, message: str) -> JsonResponse:
 @require_POST
 def stripe_webhook(request):
     limit = settings.WEBHOOK_MAX_BODY_BYTES
-    if not _sender_allowed(request.META.get("REMOTE_ADDR")):
+    if not _sender_allowed(request):
         return _reject(request, 403, "forbidden_sender", "This address may not send events.")
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)

@@ -1,7 +1,6 @@
 import factory
 from django.conf import settings
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from catalog.models import Product
 from orders.models import Order, OrderLine
@@ -68,5 +67,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
 
 
 def token_for(user) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+    """A new API token for `user` (its clear key), as `POST auth/token/` would issue."""
+    from accounts.tokens import issue_token
+
+    return issue_token(user)

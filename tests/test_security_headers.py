@@ -168,7 +168,7 @@ class TestAdminLoginThrottle:
     def test_failed_logins_for_one_username_are_throttled(self, client, settings):
         settings.RATE_LIMITS = {
             **settings.RATE_LIMITS,
-            "admin_login": {"ip": "100/15m", "username": "3/15m"},
+            "login_failures": {"ip": "100/15m", "account": "3/15m"},
         }
         staff = UserFactory(email="boss@example.com", is_staff=True, password="right-pass-123")
         for attempt in range(3):
@@ -189,7 +189,7 @@ class TestAdminLoginThrottle:
     def test_failed_logins_from_one_address_are_throttled(self, client, settings):
         settings.RATE_LIMITS = {
             **settings.RATE_LIMITS,
-            "admin_login": {"ip": "4/15m", "username": "100/15m"},
+            "login_failures": {"ip": "4/15m", "account": "100/15m"},
         }
         for n in range(4):
             assert self.login(client, f"guess{n}@example.com", "x").status_code == 200
@@ -201,7 +201,7 @@ class TestAdminLoginThrottle:
     def test_successful_logins_do_not_count(self, client, settings):
         settings.RATE_LIMITS = {
             **settings.RATE_LIMITS,
-            "admin_login": {"ip": "2/15m", "username": "2/15m"},
+            "login_failures": {"ip": "2/15m", "account": "2/15m"},
         }
         staff = UserFactory(email="boss@example.com", is_staff=True, password="right-pass-123")
         for _ in range(4):
