@@ -5,6 +5,9 @@ They run with every management command (`check`, `migrate`, `runserver`, ...), w
 refuses to start on a configuration that would charge real cards from a debug build.
 """
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
@@ -91,11 +94,109 @@ def check_stripe_configuration(app_configs=None, **kwargs):
     return errors
 
 
+# E-mail backends that never deliver: receipts and staff alerts would be lost (and printed,
+# addresses and all, to stdout by the console backend).
+UNDELIVERED_EMAIL_BACKENDS = (
+    "django.core.mail.backends.console.",
+    "django.core.mail.backends.locmem.",
+    "django.core.mail.backends.filebased.",
+    "django.core.mail.backends.dummy.",
+)
+DEFAULT_FRONTEND_URL = "http://127.0.0.1:8000/shop/"
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}  # noqa: S104 (names, not a bind)
+
+
+def _malformed_networks(values, allow_unix: bool = False) -> list[str]:
+    bad = []
+    for value in values:
+        text = str(value).strip()
+        if allow_unix and text.lower() == "unix":
+            continue
+        try:
+            ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            bad.append(text)
+    return bad
+
+
+def _frontend_url_problem(url: str) -> str | None:
+    parts = urlsplit(url or "")
+    if url == DEFAULT_FRONTEND_URL:
+        return "is the development default"
+    if parts.scheme != "https" or not parts.hostname:
+        return "is not an https:// URL"
+    if parts.hostname in LOOPBACK_HOSTS:
+        return "points at this machine"
+    return None
+
+
+@checks.register(TAG, deploy=False)
+def check_production_configuration(app_configs=None, **kwargs):
+    """What must hold before real shoppers arrive (DEBUG off); lists are checked always."""
+    errors = []
+    for setting, allow_unix, check_id in (
+        ("WEBHOOK_ALLOWED_IPS", False, "shop.E011"),
+        ("TRUSTED_PROXIES", True, "shop.E012"),
+    ):
+        bad = _malformed_networks(getattr(settings, setting, []), allow_unix=allow_unix)
+        if bad:
+            errors.append(
+                checks.Error(
+                    f"{setting} holds values that are not IP addresses or CIDR networks: "
+                    + ", ".join(repr(value) for value in bad),
+                    hint="Comma-separated addresses or networks such as 10.0.0.0/8"
+                    + (" (and the word unix for a Unix-socket proxy)." if allow_unix else "."),
+                    id=check_id,
+                )
+            )
+    if settings.DEBUG:
+        return errors
+    if settings.EMAIL_BACKEND.startswith(UNDELIVERED_EMAIL_BACKENDS):
+        errors.append(
+            checks.Error(
+                f"E-mail backend {settings.EMAIL_BACKEND} never delivers: receipts and staff "
+                "alerts would be lost.",
+                hint="Set EMAIL_URL to your SMTP server (smtp+tls://user:password@host:587).",
+                id="shop.E008",
+            )
+        )
+    if not settings.REDIS_URL:
+        errors.append(
+            checks.Error(
+                "No REDIS_URL in production: rate limits and the cache would be per process "
+                "and Celery would run tasks inside web requests.",
+                hint="Set REDIS_URL (redis://host:6379/0).",
+                id="shop.E009",
+            )
+        )
+    problem = _frontend_url_problem(settings.FRONTEND_URL)
+    if problem:
+        errors.append(
+            checks.Error(
+                f"FRONTEND_URL {problem}: shoppers would be sent there after paying.",
+                hint="Set FRONTEND_URL to the shop's public https:// address.",
+                id="shop.E010",
+            )
+        )
+    mirror_key = getattr(settings, "STRIPE_MIRROR_KEY", "")
+    if mirror_key and not mirror_key.startswith(("rk_test_", "rk_live_")):
+        errors.append(
+            checks.Error(
+                "STRIPE_MIRROR_KEY is not a restricted key (rk_): the mirror must read with a "
+                "read-only key, never the secret key.",
+                hint="Create a restricted key with read access in the Stripe dashboard.",
+                id="shop.E013",
+            )
+        )
+    return errors
+
+
 def fail_on_configuration_errors():
     """Raise at process start when the shop's own checks find an error."""
     problems = [
         message
-        for message in check_stripe_configuration()
+        for check in (check_stripe_configuration, check_production_configuration)
+        for message in check()
         if message.level >= checks.ERROR and not message.is_silenced()
     ]
     if problems:
