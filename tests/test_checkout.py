@@ -302,7 +302,8 @@ class TestRefusals:
         )
         assert api.post_idem(f"/api/v1/orders/{order.pk}/cancel/", {}).status_code == 200
 
-    def test_orders_that_cannot_be_paid(self, api, user, stripe_fake, client_for):
+    def test_orders_that_cannot_be_paid(self, api, user, stripe_fake, client_for, settings):
+        settings.MAX_PENDING_ORDERS = 5
         cheap = ProductFactory(unit_amount=40, stock=5)
         dear = ProductFactory(unit_amount=99_999_999, stock=5)
 
@@ -314,9 +315,13 @@ class TestRefusals:
             )
 
         too_small = payment_intent(api, new_order(cheap))
-        assert (too_small.status_code, error_code(too_small)) == (409, "amount_too_small")
-        too_large = checkout(api, new_order(dear, 2))
-        assert (too_large.status_code, error_code(too_large)) == (409, "amount_too_large")
+        assert (too_small.status_code, error_code(too_small)) == (400, "invalid_amount")
+        # Above PAYMENT_MAX_AMOUNT: refused when the order is made (tests/test_stock_hoarding);
+        # one made before the limit was lowered is refused when its payment starts.
+        dear_order = new_order(dear, 1)
+        settings.PAYMENT_MAX_AMOUNT = dear.unit_amount - 1
+        too_large = checkout(api, dear_order)
+        assert (too_large.status_code, error_code(too_large)) == (400, "amount_too_large")
 
         cancelled = new_order(cheap, 2)
         api.post_idem(f"/api/v1/orders/{cancelled.pk}/cancel/", {})
@@ -336,7 +341,7 @@ class TestRefusals:
         refused = AuditEntry.objects.filter(action="payment_attempt.create", outcome="refused")
         assert sorted(e.details["code"] for e in refused) == [
             "amount_too_large",
-            "amount_too_small",
+            "invalid_amount",
             "order_not_payable",
             "reservation_expired",
         ]

@@ -1029,3 +1029,46 @@ def test_every_endpoint_checks_against_a_resolvable_sdk_definition():
         if endpoint.method != "DELETE":  # Stripe's deletes take no parameters at all
             assert "expand" in fields, endpoint.pattern.pattern
         assert required <= set(fields)
+
+
+def test_three_decimal_amounts_must_end_in_zero_as_stripe_requires(client):
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.payment_intents.create(params={"amount": 1235, "currency": "kwd"})
+    assert (caught.value.http_status, caught.value.param) == (400, "amount")
+    assert "multiple of 10" in caught.value.user_message
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.checkout.sessions.create(
+            params={
+                "mode": "payment",
+                "success_url": "https://shop.example/ok",
+                "line_items": [
+                    {
+                        "price_data": {
+                            "currency": "bhd",
+                            "unit_amount": 1235,
+                            "product_data": {"name": "Oud"},
+                        },
+                        "quantity": 2,
+                    }
+                ],
+            }
+        )
+    assert caught.value.param == "line_items[0][price_data][unit_amount]"
+    paid = client.v1.payment_intents.create(
+        params={"amount": 1230, "currency": "kwd", "payment_method": CARD, "confirm": True}
+    )
+    assert paid.status == "succeeded"
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.refunds.create(params={"payment_intent": paid.id, "amount": 125})
+    assert caught.value.param == "amount"
+    assert client.v1.refunds.create(params={"payment_intent": paid.id, "amount": 120}).amount == 120
+
+
+def test_below_minimum_and_fractional_isk_are_refused_as_stripe_does(client):
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.payment_intents.create(params={"amount": 190, "currency": "kwd"})
+    assert caught.value.code == "amount_too_small"
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.payment_intents.create(params={"amount": 15_050, "currency": "isk"})
+    assert caught.value.code == "invalid_charge_amount_no_decimal_compatible"
+    assert client.v1.payment_intents.create(params={"amount": 15_000, "currency": "isk"}).amount

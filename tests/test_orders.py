@@ -44,8 +44,10 @@ def test_order_from_the_cart_freezes_catalog_prices_and_reserves_stock(api, user
     assert api.get(f"/api/v1/orders/{order.pk}/").json()["total"] == 6800
 
 
-@override_settings(ORDER_RESERVATION_MINUTES=7)
+@override_settings(ORDER_HOLD_MINUTES=7, ORDER_RESERVATION_MINUTES=30)
 def test_reserved_until_follows_the_setting(api, product):
+    # Until a payment is started the order holds its stock for ORDER_HOLD_MINUTES only
+    # (tests/test_stock_hoarding.py has the extension to ORDER_RESERVATION_MINUTES).
     before = timezone.now()
     body = api.post_idem(
         "/api/v1/orders/", {"lines": [{"product_id": product.pk, "quantity": 1}]}
@@ -98,6 +100,7 @@ def test_price_manipulation_is_refused_and_nothing_is_reserved(api, body):
     assert (product.stock, product.reserved) == (3, 0)
 
 
+@override_settings(MAX_RESERVED_PER_PRODUCT=1000)
 def test_stored_total_is_catalog_price_times_quantity(api):
     product = ProductFactory(unit_amount=1234, stock=1000)
     body = api.post_idem(

@@ -54,3 +54,35 @@ def test_many_shoppers_never_oversell_and_stock_never_goes_negative():
     for product in Product.objects.all():
         assert (product.stock, product.reserved) == (0, 3)
     assert Order.objects.count() == 3
+
+
+def test_one_shopper_posting_orders_at_once_cannot_pass_the_pending_limit(settings):
+    settings.MAX_PENDING_ORDERS = 3
+    product = ProductFactory(stock=50)
+    shopper = UserFactory()
+    clients = [_client(shopper) for _ in range(6)]
+    body = {"lines": [{"product_id": product.pk, "quantity": 1}]}
+
+    responses = run_in_threads([lambda c=c: c.post_idem("/api/v1/orders/", body) for c in clients])
+
+    assert sorted(r.status_code for r in responses) == [201] * 3 + [409] * 3
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {
+        "too_many_pending_orders"
+    }
+    assert Order.objects.filter(user=shopper).count() == 3
+    product.refresh_from_db()
+    assert (product.stock, product.reserved) == (47, 3)
+
+
+def test_one_shopper_racing_for_one_product_cannot_pass_the_reserved_units_cap(settings):
+    settings.MAX_RESERVED_PER_PRODUCT = 4
+    product = ProductFactory(stock=50)
+    shopper = UserFactory()
+    clients = [_client(shopper) for _ in range(3)]
+    body = {"lines": [{"product_id": product.pk, "quantity": 2}]}
+
+    responses = run_in_threads([lambda c=c: c.post_idem("/api/v1/orders/", body) for c in clients])
+
+    assert sorted(r.status_code for r in responses) == [201, 201, 409]
+    product.refresh_from_db()
+    assert product.reserved == 4
