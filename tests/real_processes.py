@@ -1,6 +1,7 @@
 """Real processes on loopback for tests: Redis, a Celery worker, the Stripe emulator."""
 
 import contextlib
+import http.client
 import os
 import socket
 import subprocess
@@ -322,3 +323,79 @@ class WebhookReceiver:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+# --- gunicorn serving the project ------------------------------------------------------
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """http.client over a Unix socket: what nginx does with `proxy_pass http://unix:...`."""
+
+    def __init__(self, socket_path: str, timeout: float = 10.0):
+        super().__init__("localhost", timeout=timeout)
+        self.socket_path = socket_path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.socket_path)
+
+
+class Gunicorn(LoggedProcess):
+    """`gunicorn config.wsgi:application` on a loopback port, or on a Unix socket."""
+
+    log_prefix = "gunicorn-"
+
+    def __init__(self, port: int | None, env: dict, *, socket_path: str | None = None, workers=2):
+        super().__init__()
+        self.port = port
+        self.env = env
+        self.socket_path = socket_path
+        self.workers = workers
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def bind(self) -> str:
+        return f"unix:{self.socket_path}" if self.socket_path else f"127.0.0.1:{self.port}"
+
+    def start(self):
+        argv = [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
+        self.spawn(
+            [*argv, "--bind", self.bind, "--workers", str(self.workers), "--timeout", "60"],
+            env=self.env,
+        )
+        wait_until(self.answers, timeout=60, what="gunicorn")
+        return self
+
+    def connection(self, timeout: float = 10.0):
+        if self.socket_path:
+            return UnixHTTPConnection(self.socket_path, timeout)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method: str, path: str, body: dict | None = None, headers=None):
+        """(status, headers, parsed JSON body or None), over TCP or the Unix socket."""
+        import json
+
+        connection = self.connection()
+        try:
+            data = json.dumps(body).encode() if body is not None else None
+            sent = {"Host": "127.0.0.1", **({"Content-Type": "application/json"} if data else {})}
+            connection.request(method, path, body=data, headers={**sent, **(headers or {})})
+            response = connection.getresponse()
+            raw = response.read()
+            try:
+                parsed = json.loads(raw) if raw else None
+            except ValueError:
+                parsed = None
+            return response.status, dict(response.getheaders()), parsed
+        finally:
+            connection.close()
+
+    def answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"gunicorn exited:\n{self.output()}")
+        try:
+            return self.request("GET", "/api/v1/health/")[0] == 200
+        except OSError:
+            return False

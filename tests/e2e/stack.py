@@ -24,7 +24,7 @@ from tests.real_processes import (
     ROOT,
     CeleryWorker,
     EmulatorServer,
-    LoggedProcess,
+    Gunicorn,
     RedisServer,
     free_port,
     test_database_url,
@@ -35,36 +35,6 @@ from tests.real_processes import (
 SECRET_KEY = placeholder_key("sk", "EndToEndSuite")
 PUBLISHABLE_KEY = placeholder_key("pk", "EndToEndSuite")
 WEBHOOK_SECRET = "whsec_end_to_end_suite"
-
-
-class Gunicorn(LoggedProcess):
-    log_prefix = "gunicorn-"
-
-    def __init__(self, port: int, env: dict):
-        super().__init__()
-        self.port = port
-        self.env = env
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        argv = [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
-        self.spawn(
-            [*argv, "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--timeout", "60"],
-            env=self.env,
-        )
-        wait_until(self.answers, timeout=60, what="gunicorn")
-        return self
-
-    def answers(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"gunicorn exited:\n{self.output()}")
-        try:
-            return requests.get(f"{self.url}/api/v1/health/", timeout=1).status_code == 200
-        except requests.RequestException:
-            return False
 
 
 class Stack:
