@@ -109,7 +109,7 @@ def _check_payments_allowed(user, order_id: int, kind: str, client_address: str 
                 "action": "payment_attempt.create",
                 "actor": user,
                 "order": order_id,
-                "details": {"kind": kind, "reason": "velocity", "key": block.key},
+                "details": {"kind": kind, "reason": "velocity", "limit": block.key},
             },
         )
 

@@ -140,7 +140,7 @@ class TestDeclinesCountFromStripeEvents:
             action="payment_attempt.create", outcome="refused"
         ).latest("pk")
         assert entry.actor == user and entry.details["reason"] == "velocity"
-        assert entry.details["key"] == "shopper"
+        assert entry.details["limit"] == "shopper"
 
     def test_checkout_async_failures_count_too(self, api, stripe_fake, send_event, settings):
         settings.PAYMENT_FAILURES_PER_HOUR = 2
@@ -209,7 +209,7 @@ class TestKeys:
         assert refused.status_code == 429
         assert error_code(refused) == "too_many_failed_payments"
         entry = AuditEntry.objects.filter(outcome="refused").latest("pk")
-        assert entry.details["key"] == "address"
+        assert entry.details["limit"] == "address"
         # The same shopper elsewhere is not that address.
         assert start(other, new_order(other, ELSEWHERE), address=ELSEWHERE).status_code == 201
 
@@ -248,7 +248,7 @@ class TestKeys:
             refused = start(client, new_order(client, address), address=address)
             assert refused.status_code == 429, refused.content
             assert error_code(refused) == "too_many_failed_payments"
-        assert AuditEntry.objects.filter(outcome="refused").latest("pk").details["key"] == "card"
+        assert AuditEntry.objects.filter(outcome="refused").latest("pk").details["limit"] == "card"
 
     def test_declines_without_a_fingerprint_share_no_card_key(
         self, api, shopper, stripe_fake, send_event, settings
