@@ -9,7 +9,7 @@ class PaymentsConfig(AppConfig):
         from orders.selectors import register_payment_summary
         from payments import receivers  # noqa: F401  (connects the order signals)
         from payments.mirror import install_keyless_owner_lookup
-        from payments.selectors import payment_summary
+        from payments.selectors import payment_summary, summary_prefetch
 
-        register_payment_summary(payment_summary)
+        register_payment_summary(payment_summary, prefetch=summary_prefetch)
         install_keyless_owner_lookup()  # dj-stripe must never write a key to the database

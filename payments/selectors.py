@@ -1,4 +1,18 @@
+from django.db.models import Prefetch
+
 from payments.models import PaymentAttempt, StripeCustomer
+
+# Attribute the order list's prefetch fills (newest attempt first); see summary_prefetch.
+PREFETCHED_ATTEMPTS = "attempts_newest_first"
+
+
+def summary_prefetch() -> Prefetch:
+    """What payment_summary reads, for a whole list of orders in one query."""
+    return Prefetch(
+        "payment_attempts",
+        queryset=PaymentAttempt.objects.order_by("-number"),
+        to_attr=PREFETCHED_ATTEMPTS,
+    )
 
 
 def latest_attempt(order) -> PaymentAttempt | None:
@@ -6,7 +20,13 @@ def latest_attempt(order) -> PaymentAttempt | None:
 
 
 def payment_summary(order) -> dict | None:
-    attempt = latest_attempt(order)
+    # Read-only display: the list's prefetch when there is one (services that act on the
+    # latest attempt always ask the database, never a possibly stale prefetched list).
+    prefetched = getattr(order, PREFETCHED_ATTEMPTS, None)
+    if prefetched is not None:
+        attempt = prefetched[0] if prefetched else None
+    else:
+        attempt = latest_attempt(order)
     if attempt is None:
         return None
     return {
