@@ -14,8 +14,13 @@ def record(
     currency: str = "",
     outcome: str = AuditEntry.Outcome.SUCCESS,
     details: dict | None = None,
+    ip_address: str | None = None,
 ) -> AuditEntry:
-    """Append one entry. `actor` is a user or None (then `actor_label`, e.g. "stripe")."""
+    """Append one entry. `actor` is a user or None (then `actor_label`, e.g. "stripe").
+
+    `ip_address`: the client's, when the entry is written outside its request (a summary
+    written later by a beat job); by default the current request's.
+    """
     context = current_request.get()
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
@@ -31,9 +36,25 @@ def record(
         currency=currency,
         outcome=outcome,
         request_id=context.request_id,
-        ip_address=context.ip_address,
+        ip_address=ip_address or context.ip_address,
         user_agent=context.user_agent,
         # Details can quote Stripe or a shopper: no key, client secret, token, full e-mail
         # address or card number is ever written to the trail.
         details=redact(details or {}),
+    )
+
+
+def record_refusal(audit: dict, code: str) -> AuditEntry:
+    """A refused request's trace, written after its transaction rolled back.
+
+    `audit` holds `record`'s arguments as the refusing code prepared them (ShopError.audit);
+    the API's error handler and the admin's views both come here, so a refusal reads the
+    same in the trail whichever way it was asked for.
+    """
+    return record(
+        **{
+            "outcome": AuditEntry.Outcome.REFUSED,
+            **audit,
+            "details": {"code": code, **audit.get("details", {})},
+        }
     )

@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.core.mail import send_mail
 from django.utils import timezone
 
+from audit import rejections
 from audit.models import AuditEntry
 from audit.services import record
 from config import metrics
@@ -63,14 +64,33 @@ def payment_failure_rate() -> Reading:
 def webhook_signature_failures() -> Reading:
     minutes = settings.ALERT_WEBHOOK_SIGNATURE_WINDOW_MINUTES
     since = timezone.now() - timedelta(minutes=minutes)
-    rejected = AuditEntry.objects.filter(
-        action="webhook.rejected", created_at__gte=since, details__code__in=SIGNATURE_CODES
-    ).count()
+    # Rows are aggregated per client and window; open windows are counted in the cache.
+    rejected = rejections.total("webhook.rejected", SIGNATURE_CODES, since)
     return Reading(
         rejected >= settings.ALERT_WEBHOOK_SIGNATURE_FAILURES,
         f"{rejected} webhook deliveries with a bad or missing signature in the last "
         f"{minutes} minutes",
         {"rejected": rejected, "threshold": settings.ALERT_WEBHOOK_SIGNATURE_FAILURES},
+    )
+
+
+def webhook_events_refused_or_escaped() -> Reading:
+    """Events Stripe signed that we refused (lost until Stripe's retries end: an id or a
+    type too long, nesting too deep, not an event) or stored with NUL characters escaped."""
+    minutes = settings.ALERT_WEBHOOK_SIGNATURE_WINDOW_MINUTES
+    since = timezone.now() - timedelta(minutes=minutes)
+    recent = AuditEntry.objects.filter(created_at__gte=since)
+    refused = recent.filter(action="webhook.rejected", details__signed=True).count()
+    escaped = recent.filter(action="webhook.nul_escaped").count()
+    return Reading(
+        refused + escaped >= settings.ALERT_WEBHOOK_SIGNED_REFUSALS,
+        f"{refused} signed webhook event(s) refused and {escaped} stored with NUL characters "
+        f"escaped in the last {minutes} minutes",
+        {
+            "refused": refused,
+            "escaped": escaped,
+            "threshold": settings.ALERT_WEBHOOK_SIGNED_REFUSALS,
+        },
     )
 
 
@@ -130,6 +150,7 @@ CONDITIONS: dict[str, Callable[[], Reading]] = {
     "rate_limits_not_enforced": rate_limits_not_enforced,
     "payment_failure_rate": payment_failure_rate,
     "webhook_signature_failures": webhook_signature_failures,
+    "webhook_events_refused_or_escaped": webhook_events_refused_or_escaped,
     "webhook_events_failed": webhook_events_failed,
     "reconciliation_mismatches": reconciliation_mismatches,
     "disputes_opened": disputes_opened,

@@ -17,7 +17,7 @@ from django.views.defaults import bad_request, page_not_found, permission_denied
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
-from audit.services import record
+from audit.services import record_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -135,14 +135,9 @@ def _with_retry_after(response: Response, seconds: int | None) -> Response:
 def api_exception_handler(exc, context):
     if isinstance(exc, ShopError):
         if exc.audit:
-            # The refusal rolled back the request's transaction; its trace is kept here.
-            record(
-                **{
-                    "outcome": "refused",
-                    **exc.audit,
-                    "details": {"code": exc.code, **exc.audit.get("details", {})},
-                }
-            )
+            # The refusal rolled back the request's transaction; its trace is kept here
+            # (the admin's views record theirs the same way).
+            record_refusal(exc.audit, exc.code)
         response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
         return _with_retry_after(response, exc.retry_after)
     if isinstance(exc, Http404 | drf.NotFound):

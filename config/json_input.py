@@ -39,7 +39,14 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 class MalformedJSON(ValueError):
-    """The body is not JSON this service accepts; the message says why, for the client."""
+    """The body is not JSON this service accepts; the message says why, for the client.
+
+    `kind`: "encoding" (not UTF-8), "syntax" (not JSON), "depth", "number" or "text".
+    """
+
+    def __init__(self, message: str, kind: str):
+        super().__init__(message)
+        self.kind = kind
 
 
 def decode(data: bytes | str) -> str:
@@ -48,7 +55,7 @@ def decode(data: bytes | str) -> str:
     try:
         return bytes(data).decode("utf-8")  # strict: lossless, so nothing is guessed
     except UnicodeDecodeError as exc:
-        raise MalformedJSON("The body is not valid UTF-8.") from exc
+        raise MalformedJSON("The body is not valid UTF-8.", "encoding") from exc
 
 
 def depth(text: str) -> int:
@@ -62,22 +69,22 @@ def depth(text: str) -> int:
 
 def _integer(text: str) -> int:
     if len(text) > 20:
-        raise MalformedJSON("The body holds a number that is too large.")
+        raise MalformedJSON("The body holds a number that is too large.", "number")
     value = int(text)
     if not -_LIMIT <= value < _LIMIT:
-        raise MalformedJSON("The body holds a number that is too large.")
+        raise MalformedJSON("The body holds a number that is too large.", "number")
     return value
 
 
 def _float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value) or not -_LIMIT <= value < _LIMIT:
-        raise MalformedJSON("The body holds a number that is too large.")
+        raise MalformedJSON("The body holds a number that is too large.", "number")
     return value
 
 
 def _constant(name: str):
-    raise MalformedJSON(f"{name} is not a JSON number.")
+    raise MalformedJSON(f"{name} is not a JSON number.", "number")
 
 
 def _find_bad_text(value: Any, *, allow_nul: bool) -> str | None:
@@ -104,18 +111,18 @@ def loads(data: bytes | str, *, allow_nul: bool = False) -> Any:
     """Parse a client's JSON, or raise MalformedJSON saying what is wrong with it."""
     text = decode(data)
     if depth(text) > MAX_DEPTH:
-        raise MalformedJSON(f"The body is nested deeper than {MAX_DEPTH} levels.")
+        raise MalformedJSON(f"The body is nested deeper than {MAX_DEPTH} levels.", "depth")
     try:
         value = json.loads(text, parse_int=_integer, parse_float=_float, parse_constant=_constant)
     except MalformedJSON:
         raise
     except (ValueError, RecursionError) as exc:
-        raise MalformedJSON("The body is not valid JSON.") from exc
+        raise MalformedJSON("The body is not valid JSON.", "syntax") from exc
     # The scan of the whole value runs only when the text holds an escape that needs it.
     if (not allow_nul and _NUL_ESCAPE.search(text)) or _SURROGATE_ESCAPE.search(text):
         reason = _find_bad_text(value, allow_nul=allow_nul)
         if reason:
-            raise MalformedJSON(reason)
+            raise MalformedJSON(reason, "text")
     return value
 
 

@@ -31,6 +31,7 @@ COUNTERS = {
     "webhook_events_ignored": ("Inbox events ignored (not ours, unhandled type)", ("type",)),
     "webhook_events_failed": ("Inbox events failed after their last attempt", ("type",)),
     "webhook_deliveries_rejected": ("Webhook deliveries refused (signature, size)", ("code",)),
+    "webhook_events_nul_escaped": ("Signed events stored with NUL characters escaped", ("type",)),
     "payments": ("Payment outcomes reported by Stripe", ("outcome",)),
     "refunds": ("Refunds requested by staff and refund states confirmed by Stripe", ("status",)),
     "disputes": ("Disputes opened and closed", ("event",)),
@@ -190,7 +191,9 @@ def record_webhook_outcome(event) -> None:
 
 
 # Audit actions are the one place every money movement passes through (and only committed
-# entries count): payment outcomes, refunds, disputes and refused webhook deliveries.
+# entries count): payment outcomes, refunds and disputes. Refused webhook deliveries are
+# counted one by one where they are refused (payments.views): their audit rows are
+# aggregated per client address and window (audit.rejections).
 def count_audit_entry(entry) -> None:
     action, details = entry.action, entry.details or {}
     if action == "payment.succeeded":
@@ -205,8 +208,6 @@ def count_audit_entry(entry) -> None:
         count_on_commit("disputes", event="opened")
     elif action == "dispute.closed":
         count_on_commit("disputes", event="closed")
-    elif action == "webhook.rejected":
-        count_on_commit("webhook_deliveries_rejected", code=details.get("code", "unknown"))
 
 
 def audit_entry_saved(sender, instance, created, **kwargs) -> None:

@@ -130,6 +130,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    # Summary rows of ended windows of refused webhook deliveries (audit.rejections).
+    "summarize-rejections": {
+        "task": "audit.tasks.summarize_rejections",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "sweep-webhook-events": {
         "task": "payments.tasks.sweep_webhook_events",
         "schedule": 60.0,
@@ -336,6 +342,9 @@ WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=300.0
 WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=60)
 # `manage.py cleanup` deletes processed and ignored events handled longer ago than this.
 WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
+# Refused webhook deliveries are audited per client address and code in windows of this
+# many seconds: one row at the first, one summary row with the count (audit.rejections).
+AUDIT_REJECTION_WINDOW_SECONDS = env.int("AUDIT_REJECTION_WINDOW_SECONDS", default=60)
 # dj-stripe mirrors the Stripe objects we touch (read-only, for staff); see payments/mirror.py.
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 # Its own webhook view is not mounted: our inbox receives Stripe's events.
@@ -377,6 +386,8 @@ ALERT_PAYMENT_FAILURE_RATE = env.float("ALERT_PAYMENT_FAILURE_RATE", default=0.5
 ALERT_PAYMENT_FAILURE_WINDOW_MINUTES = env.int("ALERT_PAYMENT_FAILURE_WINDOW_MINUTES", default=15)
 ALERT_PAYMENT_FAILURE_MIN_PAYMENTS = env.int("ALERT_PAYMENT_FAILURE_MIN_PAYMENTS", default=10)
 ALERT_WEBHOOK_SIGNATURE_FAILURES = env.int("ALERT_WEBHOOK_SIGNATURE_FAILURES", default=10)
+# Events Stripe signed that were refused, or stored with NUL characters escaped (same window).
+ALERT_WEBHOOK_SIGNED_REFUSALS = env.int("ALERT_WEBHOOK_SIGNED_REFUSALS", default=1)
 ALERT_WEBHOOK_SIGNATURE_WINDOW_MINUTES = env.int(
     "ALERT_WEBHOOK_SIGNATURE_WINDOW_MINUTES", default=15
 )

@@ -24,7 +24,7 @@ from django.utils.html import format_html, format_html_join
 from djstripe import models as djstripe_models
 
 from audit.models import AuditEntry
-from audit.services import record
+from audit.services import record, record_refusal
 from catalog.models import Product
 from catalog.money import decimal_places, format_amount, minor_units
 from config.errors import ShopError
@@ -32,6 +32,7 @@ from config.redaction import redact
 from orders import services as order_services
 from orders.models import Order, OrderLine, OrderStatus
 from payments import processing, reconciliation, selectors, services
+from payments.errors import OverRefund
 from payments.models import (
     Dispute,
     PaymentAttempt,
@@ -231,6 +232,13 @@ class RefundForm(forms.Form):
             )
 
 
+def _audit_refusal(exc: ShopError) -> None:
+    """A service's refusal, recorded after its rollback exactly as the API's error handler
+    records it (config.errors.api_exception_handler): staff refusals leave the same trace."""
+    if exc.audit:
+        record_refusal(exc.audit, exc.code)
+
+
 def _major(amount: int, currency: str) -> str:
     places = decimal_places(currency)
     return f"{Decimal(amount).scaleb(-places):.{places}f}"  # exact: no float on the way
@@ -395,9 +403,23 @@ class OrderAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             if data["amount"] > refundable:
+                asked = data["amount"]  # add_error takes it out of cleaned_data
                 form.add_error(
                     "amount",
                     f"At most {format_amount(refundable, order.currency)} can be refunded.",
+                )
+                # Refused here before the service is asked: audited as its OverRefund is.
+                record_refusal(
+                    {
+                        "action": "refund.request",
+                        "actor": request.user,
+                        "obj": order,
+                        "order": order,
+                        "amount": asked,
+                        "currency": order.currency,
+                        "details": {"refundable": refundable},
+                    },
+                    OverRefund.code,
                 )
             elif not data["confirmed"]:
                 confirming = True  # show the confirmation step with the same request id
@@ -419,6 +441,7 @@ class OrderAdmin(admin.ModelAdmin):
                         request_uuid=data["request_id"],
                     )
                 except ShopError as exc:
+                    _audit_refusal(exc)
                     self.message_user(request, exc.message, messages.ERROR)
                     return HttpResponseRedirect(self._change_url(order.pk))
                 self.message_user(
@@ -451,6 +474,7 @@ class OrderAdmin(admin.ModelAdmin):
         try:
             action()
         except ShopError as exc:
+            _audit_refusal(exc)
             self.message_user(request, exc.message, messages.ERROR)
         else:
             self.message_user(request, done_message, messages.SUCCESS)
@@ -778,6 +802,7 @@ class ReconciliationMismatchAdmin(ReadOnlyAdmin):
         try:
             report = reconciliation.fix_mismatch(mismatch, staff_user=request.user)
         except ShopError as exc:
+            _audit_refusal(exc)
             self.message_user(request, f"{mismatch}: {exc.message}", messages.ERROR)
             return
         mismatch.refresh_from_db()

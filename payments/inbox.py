@@ -1,7 +1,7 @@
 """Accepting Stripe's events: verify, store once, queue. Nothing slow, no Stripe call."""
 
-import json
 import logging
+import time
 from datetime import UTC, datetime
 
 import stripe
@@ -9,44 +9,89 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections, router
 from django.utils import timezone
 
-from config import metrics, redis_client
+from audit.services import record
+from config import json_input, metrics, redis_client
+from payments import nul_characters
 from payments.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
 
 class RejectedEvent(Exception):
-    def __init__(self, code: str, message: str):
+    """A delivery refused with 400. `signed`: it carried a valid signature (so Stripe sent
+    it, and refusing it loses an event until Stripe's retries give up: staff are alerted)."""
+
+    def __init__(self, code: str, message: str, *, signed: bool = False, reason: str = ""):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.signed = signed
+        self.reason = reason
+
+
+# Longest values the inbox's columns hold (WebhookEvent.stripe_event_id, .type). Stripe's
+# own are far shorter; a longer one is refused rather than cut (a cut id is another id).
+MAX_EVENT_ID_LENGTH = 255
+MAX_EVENT_TYPE_LENGTH = 128
+# Stripe's `created` is a Unix time; anything outside these years is not one.
+_TIMESTAMP_RANGE = (0, 253402300799)  # 1970 .. 9999-12-31
 
 
 def verify_signature(payload: bytes, header: str | None, secrets: list[str]) -> None:
-    """Check `Stripe-Signature` against every configured secret (several during rotation)."""
+    """Check `Stripe-Signature` over exactly the bytes received, with every configured
+    secret (several during a rotation), and refuse a timestamp too old or too far ahead.
+
+    The SDK signs text; the body is decoded strictly, which is lossless, so the text it
+    checks is exactly those bytes. (Decoding with replacement characters would let a
+    signature over U+FFFD stand for any bytes that are not UTF-8.)
+    """
     if not header:
         raise RejectedEvent("missing_signature", "The Stripe-Signature header is missing.")
     if not secrets:
         raise RejectedEvent("invalid_signature", "No webhook secret is configured.")
-    text = payload.decode("utf-8", errors="replace")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RejectedEvent("invalid_payload", "The body is not valid UTF-8.") from None
+    tolerance = settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
     for secret in secrets:
         try:
-            stripe.WebhookSignature.verify_header(
-                text, header, secret, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
-            )
-            return
+            stripe.WebhookSignature.verify_header(text, header, secret, tolerance=tolerance)
+            break
         except stripe.SignatureVerificationError:
             continue
-    raise RejectedEvent(
-        "invalid_signature", "The signature does not match, or its timestamp is too old."
-    )
+    else:
+        raise RejectedEvent(
+            "invalid_signature", "The signature does not match, or its timestamp is too old."
+        )
+    # The SDK only refuses timestamps from the past; a signature dated ahead would stay
+    # replayable until that time comes.
+    if _signed_at(header) > time.time() + tolerance:
+        raise RejectedEvent(
+            "invalid_signature", "The signature's timestamp is too far in the future."
+        )
+
+
+def _signed_at(header: str) -> int:
+    """The `t=` of a header the SDK accepted (so there is one, and it is an integer)."""
+    for item in header.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t":
+            return int(value)
+    return 0
 
 
 def parse_event(payload: bytes) -> dict:
+    """The Stripe event in a verified body, NUL characters escaped (payments.nul_characters).
+
+    JSON that cannot be parsed or is not an event is `invalid_payload`; JSON nested too
+    deeply or holding numbers out of range is `malformed_json`, as on every endpoint.
+    """
     try:
-        event = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RejectedEvent("invalid_payload", "The body is not JSON.") from exc
+        event = json_input.loads(payload, allow_nul=True)
+    except json_input.MalformedJSON as exc:
+        code = "invalid_payload" if exc.kind in ("syntax", "encoding") else "malformed_json"
+        raise RejectedEvent(code, str(exc), signed=True, reason=exc.kind) from exc
     if not (
         isinstance(event, dict)
         and event.get("object") == "event"
@@ -56,7 +101,24 @@ def parse_event(payload: bytes) -> dict:
         and isinstance(event.get("data"), dict)
         and isinstance(event["data"].get("object"), dict)
     ):
-        raise RejectedEvent("invalid_payload", "The body is not a Stripe event.")
+        raise RejectedEvent(
+            "invalid_payload", "The body is not a Stripe event.", signed=True, reason="shape"
+        )
+    if len(event["id"]) > MAX_EVENT_ID_LENGTH or len(event["type"]) > MAX_EVENT_TYPE_LENGTH:
+        raise RejectedEvent(
+            "invalid_payload",
+            f"The event id or type is longer than {MAX_EVENT_ID_LENGTH} or "
+            f"{MAX_EVENT_TYPE_LENGTH} characters.",
+            signed=True,
+            reason="too_long",
+        )
+    if b"\\u0000" in payload:  # only then can a string hold a NUL (JSON escapes it)
+        try:
+            event = nul_characters.escape(event)
+        except nul_characters.CannotEscape as exc:
+            raise RejectedEvent(
+                "invalid_payload", "The event's keys collide.", signed=True, reason="nul_keys"
+            ) from exc
     return event
 
 
@@ -70,7 +132,8 @@ def _order_id(obj: dict) -> int | None:
 
 def _payment_intent_id(obj: dict) -> str:
     if obj.get("object") == "payment_intent":
-        return obj.get("id") or ""
+        value = obj.get("id")
+        return value if isinstance(value, str) else ""
     value = obj.get("payment_intent")
     if isinstance(value, dict):
         value = value.get("id")
@@ -155,14 +218,21 @@ def _insert_prepared(connection, sql: str, params: list):
             return cursor.fetchone()
 
 
-def store_event(event: dict, *, source: str = WebhookEvent.Source.WEBHOOK) -> tuple[int, bool]:
+def store_event(
+    event: dict, *, source: str = WebhookEvent.Source.WEBHOOK, nul_escaped: bool = False
+) -> tuple[int, bool]:
     """Insert the event keyed by Stripe's id: (its inbox row's id, False for a duplicate).
 
     One statement, `INSERT ... ON CONFLICT (stripe_event_id) DO NOTHING RETURNING id`: no
     BEGIN/COMMIT round trips around it (autocommit), no savepoint and no IntegrityError
     for a duplicate delivery, and inside a caller's transaction it cannot abort it. No
     model instance is built: this is the webhook's hot path.
+
+    `nul_escaped`: the caller already escaped NUL characters (parse_event does, from the
+    raw body, without walking the event); others' events are walked here.
     """
+    if not nul_escaped:
+        event = nul_characters.escape(event)
     obj = event["data"]["object"]
     created = event.get("created")
     delivery = {
@@ -171,7 +241,9 @@ def store_event(event: dict, *, source: str = WebhookEvent.Source.WEBHOOK) -> tu
         "livemode": bool(event.get("livemode")),
         "api_version": str(event.get("api_version") or "")[:64],
         "stripe_created": (
-            datetime.fromtimestamp(created, tz=UTC) if isinstance(created, int) else None
+            datetime.fromtimestamp(created, tz=UTC)
+            if type(created) is int and _TIMESTAMP_RANGE[0] <= created <= _TIMESTAMP_RANGE[1]
+            else None
         ),
         "payload": event,
         "source": source,
@@ -191,7 +263,28 @@ def store_event(event: dict, *, source: str = WebhookEvent.Source.WEBHOOK) -> tu
     if inserted is None:
         existing = WebhookEvent.objects.filter(stripe_event_id=event["id"])
         return existing.values_list("pk", flat=True).get(), False
+    if nul_characters.KEY in event:
+        _report_nul_escaped(event, source)
     return inserted[0], True
+
+
+def _report_nul_escaped(event: dict, source: str) -> None:
+    """Stored, but a NUL in a Stripe event is unusual (someone typed one into a field that
+    reached Stripe, or worse): counted, logged, audited, and alerted (config.alerts)."""
+    count = nul_characters.count(event)
+    logger.warning(
+        "webhook event %s (%s) held %s NUL character(s); stored escaped",
+        event["id"],
+        event["type"],
+        count,
+    )
+    metrics.count("webhook_events_nul_escaped", type=event["type"])
+    record(
+        "webhook.nul_escaped",
+        actor_label="stripe",
+        outcome="success",
+        details={"event_id": event["id"], "type": event["type"], "source": source, "nul": count},
+    )
 
 
 PENDING_KEY = "inbox:pending"

@@ -495,11 +495,6 @@ def paid_attempt(order: Order) -> PaymentAttempt | None:
 @transaction.atomic
 def _reserve_refund(*, order_id, amount, reason, staff_user, request_uuid) -> Refund:
     order = lock_order(order_id)
-    existing = Refund.objects.select_for_update().filter(idempotency_uuid=request_uuid).first()
-    if existing is not None:
-        if existing.stripe_refund_id or existing.status != RefundStatus.PENDING:
-            raise DuplicateSubmission()
-        return existing  # its Stripe call failed before: repeat it with the same key
     audit = {
         "action": "refund.request",
         "actor": staff_user,
@@ -508,6 +503,11 @@ def _reserve_refund(*, order_id, amount, reason, staff_user, request_uuid) -> Re
         "amount": amount,
         "currency": order.currency,
     }
+    existing = Refund.objects.select_for_update().filter(idempotency_uuid=request_uuid).first()
+    if existing is not None:
+        if existing.stripe_refund_id or existing.status != RefundStatus.PENDING:
+            raise DuplicateSubmission(audit={**audit, "details": {"refund": existing.pk}})
+        return existing  # its Stripe call failed before: repeat it with the same key
     attempt = paid_attempt(order)
     if order.status not in REFUNDABLE_ORDER_STATES or attempt is None:
         raise NotRefundable(

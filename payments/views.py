@@ -10,6 +10,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from audit import rejections
 from audit.services import record
 from config import metrics
 from config.client_address import client_address, parse_networks
@@ -51,18 +52,34 @@ def _over_limit(request) -> JsonResponse | None:
     return None
 
 
-def _reject(request, status: int, code: str, message: str) -> JsonResponse:
+def _reject(request, status: int, code: str, message: str, signed: bool = False) -> JsonResponse:
+    """Refuse a delivery: counted one by one, audited per client and window (a forged
+    flood is two rows, audit.rejections), except a correctly signed one (Stripe sent it and
+    loses it until its retries end): an error line and its own row, which alerts staff."""
     limited = _over_limit(request)
     if limited is not None:
         return limited
+    metrics.count("webhook_deliveries_rejected", code=code)
+    if signed:
+        logger.error("webhook rejected a signed delivery: %s (%s)", code, message)
+        record(
+            "webhook.rejected",
+            actor_label="stripe-webhook",
+            outcome="refused",
+            details={"code": code, "count": 1, "signed": True, "reason": message},
+        )
+        return JsonResponse(error_body(code, message), status=status)
     logger.warning(
         "webhook rejected: %s (from %s, %s bytes)",
         code,
         client_address(request),
         request.META.get("CONTENT_LENGTH"),
     )
-    record(
-        "webhook.rejected", actor_label="stripe-webhook", outcome="refused", details={"code": code}
+    rejections.record_rejection(
+        "webhook.rejected",
+        code=code,
+        address=client_address(request),
+        actor_label="stripe-webhook",
     )
     return JsonResponse(error_body(code, message), status=status)
 
@@ -88,9 +105,9 @@ def stripe_webhook(request):
         )
         event = inbox.parse_event(payload)
     except inbox.RejectedEvent as exc:
-        return _reject(request, 400, exc.code, exc.message)
+        return _reject(request, 400, exc.code, exc.message, signed=exc.signed)
 
-    event_pk, created = inbox.store_event(event)
+    event_pk, created = inbox.store_event(event, nul_escaped=True)
     if created:
         transaction.on_commit(lambda: inbox.hand_over(event_pk, event["type"]))
     else:

@@ -3,16 +3,20 @@
 import json
 import logging
 import time
+from datetime import timedelta
 
 import psycopg
 import pytest
+from django.utils import timezone
 
+from audit import rejections
 from audit.models import AuditEntry
 from payments.models import WebhookEvent
 from tests.conftest import error_code
 from tests.stripe_events import deliver, event
 
 pytestmark = pytest.mark.django_db
+HOUR = timedelta(hours=1)
 
 UNHANDLED = event(
     "customer.created", {"id": "cus_1", "object": "customer", "email": "secret-shopper@example.com"}
@@ -24,7 +28,8 @@ def _rejected(response, code):
     assert error_code(response) == code
     assert not WebhookEvent.objects.exists()
     entry = AuditEntry.objects.get(action="webhook.rejected")
-    assert entry.outcome == "refused" and entry.details == {"code": code}
+    assert entry.outcome == "refused" and entry.details["code"] == code
+    assert entry.details["count"] == 1
 
 
 def test_a_verified_event_is_stored_and_acknowledged(send_event):
@@ -126,7 +131,9 @@ def test_refused_deliveries_from_one_address_are_rate_limited_without_more_audit
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "webhook": {"ip": "2/m"}}
     codes = [deliver(anon, UNHANDLED, signature="t=1,v1=forged").status_code for _ in range(4)]
     assert codes == [400, 400, 429, 429]
-    assert AuditEntry.objects.filter(action="webhook.rejected").count() == 2
+    # One row for the address's window so far; the refused two are counted (audit.rejections).
+    assert AuditEntry.objects.filter(action="webhook.rejected").count() == 1
+    assert rejections.total("webhook.rejected", ["invalid_signature"], timezone.now() - HOUR) == 2
     assert not WebhookEvent.objects.exists()
 
     # Stripe's real events are never throttled: only a signed body can be a new event.
