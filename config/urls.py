@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path, re_path, register_converter
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from accounts.api import LogoutApi, RegisterApi, TokenApi
 from catalog.api import ProductDetailApi, ProductListApi
@@ -9,6 +9,7 @@ from config import errors
 from config.admin_login import admin_login
 from config.health import HealthApi, ReadinessApi
 from config.metrics_export import metrics_view
+from config.schema import CachedSchemaView
 from config.storefront import shop_page
 from orders.api import (
     CartApi,
@@ -58,7 +59,8 @@ api_v1 = [
     path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
     path("health/", HealthApi.as_view(), name="health"),
     path("health/ready/", ReadinessApi.as_view(), name="health-ready"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # Built once per process (config.schema), not on every call.
+    path("schema/", CachedSchemaView.as_view(), name="schema"),
     # The split view serves Swagger UI's init script as a file: no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     # Any other API path: the contract's JSON 404, in DEBUG too.

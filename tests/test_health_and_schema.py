@@ -37,3 +37,28 @@ def test_openapi_schema_and_docs_page(anon):
     docs = anon.get("/api/v1/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+
+
+def test_the_schema_is_built_once_and_served_in_both_formats(anon, monkeypatch):
+    from drf_spectacular.generators import SchemaGenerator
+
+    from config.schema import forget_built_schemas
+
+    forget_built_schemas()
+    builds = []
+    original = SchemaGenerator.get_schema
+
+    def counting(self, *args, **kwargs):
+        builds.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SchemaGenerator, "get_schema", counting)
+    first = anon.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    second = anon.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    as_yaml = anon.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi")
+
+    assert first.status_code == second.status_code == as_yaml.status_code == 200
+    assert first.json() == second.json()
+    assert "/api/v1/orders/" in first.json()["paths"]
+    assert as_yaml.content.startswith(b"openapi:")
+    assert len(builds) == 1
