@@ -53,11 +53,6 @@ class ReservationExpired(Conflict):
     message = "The reservation for this order has expired. Place the order again."
 
 
-class AmountOutOfRange(Conflict):
-    code = "amount_out_of_range"
-    message = "The order total is outside what can be charged."
-
-
 class PaymentInProgress(Conflict):
     code = "payment_in_progress"
     message = "A payment for this order is being processed and cannot be stopped."
