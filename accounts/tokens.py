@@ -27,6 +27,9 @@ def issue_token(user: User) -> str:
     """A new token for `user`; returns the clear key (shown once, never stored)."""
     key = secrets.token_hex(20)
     now = timezone.now()
+    # Expired tokens are refused anyway; dropping the user's old ones here keeps the table
+    # at live tokens without a periodic job.
+    AuthToken.objects.filter(user=user, expires_at__lte=now).delete()
     AuthToken.objects.create(
         user=user,
         digest=digest(key),

@@ -1,6 +1,7 @@
 """Logins (one failure counter per account for every way in) and API tokens."""
 
 import hashlib
+import time
 from datetime import timedelta
 
 import pytest
@@ -75,8 +76,6 @@ class TestOneFailureCounterPerAccount:
         token_login(anon, user.email, "wrong")
         refused = token_login(anon, user.email, PASSWORD)
         assert refused.status_code == 429
-        import time
-
         time.sleep(int(refused["Retry-After"]) + 0.5)
         assert token_login(anon, user.email, PASSWORD).status_code == 200
 
@@ -141,13 +140,18 @@ class TestTokens:
         expiries = [t.expires_at - t.created_at for t in AuthToken.objects.filter(user=user)]
         assert expiries == [timedelta(hours=2)] * 2
 
-    def test_an_expired_token_gets_401(self):
+    def test_an_expired_token_gets_401_and_goes_at_the_next_login(self, anon):
         user = UserFactory()
         key = token_for(user)
         AuthToken.objects.filter(user=user).update(expires_at=timezone.now() - timedelta(seconds=1))
         response = authed(key).get("/api/v1/cart/")
         assert response.status_code == 401
         assert error_code(response) == "invalid_token"
+
+        fresh = token_login(anon, user.email, PASSWORD).json()["token"]
+        assert [t.digest for t in AuthToken.objects.filter(user=user)] == [
+            hashlib.sha256(fresh.encode()).hexdigest()
+        ]
 
     def test_logout_revokes_the_callers_token_only(self):
         user = UserFactory()
