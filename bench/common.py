@@ -107,6 +107,7 @@ def base_env(**extra) -> dict:
         "RATE_LIMIT_PAYMENTS_PER_USER": "100000000/m",
         "RATE_LIMIT_PAYMENTS_PER_IP": "100000000/m",
         "RATE_LIMIT_AUTH_PER_IP": "100000000/m",
+        "RATE_LIMIT_REGISTRATIONS_PER_IP": "100000000/m",
         "PAYMENT_FAILURES_PER_HOUR": "100000000",
     }
     env.update({k: str(v) for k, v in extra.items()})

@@ -481,6 +481,7 @@ class Shop:
             "RATE_LIMIT_PAYMENTS_PER_USER": "100000/m",
             "RATE_LIMIT_PAYMENTS_PER_IP": "100000/m",
             "RATE_LIMIT_AUTH_PER_IP": "100000/m",
+            "RATE_LIMIT_REGISTRATIONS_PER_IP": "100000/m",
             "RATE_LIMIT_WEBHOOK_PER_IP": "1000000/m",
             "PAYMENT_FAILURES_PER_HOUR": "100000",
             **extra,

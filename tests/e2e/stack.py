@@ -72,6 +72,7 @@ class Stack:
             "RATE_LIMIT_PAYMENTS_PER_USER": "1000/m",
             "RATE_LIMIT_PAYMENTS_PER_IP": "1000/m",
             "RATE_LIMIT_AUTH_PER_IP": "1000/m",
+            "RATE_LIMIT_REGISTRATIONS_PER_IP": "1000/m",
             "PAYMENT_FAILURES_PER_HOUR": "1000",
             **{key: str(value) for key, value in extra_env.items()},
         }
