@@ -32,7 +32,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "djstripe",
@@ -209,7 +208,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=256
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first so that an unauthenticated call gets 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -322,11 +321,16 @@ RATE_LIMITS = {
     },
 }
 RATELIMIT_USE_CACHE = "default"
-# Failed admin logins (config.admin_login): past either limit the login page answers 429.
-RATE_LIMITS["admin_login"] = {
-    "ip": env.str("RATE_LIMIT_ADMIN_LOGIN_PER_IP", default="20/15m"),
-    "username": env.str("RATE_LIMIT_ADMIN_LOGIN_PER_USERNAME", default="5/15m"),
+# Failed logins, every way in (admin login, POST auth/token/; accounts.login_throttle):
+# past either limit that account or client address gets 429 until the window has passed.
+RATE_LIMITS["login_failures"] = {
+    "ip": env.str("RATE_LIMIT_LOGIN_FAILURES_PER_IP", default="20/15m"),
+    "account": env.str("RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT", default="5/15m"),
 }
+# Registrations per client address (POST auth/register/), counted whatever the outcome.
+RATE_LIMITS["register"] = {"ip": env.str("RATE_LIMIT_REGISTRATIONS_PER_IP", default="10/d")}
+# API tokens (accounts.AuthToken, stored hashed) expire this many hours after issue.
+AUTH_TOKEN_TTL_HOURS = env.int("AUTH_TOKEN_TTL_HOURS", default=720)
 # Refused (bad signature, size, sender) and repeated deliveries per address; new signed
 # events are never throttled (payments.views._over_limit).
 RATE_LIMITS["webhook"] = {"ip": env.str("RATE_LIMIT_WEBHOOK_PER_IP", default="600/m")}
@@ -395,6 +399,9 @@ ALERT_WEBHOOK_FAILED_EVENTS = env.int("ALERT_WEBHOOK_FAILED_EVENTS", default=1)
 ALERT_RECONCILIATION_MISMATCHES = env.int("ALERT_RECONCILIATION_MISMATCHES", default=1)
 ALERT_DISPUTES_OPENED = env.int("ALERT_DISPUTES_OPENED", default=1)
 ALERT_DISPUTES_WINDOW_HOURS = env.int("ALERT_DISPUTES_WINDOW_HOURS", default=24)
+# Rate limits skipped because the cache was unreachable (config.ratelimits), in a window.
+ALERT_RATE_LIMITS_NOT_ENFORCED = env.int("ALERT_RATE_LIMITS_NOT_ENFORCED", default=1)
+ALERT_RATE_LIMITS_WINDOW_MINUTES = env.int("ALERT_RATE_LIMITS_WINDOW_MINUTES", default=15)
 if SENTRY_DSN:
     from config.sentry import init as init_sentry
 
