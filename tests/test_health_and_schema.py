@@ -62,3 +62,57 @@ def test_the_schema_is_built_once_and_served_in_both_formats(anon, monkeypatch):
     assert "/api/v1/orders/" in first.json()["paths"]
     assert as_yaml.content.startswith(b"openapi:")
     assert len(builds) == 1
+
+
+@pytest.fixture
+def ready_emulator_eager(settings):
+    settings.STRIPE_SECRET_KEY = "sk_test_123"
+    settings.STRIPE_WEBHOOK_SECRETS = ["whsec_abc"]
+    settings.STRIPE_API_BASE = "http://127.0.0.1:12111"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.METRICS_TOKEN = "metrics-" + "t" * 32
+
+
+def test_public_readiness_says_only_ok_or_error_per_check(anon, ready_emulator_eager):
+    ready = anon.get("/api/v1/health/ready/")
+    assert ready.status_code == 200
+    assert ready.json() == {
+        "status": "ok",
+        "checks": {
+            "database": {"status": "ok"},
+            "cache": {"status": "ok"},
+            "broker": {"status": "ok"},
+            "stripe": {"status": "ok"},
+        },
+    }
+    assert b"emulator" not in ready.content and b"eager" not in ready.content
+
+
+def test_public_readiness_failure_names_the_check_but_no_detail(
+    anon, ready_emulator_eager, settings
+):
+    settings.STRIPE_SECRET_KEY = ""
+    unready = anon.get("/api/v1/health/ready/")
+    assert unready.status_code == 503
+    assert unready.json()["checks"]["stripe"] == {"status": "error"}
+    assert b"STRIPE" not in unready.content and b"Error" not in unready.content
+
+
+def test_readiness_details_need_the_metrics_token_or_staff(
+    anon, client, ready_emulator_eager, settings
+):
+    wrong = anon.get("/api/v1/health/ready/", HTTP_AUTHORIZATION="Bearer not-the-token")
+    assert "detail" not in wrong.json()["checks"]["broker"]
+
+    detailed = anon.get(
+        "/api/v1/health/ready/", HTTP_AUTHORIZATION=f"Bearer {settings.METRICS_TOKEN}"
+    )
+    assert detailed.status_code == 200
+    assert detailed.json()["checks"]["stripe"] == {"status": "ok", "detail": "emulator"}
+    assert "eager" in detailed.json()["checks"]["broker"]["detail"]
+
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True))
+    staff = client.get("/api/v1/health/ready/")
+    assert staff.json()["checks"]["stripe"]["detail"] == "emulator"
