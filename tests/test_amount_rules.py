@@ -134,9 +134,7 @@ class TestCatalog:
 
 # --- orders ----------------------------------------------------------------------------------
 @pytest.mark.postgres
-def test_an_order_whose_kwd_total_breaks_the_rule_is_refused_before_stock_moves(
-    api, stripe_fake
-):
+def test_an_order_whose_kwd_total_breaks_the_rule_is_refused_before_stock_moves(api, stripe_fake):
     # A price stored before the rules existed: the constraint is lifted for this test only
     # (the test's transaction puts it back).
     legacy = ProductFactory(unit_amount=1230, currency="kwd", stock=5)
