@@ -109,6 +109,8 @@ def base_env(**extra) -> dict:
         "RATE_LIMIT_AUTH_PER_IP": "100000000/m",
         "RATE_LIMIT_REGISTRATIONS_PER_IP": "100000000/m",
         "PAYMENT_FAILURES_PER_HOUR": "100000000",
+        "MAX_PENDING_ORDERS": "100000000",
+        "MAX_RESERVED_PER_PRODUCT": "100000000",
     }
     env.update({k: str(v) for k, v in extra.items()})
     return env

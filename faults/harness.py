@@ -484,6 +484,8 @@ class Shop:
             "RATE_LIMIT_REGISTRATIONS_PER_IP": "100000/m",
             "RATE_LIMIT_WEBHOOK_PER_IP": "1000000/m",
             "PAYMENT_FAILURES_PER_HOUR": "100000",
+            "MAX_PENDING_ORDERS": "100000",
+            "MAX_RESERVED_PER_PRODUCT": "100000",
             **extra,
         }
         self.gunicorn = Gunicorn({}, log_dir=self.log_dir)

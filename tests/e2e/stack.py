@@ -74,6 +74,8 @@ class Stack:
             "RATE_LIMIT_AUTH_PER_IP": "1000/m",
             "RATE_LIMIT_REGISTRATIONS_PER_IP": "1000/m",
             "PAYMENT_FAILURES_PER_HOUR": "1000",
+            "MAX_PENDING_ORDERS": "1000",
+            "MAX_RESERVED_PER_PRODUCT": "1000",
             **{key: str(value) for key, value in extra_env.items()},
         }
         self.env = {**os.environ, **overrides}
