@@ -149,7 +149,10 @@ def api_exception_handler(exc, context):
     if isinstance(exc, drf.ValidationError):
         return _validation_response(exc)
     if isinstance(exc, drf.ParseError):
-        return Response(error_body("malformed_json", "The body is not valid JSON."), status=400)
+        # config.json_input says what is wrong (too deep, a number too large, ...); its
+        # messages never quote the body.
+        message = str(exc.detail) if exc.detail else "The body is not valid JSON."
+        return Response(error_body("malformed_json", message), status=400)
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
         code = "not_authenticated" if isinstance(exc, drf.NotAuthenticated) else "invalid_token"
         response = Response(error_body(code, str(exc.detail)), status=401)

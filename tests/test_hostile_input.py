@@ -57,6 +57,13 @@ def test_deep_nesting_is_400_on_unauthenticated_register(anon, body):
     _malformed(response)
 
 
+def test_the_refusal_says_what_is_wrong_without_quoting_the_body(anon):
+    response = anon.generic(
+        "POST", "/api/v1/auth/register/", nested(65).encode(), content_type="application/json"
+    )
+    assert response.json()["error"]["message"] == "The body is nested deeper than 64 levels."
+
+
 def test_64_levels_are_still_json(anon):
     body = json.dumps({"email": "a@example.com", "password": "x", "deep": json.loads(nested(63))})
     response = anon.generic("POST", "/api/v1/auth/register/", body, content_type="application/json")
