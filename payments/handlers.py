@@ -151,10 +151,8 @@ def _named_by_metadata(obj: dict) -> PaymentAttempt:
         raise Ignore(f"{NOT_OURS} (unknown id, no order in the metadata)")
     if not _names_this_shop(obj):
         raise Ignore(f"{NOT_OURS} (unknown id, metadata names no shop of ours)")
-    found = PaymentAttempt.objects.only("pk", "order_id", "kind").filter(
-        order_id=order_id, number=number
-    )
-    found = found.first()
+    attempts = PaymentAttempt.objects.only("pk", "order_id", "kind")
+    found = attempts.filter(order_id=order_id, number=number).first()
     if found is None:
         if Order.objects.filter(pk=order_id).exists():
             raise WaitForDependency("the payment attempt is not recorded yet")
@@ -181,7 +179,7 @@ def _lock(*, session_id="", payment_intent_id="", charge_id="", obj=None):
     attempt = PaymentAttempt.objects.select_for_update().get(pk=found.pk)
     if by_metadata:
         field = RECORDED_ID[obj["object"]]
-        recorded, object_id = getattr(attempt, field), obj.get("id") or ""
+        recorded, object_id = getattr(attempt, field), stripe_id(obj)
         if recorded and recorded != object_id:
             raise Ignore(
                 f"{NOT_OURS} (order {order.pk} attempt {attempt.number} recorded another "

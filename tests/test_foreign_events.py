@@ -290,3 +290,11 @@ class TestForeignRefundsAndDisputes:
         assert WebhookEvent.objects.get(type="charge.dispute.created").status == "processed"
         assert fresh(attempt.order).status == "disputed"
         assert Order.objects.get(pk=attempt.order_id).status == "disputed"
+
+
+def test_an_order_id_too_large_for_the_database_is_ignored_not_retried(send_event, start_payment):
+    attempt = start_payment()
+    odd = se.payment_intent(attempt)
+    odd.update(id="pi_odd", metadata={**odd["metadata"], "order_id": "9" * 40})
+    send_event(se.event("payment_intent.succeeded", odd))
+    assert_ignored_at_once(only_event())
