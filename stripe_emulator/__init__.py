@@ -119,7 +119,12 @@ events list filter) follow the deliveries.
 ## Control API
 
 The control API lives under `/_emulator/`. It takes and returns JSON, needs no key, and
-answers only loopback clients.
+answers only loopback clients. So that no web page can drive it (cross-site forms, DNS
+rebinding), every request must carry a loopback `Host` (127.0.0.1, localhost or [::1], any
+port; 400 otherwise, on the API and the hosted pages too), a request with an `Origin` other
+than a loopback http one is refused with 403, a POST or DELETE needs
+`Content-Type: application/json` or an `X-Emulator-Control` header (415 otherwise), and the
+control API answers no CORS preflight.
 
 | call | does |
 |---|---|

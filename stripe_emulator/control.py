@@ -34,6 +34,44 @@ class ControlError(Exception):
         self.message = message
 
 
+# Browsers send these without asking first (no CORS preflight): a page on any site could
+# post a form to the control API. Only JSON (which needs a preflight, never granted here)
+# or the custom header below gets through.
+CONTROL_HEADER = "X-Emulator-Control"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+def loopback_host(value: str | None) -> bool:
+    """`Host` or an Origin's host part names this machine's loopback (any port).
+
+    A page whose own name resolves to 127.0.0.1 (DNS rebinding) sends its own name here;
+    a browser always sends one, so a request without a `Host` (HTTP/1.0 tools) is served.
+    """
+    if value is None:
+        return True
+    value = value.strip().lower()
+    if value.startswith("["):
+        name, _, rest = value.partition("]")
+        name, port = name + "]", rest.removeprefix(":")
+    else:
+        name, _, port = value.partition(":")
+    return name in LOOPBACK_NAMES and (port == "" or port.isdigit())
+
+
+def cross_site_refusal(method: str, headers) -> tuple[int, str] | None:
+    """Why a control request that a web page could have made is refused, or None."""
+    origin = headers.get("Origin")
+    if origin is not None:
+        scheme, _, rest = origin.partition("://")
+        if scheme != "http" or not loopback_host(rest.rstrip("/")):
+            return 403, "cross-site requests may not use the control API"
+    if method in ("POST", "DELETE"):
+        content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if content_type != "application/json" and not headers.get(CONTROL_HEADER):
+            return 415, f"send Content-Type: application/json (or the {CONTROL_HEADER} header)"
+    return None
+
+
 def handle(emulator, method: str, path: str, query: str, body: bytes) -> tuple[int, dict]:
     try:
         data = json.loads(body or b"{}")

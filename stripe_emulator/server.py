@@ -90,9 +90,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- dispatch ---------------------------------------------------------------------------
     def do_OPTIONS(self):
+        if not control.loopback_host(self.headers.get("Host")):
+            self._send_json(400, {"error": {"message": "unknown Host"}})
+            return
         self.send_response(HTTPStatus.NO_CONTENT)
-        for name, value in CORS_HEADERS.items():
-            self.send_header(name, value)
+        if not self.path.startswith("/_emulator/"):  # never grant a page the control API
+            for name, value in CORS_HEADERS.items():
+                self.send_header(name, value)
         self.send_header("Content-Length", "0")
         self.end_headers()
         self._log(204)
@@ -120,6 +124,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self) -> None:
         path, query = self._split()
+        if not control.loopback_host(self.headers.get("Host")):
+            # Bound to 127.0.0.1 only, but a browser page can rebind its own name to it.
+            self._send_json(400, {"error": {"message": "unknown Host"}})
+            return
         body = self._read_body()
         if body is None:
             return
@@ -129,6 +137,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif path.startswith("/_emulator/"):
             if self.client_address[0] not in ("127.0.0.1", "::1"):
                 self._send_json(403, {"error": {"message": "loopback only"}})
+                return
+            refused = control.cross_site_refusal(self.command, self.headers)
+            if refused:
+                self._send_json(refused[0], {"error": {"message": refused[1]}})
                 return
             status, payload = control.handle(emulator, self.command, path, query, body)
             self._send_json(status, payload)
