@@ -7,11 +7,15 @@ object's state is and refuses the cancel (409 payment_in_progress) unless it is 
 closed; the stock stays reserved and the webhook records the payment.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from audit.models import AuditEntry
 from catalog.models import Product
+from config.housekeeping import expire_overdue_orders
 from orders.models import Order
 from payments.models import PaymentAttempt
 from tests import stripe_events as se
@@ -132,3 +136,18 @@ class TestCheckoutSession:
         assert cancel(api, order).status_code == 200
         order.refresh_from_db()
         assert order.status == "cancelled"
+
+
+def test_the_expiry_sweep_never_expires_an_order_paid_at_stripe(api, order, stripe_fake):
+    attempt = start(api, order)
+    stripe_fake.objects[attempt.stripe_payment_intent_id]["status"] = "succeeded"
+    Order.objects.filter(pk=order.pk).update(reserved_until=timezone.now() - timedelta(hours=1))
+
+    report = expire_overdue_orders()
+
+    assert [(left.number, left.code) for left in report.left] == [
+        (order.number, "payment_in_progress")
+    ]
+    order.refresh_from_db()
+    assert (order.status, order.stock_released) == ("pending_payment", False)
+    assert stock_of(order) == RESERVED
