@@ -123,8 +123,10 @@ def parse_event(payload: bytes) -> dict:
 
 
 def _order_id(obj: dict) -> int | None:
-    metadata = obj.get("metadata") or {}
-    raw = metadata.get("order_id") or obj.get("client_reference_id")
+    metadata = obj.get("metadata")
+    raw = (metadata.get("order_id") if isinstance(metadata, dict) else None) or obj.get(
+        "client_reference_id"
+    )
     if isinstance(raw, str) and raw.isdigit() and len(raw) <= 18:
         return int(raw)
     return None

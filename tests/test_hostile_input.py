@@ -220,3 +220,18 @@ def test_a_signed_event_with_an_impossible_created_time_is_not_a_500(anon, strip
     assert response.status_code in {200, 400}
     if response.status_code == 200:
         assert WebhookEvent.objects.get().stripe_created is None
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"id": 5, "object": "payment_intent", "metadata": ["order_id"]},
+        {"id": "pi_1", "object": "payment_intent", "metadata": "1", "payment_intent": 7},
+        {"id": "ch_1", "object": "charge", "payment_intent": {"id": 9}, "metadata": None},
+    ],
+)
+def test_signed_events_with_fields_of_the_wrong_type_are_not_a_500(anon, stripe_fake, obj):
+    response = deliver(anon, event("charge.refunded", obj))
+    assert response.status_code == 200
+    expected = "pi_1" if obj["id"] == "pi_1" else ""  # only a string id is an id
+    assert WebhookEvent.objects.get().payment_intent_id == expected
