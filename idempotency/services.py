@@ -61,18 +61,34 @@ class Claim:
     replay: bool
 
 
+# How often a request whose INSERT lost the race looks again when the winner's row is gone.
+CLAIM_TRIES = 3
+
+
 def claim(*, user, key: str, fingerprint: str) -> Claim:
-    """Take the key for this request, or say how an earlier request with it stands."""
+    """Take the key for this request, or say how an earlier request with it stands.
+
+    Two requests with one key at the same moment: one INSERT wins, the other gets an
+    IntegrityError and reads the winner's row. That row can be gone again by then (the
+    winner's answer was not stored: a 5xx, a 429, a crash), so the loser tries the INSERT
+    again rather than failing; after CLAIM_TRIES it answers 409 like any request that
+    finds the key busy.
+    """
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            record = IdempotencyKey.objects.create(
-                user=user, key=key, fingerprint=fingerprint, locked_at=now
-            )
-        return Claim(record=record, replay=False)
-    except IntegrityError:
-        pass
-    record = IdempotencyKey.objects.get(user=user, key=key)
+    record = None
+    for _ in range(CLAIM_TRIES):
+        try:
+            with transaction.atomic():
+                record = IdempotencyKey.objects.create(
+                    user=user, key=key, fingerprint=fingerprint, locked_at=now
+                )
+            return Claim(record=record, replay=False)
+        except IntegrityError:
+            record = IdempotencyKey.objects.filter(user=user, key=key).first()
+            if record is not None:
+                break
+    if record is None:
+        raise _in_use()
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused()
     if record.state == IdempotencyKey.State.COMPLETED:
@@ -85,7 +101,11 @@ def claim(*, user, key: str, fingerprint: str) -> Claim:
     if taken_over:
         record.locked_at = now
         return Claim(record=record, replay=False)
-    raise Conflict(
+    raise _in_use()
+
+
+def _in_use() -> Conflict:
+    return Conflict(
         "A request with this Idempotency-Key is still being processed.",
         code="idempotency_key_in_use",
     )
