@@ -151,3 +151,22 @@ def test_the_expiry_sweep_never_expires_an_order_paid_at_stripe(api, order, stri
     order.refresh_from_db()
     assert (order.status, order.stock_released) == ("pending_payment", False)
     assert stock_of(order) == RESERVED
+
+
+def test_a_new_payment_is_refused_while_the_previous_one_succeeded_at_stripe(
+    api, order, stripe_fake
+):
+    """Starting a Checkout Session closes the open PaymentIntent first: one that Stripe
+    reports succeeded is not marked canceled here, and no second payment is started."""
+    attempt = start(api, order)
+    stripe_fake.objects[attempt.stripe_payment_intent_id]["status"] = "succeeded"
+
+    response = api.post_idem(f"/api/v1/orders/{order.pk}/checkout-session/", {})
+
+    assert response.status_code == 409
+    assert error_code(response) == "payment_in_progress"
+    assert not stripe_fake.sent("POST", "/v1/checkout/sessions")
+    attempt.refresh_from_db()
+    assert attempt.status == "requires_payment"
+    refusal = AuditEntry.objects.get(action="payment_attempt.close", outcome="refused")
+    assert refusal.details["stripe_state"] == "succeeded"
