@@ -5,16 +5,27 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# Every dependency, the dev extra's too, pinned with its hashes (pip-tools); `make lock`
+# regenerates it after a change to pyproject.toml.
+LOCK := requirements.lock
 
-.PHONY: install run test lint security migrations-check deploy-check
+.PHONY: install run test lint security migrations-check deploy-check lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# pip-tools in a throwaway virtualenv, so the project's own stays exactly the lock.
+lock:
+	@test -x var/pip-tools/bin/pip-compile || \
+		($(PYTHON) -m venv var/pip-tools && var/pip-tools/bin/pip install --quiet pip-tools)
+	var/pip-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --extra dev \
+		--strip-extras --no-emit-index-url --no-emit-find-links -o $(LOCK) pyproject.toml
 
 run: $(STAMP)
 	PORT=$(PORT) scripts/run-dev
