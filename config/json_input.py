@@ -4,7 +4,7 @@ Python's `json` accepts more than a payments back end can hold, and fails in way
 not `ValueError`:
 - nesting: the C scanner recurses once per level, so 30 KB of `[` raises RecursionError
   (a 500 with a traceback); far less nesting is still no request anybody means to send.
-  Bodies nested deeper than MAX_DEPTH (64) levels are refused before they are parsed.
+  Bodies nested deeper than MAX_DEPTH (64) levels are refused.
 - numbers: `1e400` becomes `inf`, `NaN`/`Infinity` are accepted, and integers of any size
   are built (up to Python's 4300-digit limit); none of that fits a database column or an
   amount. Numbers must lie within the range of a signed 64-bit integer and be finite.
@@ -110,14 +110,20 @@ def _find_bad_text(value: Any, *, allow_nul: bool) -> str | None:
 def loads(data: bytes | str, *, allow_nul: bool = False) -> Any:
     """Parse a client's JSON, or raise MalformedJSON saying what is wrong with it."""
     text = decode(data)
-    if depth(text) > MAX_DEPTH:
-        raise MalformedJSON(f"The body is nested deeper than {MAX_DEPTH} levels.", "depth")
+    too_deep = MalformedJSON(f"The body is nested deeper than {MAX_DEPTH} levels.", "depth")
     try:
         value = json.loads(text, parse_int=_integer, parse_float=_float, parse_constant=_constant)
     except MalformedJSON:
         raise
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:  # the C scanner's own limit: far deeper than MAX_DEPTH
+        raise too_deep from None
+    except ValueError as exc:
         raise MalformedJSON("The body is not valid JSON.", "syntax") from exc
+    # Measured only once the text is known to be JSON: on valid JSON the string pattern
+    # matches at every quote it tries, so the scan is linear (on arbitrary text a run of
+    # escaped quotes with no end would make it quadratic).
+    if depth(text) > MAX_DEPTH:
+        raise too_deep
     # The scan of the whole value runs only when the text holds an escape that needs it.
     if (not allow_nul and _NUL_ESCAPE.search(text)) or _SURROGATE_ESCAPE.search(text):
         reason = _find_bad_text(value, allow_nul=allow_nul)

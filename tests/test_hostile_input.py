@@ -235,3 +235,12 @@ def test_signed_events_with_fields_of_the_wrong_type_are_not_a_500(anon, stripe_
     assert response.status_code == 200
     expected = "pi_1" if obj["id"] == "pi_1" else ""  # only a string id is an id
     assert WebhookEvent.objects.get().payment_intent_id == expected
+
+
+def test_a_body_built_to_make_the_depth_scan_slow_is_refused_quickly(anon):
+    """An unterminated string of escaped quotes: a scan that tries every quote is quadratic."""
+    body = ('"' + '\\"' * 50_000).encode()
+    started = time.monotonic()
+    response = anon.generic("POST", "/api/v1/auth/register/", body, content_type="application/json")
+    _malformed(response)
+    assert time.monotonic() - started < 2
