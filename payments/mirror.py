@@ -11,8 +11,9 @@ No key is ever written to the database. dj-stripe finds the account that owns ea
 through `Account.get_or_retrieve_for_api_key`, which stores the key itself, in clear, in
 `djstripe_apikey`. `install_keyless_owner_lookup` (called once from PaymentsConfig.ready)
 replaces that lookup with one that asks Stripe for the key's account and remembers only the
-account id, in this process, under a digest of the key; and a `pre_save` guard refuses any
-APIKey row (dj-stripe's admin and sync commands included). The mirror reads with
+account id, in this process, under a digest of the key; a `pre_save` guard refuses any
+APIKey row (dj-stripe's admin and sync commands included), and another blanks a webhook
+endpoint's signing secret before dj-stripe could store it. The mirror reads with
 `STRIPE_MIRROR_KEY`, a restricted read-only key, when it is set; without one it is off in
 production (settings.MIRROR_STRIPE_OBJECTS).
 """
@@ -109,6 +110,14 @@ def _refuse_api_key_rows(sender, instance, **kwargs):
     )
 
 
+def _drop_endpoint_secret(sender, instance, **kwargs):
+    # Stripe returns a webhook endpoint's signing secret once, on creation; dj-stripe would
+    # keep it in its `secret` column and in the raw copy. Ours live in the environment.
+    instance.secret = ""
+    if isinstance(instance.stripe_data, dict):
+        instance.stripe_data.pop("secret", None)
+
+
 def install_keyless_owner_lookup() -> None:
     """Make dj-stripe find owner accounts without writing keys (see the module docstring)."""
     from django.db.models.signals import pre_save
@@ -116,6 +125,11 @@ def install_keyless_owner_lookup() -> None:
     djstripe_models.Account.get_or_retrieve_for_api_key = classmethod(owner_account_for_key)
     pre_save.connect(
         _refuse_api_key_rows, sender=djstripe_models.APIKey, dispatch_uid="no-stripe-key-rows"
+    )
+    pre_save.connect(
+        _drop_endpoint_secret,
+        sender=djstripe_models.WebhookEndpoint,
+        dispatch_uid="no-webhook-secret-rows",
     )
 
 

@@ -70,3 +70,19 @@ def test_the_database_layer_refuses_an_api_key_row():
             secret="sk_test_" + "A" * 32, type="secret", livemode=False
         )
     assert not djstripe_models.APIKey.objects.exists()
+
+
+def test_a_webhook_endpoint_row_never_keeps_its_signing_secret():
+    secret = "whsec_" + "S" * 32
+    djstripe_models.WebhookEndpoint.objects.create(
+        id="we_keepsnosecret",
+        url="https://shop.example.com/api/v1/webhooks/stripe/",
+        api_version="2026-08-26.dahlia",
+        enabled_events=["*"],
+        status="enabled",
+        secret=secret,
+        stripe_data={"id": "we_keepsnosecret", "object": "webhook_endpoint", "secret": secret},
+    )
+    stored = djstripe_models.WebhookEndpoint.objects.values("secret", "stripe_data").get()
+    assert stored["secret"] == ""
+    assert secret not in str(stored["stripe_data"])
