@@ -12,10 +12,10 @@ through `Account.get_or_retrieve_for_api_key`, which stores the key itself, in c
 `djstripe_apikey`. `install_keyless_owner_lookup` (called once from PaymentsConfig.ready)
 replaces that lookup with one that asks Stripe for the key's account and remembers only the
 account id, in this process, under a digest of the key; a `pre_save` guard refuses any
-APIKey row (dj-stripe's admin and sync commands included), and another blanks a webhook
-endpoint's signing secret before dj-stripe could store it. The mirror reads with
-`STRIPE_MIRROR_KEY`, a restricted read-only key, when it is set; without one it is off in
-production (settings.MIRROR_STRIPE_OBJECTS).
+APIKey row (dj-stripe's admin and sync commands included), others blank a webhook
+endpoint's signing secret and drop client secrets from the raw copies before they are
+saved. The mirror reads with `STRIPE_MIRROR_KEY`, a restricted read-only key, when it is
+set; without one it is off in production (settings.MIRROR_STRIPE_OBJECTS).
 """
 
 import hashlib
@@ -118,6 +118,13 @@ def _drop_endpoint_secret(sender, instance, **kwargs):
         instance.stripe_data.pop("secret", None)
 
 
+def _drop_client_secret(sender, instance, **kwargs):
+    # A PaymentIntent's, SetupIntent's or Session's client secret lets whoever holds it
+    # confirm the payment; staff never need it, and dj-stripe's admin would show it.
+    if isinstance(instance, djstripe_models.StripeModel) and isinstance(instance.stripe_data, dict):
+        instance.stripe_data.pop("client_secret", None)
+
+
 def install_keyless_owner_lookup() -> None:
     """Make dj-stripe find owner accounts without writing keys (see the module docstring)."""
     from django.db.models.signals import pre_save
@@ -126,6 +133,7 @@ def install_keyless_owner_lookup() -> None:
     pre_save.connect(
         _refuse_api_key_rows, sender=djstripe_models.APIKey, dispatch_uid="no-stripe-key-rows"
     )
+    pre_save.connect(_drop_client_secret, dispatch_uid="no-client-secret-rows")
     pre_save.connect(
         _drop_endpoint_secret,
         sender=djstripe_models.WebhookEndpoint,

@@ -113,6 +113,10 @@ def test_a_mirror_of_every_type_leaves_no_key_in_any_column(stripe, emulator):
         assert secret not in dump
         assert secret[-12:] not in dump
     assert not djstripe_models.APIKey.objects.exists()
+    # Nor a client secret, which would let its reader confirm the payment.
+    mirrored_intent = djstripe_models.PaymentIntent.objects.get(id=intent.id)
+    assert "client_secret" not in mirrored_intent.stripe_data
+    assert intent.client_secret not in dump and "_secret_" not in dump
 
 
 def test_the_mirror_reads_with_the_mirror_key_when_it_is_set(stripe, emulator):
