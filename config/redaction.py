@@ -101,14 +101,19 @@ def _mask_card(match: re.Match) -> str:
     return match.group(0)
 
 
+# Every pattern below runs on every log line: each quantifier that could rescan a long run
+# of word characters from many starting points is bounded (no quadratic blow-up on hostile
+# input such as 50 000 underscores).
 _NOT_ALNUM_BEFORE = r"(?<![A-Za-z0-9])"
 _PATTERNS: list[tuple[re.Pattern, object]] = [
     # Client secrets: PaymentIntent, SetupIntent, embedded Checkout Session, Source.
     (
-        re.compile(_NOT_ALNUM_BEFORE + r"(pi|seti|cs|src)_(\w*?)_secret_[A-Za-z0-9]+"),
+        re.compile(
+            _NOT_ALNUM_BEFORE + r"(pi|seti|cs|src)_(?:test_|live_)?[A-Za-z0-9]+_secret_[A-Za-z0-9]+"
+        ),
         r"\1_[redacted]",
     ),
-    (re.compile(_NOT_ALNUM_BEFORE + r"(pi|seti)_\w*secret\w*"), r"\1_[redacted]"),
+    (re.compile(_NOT_ALNUM_BEFORE + r"(pi|seti)_\w{0,200}?secret\w{0,200}"), r"\1_[redacted]"),
     # Stripe secret, restricted and ephemeral keys, glued to other text or not.
     (re.compile(_NOT_ALNUM_BEFORE + r"(sk|rk|ek)_(?:test|live)_\w+"), r"\1_[redacted]"),
     (re.compile(_NOT_ALNUM_BEFORE + r"(sk|rk)_[A-Za-z0-9]{16,}\w*"), r"\1_[redacted]"),
@@ -125,7 +130,7 @@ _PATTERNS: list[tuple[re.Pattern, object]] = [
     # name=value / "name": "value" where the name says secret (token=, auth_token:, ...).
     (
         re.compile(
-            r"(?i)(?<![A-Za-z0-9])([\w-]*?(?:token|secret|passw(?:or)?d|pwd|api[_-]?key|"
+            r"(?i)(?<![\w-])([\w-]{0,40}?(?:token|secret|passw(?:or)?d|pwd|api[_-]?key|"
             r"sessionid|csrftoken))(\"?'?\s*[:=]\s*\"?'?)(?!\[)[^\s\"'&,;<>]+"
         ),
         r"\1\2[redacted]",

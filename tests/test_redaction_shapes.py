@@ -2,6 +2,8 @@
 admin unmasked before: e-mail variants, client secrets, keys glued to other text, tokens,
 grouped card numbers, values nested deeper than the old limit, lists of dicts."""
 
+import time
+
 import pytest
 
 from config.redaction import redact
@@ -114,3 +116,23 @@ def test_self_referencing_structures_do_not_crash():
     loop: list = ["jane@example.com"]
     loop.append(loop)
     assert "jane@" not in repr(redact(loop))
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "_" * 50_000,
+        "-" * 50_000,
+        "pi_a_" * 10_000,
+        "seti_" + "_" * 50_000,
+        "x_token-" * 6_000,
+        "a." * 25_000,
+        "4 " * 25_000,
+    ],
+)
+def test_redaction_stays_linear_on_hostile_text(hostile):
+    # Every log line goes through it: a quadratic pattern would let one request stall a
+    # worker for minutes (50 000 underscores took 280 s before the quantifiers were bounded).
+    started = time.perf_counter()
+    redact(hostile)
+    assert time.perf_counter() - started < 2
