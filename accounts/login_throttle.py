@@ -15,7 +15,7 @@ too, so the answer does not reveal which accounts exist.
 from django.conf import settings
 
 from config.errors import RateLimited
-from config.ratelimits import client_key, usage
+from config.ratelimits import client_key, seconds_until_reset, usage
 
 GROUP = "login_failures"
 
@@ -43,8 +43,8 @@ def seconds_refused(request, email: str) -> int | None:
         if found is None:  # cache unreachable: logged and counted by `usage`
             return None
         if found["count"] >= found["limit"]:
-            waits.append(found["time_left"])
-    return max(1, *waits) if waits else None
+            waits.append(seconds_until_reset(found))
+    return max(waits) if waits else None
 
 
 def check(request, email: str) -> None:

@@ -109,6 +109,16 @@ def _note_for_the_alert(group: str) -> None:
         logger.exception("rate limit %s: the skip could not be recorded", group)
 
 
+def seconds_until_reset(found: dict) -> int:
+    """Retry-After for a counter: django-ratelimit's `time_left` is one second short.
+
+    Its window named `w` still counts during the whole second `w` (the key changes only at
+    `w + 1`), while `time_left` is `w - now` in whole seconds; a client that waited exactly
+    that long would be refused again.
+    """
+    return max(1, found["time_left"] + 1)
+
+
 def enforce(request, group: str) -> None:
     for name, rate in settings.RATE_LIMITS[group].items():
         if name == "user" and not request.user.is_authenticated:
@@ -117,7 +127,7 @@ def enforce(request, group: str) -> None:
         if found is None:
             return
         if found["should_limit"]:
-            raise RateLimited(retry_after=max(1, found["time_left"]))
+            raise RateLimited(retry_after=seconds_until_reset(found))
 
 
 def rate_limited(group: str):
