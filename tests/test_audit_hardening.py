@@ -148,7 +148,8 @@ def test_a_new_window_summarises_the_previous_one_without_the_beat_job(
     anon, stripe_fake, settings, monkeypatch
 ):
     settings.AUDIT_REJECTION_WINDOW_SECONDS = 60
-    now = timezone.now()
+    # Early in a window, so that 61 s later is the next window, not the one after it.
+    now = timezone.now().replace(second=1, microsecond=0)
     monkeypatch.setattr(rejections.timezone, "now", lambda: now)
     for _ in range(5):
         se.deliver(anon, UNHANDLED, signature="t=1,v1=forged")

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 import redis
+from django.conf import settings
 
 from audit.models import AuditEntry
 from config import redis_client
@@ -122,7 +123,10 @@ def test_the_worker_retries_an_early_event_with_backoff_until_its_attempt_exists
 ):
     attempt = start_payment()
     early = se.payment_intent(attempt)
-    early.update(id="pi_second", metadata={"order_id": str(attempt.order_id), "attempt": "2"})
+    early.update(
+        id="pi_second",
+        metadata={"order_id": str(attempt.order_id), "attempt": "2", "shop": settings.SHOP_ID},
+    )
     with celery_sending_to(broker.url, queue):
         worker = CeleryWorker(broker.url, queue, **WORKER_ENV).start()
         try:
