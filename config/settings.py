@@ -196,7 +196,9 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            # whitenoise's compressed manifest storage; a file collectstatic did not collect
+            # is linked by its plain name (404) instead of making every page a 500.
+            else "config.static_storage.ForgivingManifestStaticFilesStorage"
         )
     },
 }

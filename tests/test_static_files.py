@@ -71,3 +71,35 @@ def test_with_debug_off_collected_static_files_are_served(tmp_path):
     assert "max-age=315360000" in cache_control  # hashed names are cached for good
     assert missing == "404"
     assert has_css == "True"
+
+
+def test_with_debug_off_and_no_collectstatic_pages_still_render(tmp_path):
+    # A forgotten collectstatic costs the styles, never the admin itself (no 500).
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        **PRODUCTION,
+        "STATIC_ROOT": str(tmp_path / "never-collected"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--skip-checks", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    probe = textwrap.dedent(
+        """
+        import django
+        django.setup()
+        from django.test import Client
+        page = Client(HTTP_HOST="shop.example.com", raise_request_exception=False)
+        print(page.get("/admin/login/").status_code)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.stdout.strip().splitlines()[-1] == "200", out.stderr[-2000:]
