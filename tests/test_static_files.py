@@ -83,7 +83,10 @@ def test_with_debug_off_and_no_collectstatic_pages_still_render(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
     }
     subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--skip-checks", "-v", "0"], cwd=ROOT, env=env, check=True
+        [sys.executable, "manage.py", "migrate", "--skip-checks", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
     )
     probe = textwrap.dedent(
         """
