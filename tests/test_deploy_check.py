@@ -98,3 +98,17 @@ def test_the_mirror_is_off_in_production_without_a_mirror_key(tmp_path):
         STRIPE_MIRROR_KEY=placeholder_key("rk", "MirrorDeploy"),
     )
     assert json.loads(with_key.stdout.strip().splitlines()[-1]) == [True, True]
+
+
+@pytest.mark.parametrize("command", [["worker", "--pool", "solo"], ["beat"]])
+def test_a_celery_worker_or_beat_refuses_to_start(command, tmp_path):
+    if command == ["beat"]:
+        command = [*command, "--schedule", str(tmp_path / "schedule")]
+    done = run(
+        [str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", *command],
+        ["EMAIL_URL=consolemail://"],
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        REDIS_URL="redis://127.0.0.1:6379/6",
+    )
+    assert done.returncode != 0
+    assert "Refusing to start" in done.stderr and "shop.E008" in done.stderr
