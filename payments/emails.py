@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from catalog.money import format_amount
+from config.redaction import redact
 from orders.models import Order
 from payments.models import OutboxEmail
 
@@ -154,7 +155,8 @@ def send(pk: int) -> str:
         try:
             message.send(fail_silently=False)
         except Exception as exc:  # the mail server refused or is down: try again later
-            row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            # Redacted: a mail server's refusal can quote the recipient or the credentials.
+            row.last_error = redact(f"{type(exc).__name__}: {exc}")[:500]
             row.save(update_fields=["attempts", "last_error"])
             logger.warning("e-mail %s not sent (%s); will retry", pk, type(exc).__name__)
             return "failed"

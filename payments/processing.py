@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from config import logging as log_context
 from config import metrics
+from config.redaction import redact
 from payments import handlers, inbox, mirror
 from payments.models import WebhookEvent
 
@@ -54,9 +55,10 @@ def process(event_pk: int) -> str:
             waiting = isinstance(exc, handlers.WaitForDependency)
             if not waiting:
                 logger.exception("webhook event %s (%s) failed", event.stripe_event_id, event.type)
-            event.last_error = (f"waiting: {exc}" if waiting else f"{type(exc).__name__}: {exc}")[
-                :2000
-            ]
+            # Redacted as a log line is: an exception may quote a key or an address.
+            event.last_error = redact(
+                f"waiting: {exc}" if waiting else f"{type(exc).__name__}: {exc}"
+            )[:2000]
             if event.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
                 event.status = FAILED
                 event.next_attempt_at = None
