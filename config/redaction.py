@@ -49,7 +49,6 @@ SECRET_KEYS = {
     "metrics_token",
     "sentry_dsn",
     "card_number",
-    "number",
     "cvc",
     "cvv",
 }

@@ -72,6 +72,8 @@ def test_values_under_secret_sounding_keys_are_masked_whatever_their_spelling():
             "Proxy-Authorization": "plain",
             "idempotency_key": "order-7-attempt-1",
             "tokens_revoked": 3,
+            "number": 2,
+            "order": {"number": "SHOP-000123"},
         }
     )
     assert scrubbed == {
@@ -84,6 +86,8 @@ def test_values_under_secret_sounding_keys_are_masked_whatever_their_spelling():
         "Proxy-Authorization": "[redacted]",
         "idempotency_key": "order-7-attempt-1",
         "tokens_revoked": 3,
+        "number": 2,  # an attempt's or an order's number stays readable
+        "order": {"number": "SHOP-000123"},
     }
 
 
