@@ -143,7 +143,10 @@ def install_keyless_owner_lookup() -> None:
 
 def mirror_charge(charge_id: str):
     """A PaymentIntent's charge is not in its events at this API version: fetch it."""
-    charge = stripe_client.call("charges.retrieve", lambda c: c.v1.charges.retrieve(charge_id))
+    charge = stripe_client.call(
+        "charges.retrieve",
+        lambda c: c.v1.charges.retrieve(charge_id, options={"api_key": mirror_key()}),
+    )
     return mirror_object(charge.to_dict(for_json=True))
 
 

@@ -180,3 +180,38 @@ class TestMirror:
         send_event(se.event("payment_intent.succeeded", se.payment_intent(attempt)))
         assert stripe_fake.sent("GET") == []  # no Stripe call after the event either
         assert not djstripe_models.PaymentIntent.objects.exists()
+
+
+def test_every_read_of_the_mirror_uses_the_mirror_key(
+    mirroring, settings, start_payment, stripe_fake, send_event
+):
+    from payments import mirror as mirror_module
+
+    settings.STRIPE_MIRROR_KEY = "rk_test_" + "MirrorReadsOnly" + "0" * 17
+    mirror_module.forget_owner_accounts()
+    attempt = start_payment()
+    stripe_fake.objects["ch_mirror_key"] = {
+        "id": "ch_mirror_key",
+        "object": "charge",
+        "amount": attempt.amount,
+        "currency": "usd",
+        "status": "succeeded",
+        "paid": True,
+        "created": 1_700_000_000,
+        "livemode": False,
+        "payment_intent": attempt.stripe_payment_intent_id,
+        "metadata": {},
+    }
+    before = len(stripe_fake.sent("GET"))
+    send_event(
+        se.event(
+            "payment_intent.succeeded",
+            se.payment_intent(attempt, charge_id="ch_mirror_key", created=1_700_000_000),
+        )
+    )
+
+    assert djstripe_models.Charge.objects.filter(id="ch_mirror_key").exists()
+    reads = stripe_fake.sent("GET")[before:]
+    assert reads, "the mirror made no read at all"
+    used = {request.headers.get("Authorization") for request in reads}
+    assert used == {f"Bearer {settings.STRIPE_MIRROR_KEY}"}
