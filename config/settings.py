@@ -299,16 +299,12 @@ PAYMENT_MAX_AMOUNT = env.int("PAYMENT_MAX_AMOUNT", default=99_999_999)
 PAYMENT_FAILURES_PER_HOUR = env.int("PAYMENT_FAILURES_PER_HOUR", default=5)
 # The same decline limit keyed by the client address that made the attempts (several
 # shoppers can share one address: NAT, offices) and by the card's Stripe fingerprint.
-PAYMENT_FAILURES_PER_ADDRESS_PER_HOUR = env.int(
-    "PAYMENT_FAILURES_PER_ADDRESS_PER_HOUR", default=15
-)
+PAYMENT_FAILURES_PER_ADDRESS_PER_HOUR = env.int("PAYMENT_FAILURES_PER_ADDRESS_PER_HOUR", default=15)
 PAYMENT_FAILURES_PER_CARD_PER_HOUR = env.int("PAYMENT_FAILURES_PER_CARD_PER_HOUR", default=5)
 # Declines one payment attempt may collect before its PaymentIntent/Session is closed.
 PAYMENT_FAILURES_PER_ATTEMPT = env.int("PAYMENT_FAILURES_PER_ATTEMPT", default=3)
 # At most one "payment failed" e-mail per order within this many minutes.
-PAYMENT_FAILED_EMAIL_INTERVAL_MINUTES = env.int(
-    "PAYMENT_FAILED_EMAIL_INTERVAL_MINUTES", default=30
-)
+PAYMENT_FAILED_EMAIL_INTERVAL_MINUTES = env.int("PAYMENT_FAILED_EMAIL_INTERVAL_MINUTES", default=30)
 
 # Rate limits (django-ratelimit on the shared cache), "count/period" with s, m, h or d.
 RATE_LIMITS = {
