@@ -130,6 +130,10 @@ def _frontend_url_problem(url: str) -> str | None:
     return None
 
 
+# Stripe's limit for one metadata value.
+SHOP_ID_MAX_LENGTH = 500
+
+
 @checks.register(TAG, deploy=False)
 def check_production_configuration(app_configs=None, **kwargs):
     """What must hold before real shoppers arrive (DEBUG off); lists are checked always."""
@@ -149,6 +153,18 @@ def check_production_configuration(app_configs=None, **kwargs):
                     id=check_id,
                 )
             )
+    shop_id = getattr(settings, "SHOP_ID", "")
+    if not shop_id or len(shop_id) > SHOP_ID_MAX_LENGTH:
+        # Stripe refuses metadata values over 500 characters: every payment would fail.
+        errors.append(
+            checks.Error(
+                f"SHOP_ID must be 1 to {SHOP_ID_MAX_LENGTH} characters (it is sent to Stripe "
+                "in every payment's metadata).",
+                hint="Set SHOP_ID to a short name unique to this deployment, or leave it "
+                "empty to use the host of FRONTEND_URL.",
+                id="shop.E014",
+            )
+        )
     if settings.DEBUG:
         return errors
     if settings.EMAIL_BACKEND.startswith(UNDELIVERED_EMAIL_BACKENDS):

@@ -116,6 +116,7 @@ UNSAFE_IN_PRODUCTION = [
     ({"TRUSTED_PROXIES": ["10.0.0.0/33"]}, "shop.E012"),
     ({"TRUSTED_PROXIES": ["proxy.internal"]}, "shop.E012"),
     ({"STRIPE_MIRROR_KEY": "sk_test_" + "m" * 24}, "shop.E013"),
+    ({"SHOP_ID": "s" * 501}, "shop.E014"),
 ]
 
 
