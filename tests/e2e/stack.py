@@ -90,10 +90,11 @@ class Stack:
         return [p.read_text() for p in sorted(Path(self.mail_dir).iterdir())]
 
     def mail_subjects(self) -> list[str]:
+        # Django's file backend names a file by the second and appends to it: two e-mails
+        # one process sends within a second (a receipt, then a dispute alert) share a file.
         subjects = []
         for text in self.mails():
-            found = re.search(r"^Subject: (.*)$", text, re.MULTILINE)
-            subjects.append(found.group(1) if found else "")
+            subjects += re.findall(r"^Subject: (.*)$", text, re.MULTILINE)
         return subjects
 
     def manage(self, *args: str) -> subprocess.CompletedProcess:
