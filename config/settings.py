@@ -188,6 +188,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
+# The default folder exists from the start, so whitenoise does not warn on every process
+# start before the first collectstatic.
+(VAR_DIR / "static").mkdir(exist_ok=True)
 # whitenoise serves STATIC_ROOT (fill it with `manage.py collectstatic`); with DEBUG off the
 # files get hashed, compressed names from the manifest and are cached for good by browsers.
 STORAGES = {
