@@ -157,3 +157,16 @@ def fresh_emulator(emulator, receiver):
     """An empty emulator (faults and delivery modes too) and no delivery recorded."""
     assert emulator.control("POST", "/reset")[0] == 200
     receiver.clear()
+
+
+@pytest.fixture
+def order(api):
+    """The shopper's order of two tees and a mug (61.00 USD), placed through the API."""
+    from orders.models import Order
+
+    tee = ProductFactory(name="Tee", unit_amount=2500, stock=5)
+    mug = ProductFactory(name="Mug", unit_amount=1800, stock=5)
+    body = {"lines": [{"product_id": tee.pk, "quantity": 2}, {"product_id": mug.pk, "quantity": 1}]}
+    response = api.post_idem("/api/v1/orders/", body)
+    assert response.status_code == 201
+    return Order.objects.get(pk=response.json()["id"])

@@ -20,19 +20,8 @@ from orders.models import Order
 from payments.models import PaymentAttempt
 from tests import stripe_events as se
 from tests.conftest import error_code
-from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def order(api):
-    tee = ProductFactory(name="Tee", unit_amount=2500, stock=5)
-    mug = ProductFactory(name="Mug", unit_amount=1800, stock=5)
-    body = {"lines": [{"product_id": tee.pk, "quantity": 2}, {"product_id": mug.pk, "quantity": 1}]}
-    response = api.post_idem("/api/v1/orders/", body)
-    assert response.status_code == 201
-    return Order.objects.get(pk=response.json()["id"])
 
 
 def stock_of(order):

@@ -25,16 +25,6 @@ HOSTILE = {
 }
 
 
-@pytest.fixture
-def order(api):
-    tee = ProductFactory(name="Tee", unit_amount=2500, stock=5)
-    mug = ProductFactory(name="Mug", unit_amount=1800, stock=5)
-    body = {"lines": [{"product_id": tee.pk, "quantity": 2}, {"product_id": mug.pk, "quantity": 1}]}
-    response = api.post_idem("/api/v1/orders/", body)
-    assert response.status_code == 201
-    return Order.objects.get(pk=response.json()["id"])
-
-
 def checkout(api, order, **extra):
     return api.post_idem(f"/api/v1/orders/{order.pk}/checkout-session/", {}, **extra)
 
