@@ -4,7 +4,7 @@ MAX_ID = 2**63 - 1
 
 
 class StrictSerializer(serializers.Serializer):
-    """Input serializer that refuses fields it does not declare (CONTRACT.md: 400).
+    """Input serializer that refuses fields it does not declare (the API answers 400).
 
     A client that sends `unit_amount`, `price` or `total` is told so, instead of having the
     field silently ignored: prices only ever come from the catalog.

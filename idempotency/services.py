@@ -1,4 +1,4 @@
-"""Idempotency-Key handling for the storefront POSTs (CONTRACT.md).
+"""Idempotency-Key handling for the storefront POSTs.
 
 The key is claimed in its own short transaction, so a concurrent request with the same key
 sees it at once (409). The view then runs inside one transaction together with storing its

@@ -1,4 +1,4 @@
-"""Payment refusals, each with the status and code of CONTRACT.md."""
+"""Payment refusals, each with the status and code clients rely on."""
 
 from config.errors import Conflict, RateLimited, ServiceUnavailable, ShopError
 

@@ -1,4 +1,4 @@
-"""One handler per Stripe event type (DESIGN.md, "Stripe events and their effect").
+"""One handler per Stripe event type (the event table of the webhook docs).
 
 A handler runs inside the processing transaction. It finds the rows the event is about,
 locks them in the fixed order order → attempt → refund/dispute, and moves them only through

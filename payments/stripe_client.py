@@ -3,7 +3,7 @@
 Every call goes through `call()`: the SDK's `StripeClient` with the pinned API version,
 connect/read timeouts, the SDK's own network retries, `STRIPE_API_BASE` for the local
 emulator, a circuit breaker shared by all processes (cache), and Stripe's errors mapped once
-to the statuses of CONTRACT.md. Nothing else in the code base imports `stripe` to make calls.
+to the API's documented statuses. Nothing else in the code base imports `stripe` to make calls.
 """
 
 import logging

@@ -1,4 +1,4 @@
-"""Every row of DESIGN.md's event table, with what a shopper, staff and Stripe would see."""
+"""Every Stripe event type the shop handles, with what a shopper, staff and Stripe would see."""
 
 import pytest
 from django.core import mail
