@@ -21,12 +21,11 @@ class RejectedEvent(Exception):
     """A delivery refused with 400. `signed`: it carried a valid signature (so Stripe sent
     it, and refusing it loses an event until Stripe's retries give up: staff are alerted)."""
 
-    def __init__(self, code: str, message: str, *, signed: bool = False, reason: str = ""):
+    def __init__(self, code: str, message: str, *, signed: bool = False):
         super().__init__(message)
         self.code = code
         self.message = message
         self.signed = signed
-        self.reason = reason
 
 
 # Longest values the inbox's columns hold (WebhookEvent.stripe_event_id, .type). Stripe's
@@ -91,7 +90,7 @@ def parse_event(payload: bytes) -> dict:
         event = json_input.loads(payload, allow_nul=True)
     except json_input.MalformedJSON as exc:
         code = "invalid_payload" if exc.kind in ("syntax", "encoding") else "malformed_json"
-        raise RejectedEvent(code, str(exc), signed=True, reason=exc.kind) from exc
+        raise RejectedEvent(code, str(exc), signed=True) from exc
     if not (
         isinstance(event, dict)
         and event.get("object") == "event"
@@ -101,23 +100,20 @@ def parse_event(payload: bytes) -> dict:
         and isinstance(event.get("data"), dict)
         and isinstance(event["data"].get("object"), dict)
     ):
-        raise RejectedEvent(
-            "invalid_payload", "The body is not a Stripe event.", signed=True, reason="shape"
-        )
+        raise RejectedEvent("invalid_payload", "The body is not a Stripe event.", signed=True)
     if len(event["id"]) > MAX_EVENT_ID_LENGTH or len(event["type"]) > MAX_EVENT_TYPE_LENGTH:
         raise RejectedEvent(
             "invalid_payload",
             f"The event id or type is longer than {MAX_EVENT_ID_LENGTH} or "
             f"{MAX_EVENT_TYPE_LENGTH} characters.",
             signed=True,
-            reason="too_long",
         )
     if b"\\u0000" in payload:  # only then can a string hold a NUL (JSON escapes it)
         try:
             event = nul_characters.escape(event)
         except nul_characters.CannotEscape as exc:
             raise RejectedEvent(
-                "invalid_payload", "The event's keys collide.", signed=True, reason="nul_keys"
+                "invalid_payload", "The event's keys collide.", signed=True
             ) from exc
     return event
 

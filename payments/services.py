@@ -22,13 +22,13 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 
 from audit.services import record
+from catalog.amounts import check_amount, check_chargeable
 from catalog.money import format_amount
 from config import logging as log_context
 from config.errors import ShopError
 from orders.models import Order, OrderStatus
 from orders.services import lock_order
 from payments import declines, mirror, stripe_client
-from payments.amounts import check_amount, check_chargeable
 from payments.errors import (
     DuplicateSubmission,
     NotRefundable,
