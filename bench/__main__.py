@@ -1,4 +1,4 @@
-"""`bench/run [ingest|checkout|processing|scale|memory|all] [options]`: see README "Benchmarks"."""
+"""`bench/run [ingest|checkout|processing|scale|memory|all] [options]`: see docs/benchmarks.md."""
 
 import argparse
 import json
@@ -33,6 +33,11 @@ def main(argv=None) -> int:
     parser.add_argument("--memory-worker-concurrency", type=int, default=2)
     parser.add_argument("--memory-worker-seconds", type=float, default=2400)
     parser.add_argument("--keep-db", action="store_true", help="do not drop bench_shop after")
+    parser.add_argument(
+        "--save",
+        action="store_true",
+        help="write the results to bench/results/<date>-<name>.md and .json (else var/bench/)",
+    )
     opts = parser.parse_args(argv)
     which = opts.which
     if "all" in which:
@@ -40,6 +45,8 @@ def main(argv=None) -> int:
 
     machine = common.machine()
     common.log(f"machine: {json.dumps(machine)}")
+    if opts.save:
+        common.save_to_results(machine)
     started = time.monotonic()
     try:
         for name in which:

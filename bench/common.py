@@ -1,5 +1,8 @@
 """What every benchmark needs: a database, a throw-away Redis, gunicorn, a Celery worker,
-the emulator, wrk, and the results file. Everything binds 127.0.0.1 and is stopped by pid."""
+the emulator, wrk, and the results files. Everything binds 127.0.0.1 and is stopped by pid.
+
+Results go to var/bench/<name>.md and .json (overwritten by the next run); with `--save`
+they go to bench/results/<date>-<name>.md and .json instead, to be committed."""
 
 import json
 import os
@@ -19,7 +22,8 @@ from stripe_emulator.keys import placeholder_key
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-RESULTS = BENCH / "results"
+RESULTS = BENCH / "results"  # dated results kept in the repository (bench/run --save)
+SCRATCH = ROOT / "var" / "bench"  # the last run's results otherwise
 PY = sys.executable
 
 PG = {"host": "127.0.0.1", "port": "5432", "user": "postgres"}
@@ -466,11 +470,35 @@ def percentile(values, q: float) -> float:
     return ordered[index]
 
 
+_output = {"dir": SCRATCH, "prefix": ""}
+
+
+def save_to_results(machine: dict) -> None:
+    """From now on write results as bench/results/<date>-<file> (the date the run started)."""
+    _output.update(dir=RESULTS, prefix=machine["date"].split()[0] + "-")
+
+
+def output_path(filename: str) -> Path:
+    """Where a result file named `filename` goes: var/bench/, or bench/results/ dated."""
+    _output["dir"].mkdir(parents=True, exist_ok=True)
+    return _output["dir"] / (_output["prefix"] + filename)
+
+
 def save(name: str, data: dict, markdown: str) -> None:
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
-    (RESULTS / f"{name}.md").write_text(markdown + "\n")
+    """Print the report; write it (its first heading made the page title) and the raw JSON."""
+    json_path, md_path = output_path(f"{name}.json"), output_path(f"{name}.md")
+    json_path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    title, _, rest = markdown.removeprefix("### ").partition("\n")
+    m = data.get("machine") or {}
+    machine_line = (
+        f"Machine: {m.get('cores')} cores ({m.get('cpu')}), {m.get('memory')} RAM, Python "
+        f"{m.get('python')}, PostgreSQL {m.get('postgres')}; started {m.get('date')}; "
+        f"`{m.get('command')}`."
+    )
+    raw = f"Raw numbers: [{json_path.name}]({json_path.name})."
+    md_path.write_text(f"# {title}\n\n{machine_line}\n{rest.rstrip()}\n\n{raw}\n")
     print(markdown, flush=True)
+    log(f"wrote {os.path.relpath(md_path, ROOT)} and {json_path.name}")
 
 
 def table(header: list[str], rows: list[list]) -> str:

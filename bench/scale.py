@@ -1,6 +1,6 @@
 """Scale: processing one event, the admin order list and an order's admin page with 1 M
 orders and 2 M webhook events loaded, against the same on an empty database (target:
-within 1.2x), with the query plans (bench/results/scale-plans-{empty,loaded}.txt).
+within 1.2x), with the query plans (scale-plans-{empty,loaded}.txt beside the results).
 
 The generator is bench/seed.py (SQL generate_series): paid orders with a line and a
 succeeded attempt, and processed ~2 KB `payment_intent.succeeded` events, two per order.
@@ -18,9 +18,13 @@ from bench.common import log
 REPEATS = 30
 
 
+def plans_path(label: str):
+    return common.output_path(f"scale-plans-{label}.txt")
+
+
 def probe(env, label: str) -> dict:
     out = subprocess.run(
-        [common.PY, "-m", "bench.scale_probe", label, str(REPEATS)],
+        [common.PY, "-m", "bench.scale_probe", label, str(REPEATS), str(plans_path(label))],
         cwd=common.ROOT,
         env=env,
         capture_output=True,
@@ -98,6 +102,8 @@ def report(results: dict, machine: dict) -> str:
                 rows,
             ),
             "",
-            "Query plans: bench/results/scale-plans-empty.txt, scale-plans-loaded.txt.",
+            "Query plans: "
+            + ", ".join(f"[{p.name}]({p.name})" for p in map(plans_path, ("empty", "loaded")))
+            + ".",
         ]
     )

@@ -1,17 +1,18 @@
-"""Timings for bench/scale.py, in-process: `python -m bench.scale_probe <label> <repeats>`.
+"""Timings for bench/scale.py, in-process: `python -m bench.scale_probe <label> <repeats> <plans>`.
 
 Run with the benchmark's environment. Measures, `repeats` times each (median and p90):
 - processing one `payment_intent.succeeded` event for a pending order (store + process);
 - the admin order list (/admin/orders/order/) as a superuser;
 - an order's admin page (/admin/orders/order/<id>/change/).
 Writes the SQL of the last run of each and EXPLAIN (ANALYZE) of its queries that read the
-big tables to bench/results/scale-plans-<label>.txt. Prints one JSON line.
+big tables to the file <plans>. Prints one JSON line.
 """
 
 import json
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import django
 
@@ -23,7 +24,6 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bench import processing as bench_processing  # noqa: E402
-from bench.common import RESULTS  # noqa: E402
 from orders.models import Order  # noqa: E402
 from payments import inbox, processing  # noqa: E402
 
@@ -59,7 +59,7 @@ def explain(queries) -> list[str]:
     return out
 
 
-def main(label: str, repeats: int) -> dict:
+def main(label: str, repeats: int, plans_file: str) -> dict:
     staff = User.objects.filter(is_superuser=True).first()
     if staff is None:
         staff = User.objects.create_superuser(email="bench-staff@example.com", password="x" * 20)
@@ -94,10 +94,9 @@ def main(label: str, repeats: int) -> dict:
         plans.append(f"===== {name} ({label})\n" + "\n".join(explain(queries)))
     results["admin_order_page"], queries = timed(order_page, repeats)
     plans.append(f"===== admin_order_page ({label})\n" + "\n".join(explain(queries)))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"scale-plans-{label}.txt").write_text("\n".join(plans))
+    Path(plans_file).write_text("\n".join(plans))
     return results
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1], int(sys.argv[2]))))
+    print(json.dumps(main(sys.argv[1], int(sys.argv[2]), sys.argv[3])))
