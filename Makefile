@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # regenerates it after a change to pyproject.toml.
 LOCK := requirements.lock
 
-.PHONY: install run test lint security migrations-check deploy-check lock
+.PHONY: install run test lint docs security migrations-check deploy-check lock
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The documentation site built strictly (mkdocs.yml) and every link checked; no network.
+docs: $(STAMP)
+	scripts/docs-check
 
 # Static security scan of our code (bandit); fails on any high-severity finding.
 security: $(STAMP)
