@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "payments",
+    "backoffice",
 ]
 
 MIDDLEWARE = [
