@@ -41,10 +41,12 @@ INSTALLED_APPS = [
     "config.apps.ProjectConfig",
     "accounts",
     "audit",
+    "notifications",
     "idempotency",
     "catalog",
     "orders",
     "payments",
+    "backoffice",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +141,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.sweep_webhook_events",
         "schedule": 60.0,
     },
+    # The e-mail outbox (notifications.tasks; the task keeps the name it had in payments).
     "send-unsent-emails": {
         "task": "payments.tasks.send_unsent_emails",
         "schedule": 60.0,

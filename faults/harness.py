@@ -433,13 +433,14 @@ class Sweeper(Process):
             "import time, django, logging\n"
             "django.setup()\n"
             "from django.db import close_old_connections\n"
-            "from payments import emails, processing\n"
+            "from notifications import services as outbox\n"
+            "from payments import processing\n"
             "log = logging.getLogger('faults.sweeper')\n"
             "deadline = time.monotonic() + 3600\n"
             "while time.monotonic() < deadline:\n"
             "    try:\n"
             f"        n = processing.sweep(limit={limit})\n"
-            f"        m = emails.send_unsent(limit={limit})\n"
+            f"        m = outbox.send_unsent(limit={limit})\n"
             "        print('sweep re-queued', n, 'events and', m, 'e-mails', flush=True)\n"
             "    except Exception as exc:\n"
             "        print('sweep failed:', type(exc).__name__, exc, flush=True)\n"
@@ -762,7 +763,7 @@ def wait_for_inbox(report: Report, total: int, timeout: float, shop: Shop | None
     they decided has left the outbox (sent by its own task after the event's commit)."""
     from django.db import connection
 
-    from payments.models import OutboxEmail
+    from notifications.models import OutboxEmail
 
     deadline = time.monotonic() + timeout
     last = 0.0
@@ -821,8 +822,9 @@ def check_paid_once(report: Report, shop: Shop, order_ids: list[int], product_id
         f"{sum(audits.values())} entries for {n} orders, {twice} orders with more than one",
     )
     numbers = dict(Order.objects.filter(pk__in=order_ids).values_list("number", "pk"))
-    # E-mail is at least once (payments.emails): a kill between the mail server's answer and
-    # our commit sends it again, as the same message (one Message-ID), never a second one.
+    # E-mail is at least once (notifications.services): a kill between the mail server's
+    # answer and our commit sends it again, as the same message (one Message-ID), never a
+    # second one.
     receipts = Counter()
     message_ids: dict[str, set[str]] = {}
     for subject, message_id in shop.mail_headers():

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from payments import declines, emails, inbox, mirror, processing, reconciliation
+from payments import declines, inbox, mirror, processing, reconciliation
 from payments.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -63,17 +63,6 @@ def mirror_stripe_object(self, obj: dict) -> str:
         )
         return "failed"
     return "mirrored"
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def send_outbox_email(pk: int) -> str:
-    return emails.send(pk)
-
-
-@shared_task(ignore_result=True)
-def send_unsent_emails() -> int:
-    """Beat, every minute: e-mails a dead worker or a lost task left unsent."""
-    return emails.send_unsent()
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=6)

@@ -14,9 +14,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from audit.models import AuditEntry
+from notifications.models import OutboxEmail
 from orders.models import Order
 from payments import handlers
-from payments.models import OutboxEmail, PaymentAttempt, PaymentDecline, StripeCustomer
+from payments.models import PaymentAttempt, PaymentDecline, StripeCustomer
 from tests import stripe_events as se
 from tests.conftest import error_code
 from tests.factories import OrderFactory, ProductFactory, UserFactory

@@ -5,8 +5,9 @@ in the database."""
 import pytest
 from django.core.mail.backends.base import BaseEmailBackend
 
+from notifications.models import OutboxEmail
 from payments import handlers
-from payments.models import OutboxEmail, WebhookEvent
+from payments.models import WebhookEvent
 from tests import stripe_events as se
 
 pytestmark = pytest.mark.django_db

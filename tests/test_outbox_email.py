@@ -9,10 +9,11 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils import timezone
 
+from notifications import services as outbox
+from notifications.models import OutboxEmail
+from notifications.tasks import send_unsent_emails
 from payments import emails, processing
 from payments.inbox import store_event
-from payments.models import OutboxEmail
-from payments.tasks import send_unsent_emails
 from tests import stripe_events as se
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +46,7 @@ def test_the_receipt_is_sent_after_commit_with_a_stable_message_id(send_event, s
     assert sent.subject == f"Receipt for order {attempt.order.number}"
     assert sent.to == [attempt.order.email]
     assert sent.extra_headers["Message-ID"] == f"<outbox-{row.pk}@shop.invalid>"
-    assert emails.send(row.pk) == "skipped"  # a duplicate task sends nothing
+    assert outbox.send(row.pk) == "skipped"  # a duplicate task sends nothing
     assert send_unsent_emails() == 0
     assert len(mail.outbox) == 1
 
@@ -114,7 +115,7 @@ def test_a_mail_server_outage_keeps_the_email_until_it_is_back(send_event, start
 
 def test_a_staff_alert_logs_its_alert_line_when_sent(send_event, start_payment, caplog):
     attempt = start_payment()
-    with caplog.at_level(logging.WARNING, logger="payments.emails"):
+    with caplog.at_level(logging.WARNING, logger="notifications.services"):
         send_event(
             se.event("payment_intent.succeeded", se.payment_intent(attempt, amount_received=1))
         )

@@ -1,0 +1,14 @@
+"""Refunds: read-only (staff refund from the order's page, backoffice/admin.py)."""
+
+from django.contrib import admin
+
+from payments.admin.common import ReadOnlyAdmin
+from payments.models import Refund
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "order", "amount", "currency", "status", "created_by", "created_at")
+    list_filter = ("status", "currency")
+    search_fields = ("stripe_refund_id", "order__number")
+    list_select_related = ("order", "created_by")
