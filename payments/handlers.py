@@ -1,9 +1,9 @@
 """One handler per Stripe event type (the event table of the webhook docs).
 
 A handler runs inside the processing transaction. It finds the rows the event is about,
-locks them in the fixed order order → attempt → refund/dispute, and moves them only through
-their state machines, so a duplicate or an older event changes nothing. It raises
-`WaitForDependency` when a row it needs is not there yet (events out of order).
+locks them in the fixed order order → attempt → refund/dispute (payments.locks), and moves
+them only through their state machines, so a duplicate or an older event changes nothing.
+It raises `WaitForDependency` when a row it needs is not there yet (events out of order).
 """
 
 import logging
@@ -19,6 +19,12 @@ from catalog.services import sell_stock
 from orders.models import SETTLED, Order, OrderStatus
 from orders.services import clear_cart, expire_locked_order
 from payments import declines, emails
+from payments.locks import (
+    lock_dispute,
+    lock_order_and_attempt,
+    lock_refund_by_stripe_id,
+    lock_refund_by_uuid,
+)
 from payments.models import (
     IN_FLIGHT,
     OPEN,
@@ -175,8 +181,7 @@ def _lock(*, session_id="", payment_intent_id="", charge_id="", obj=None):
     by_metadata = found is None
     if by_metadata:
         found = _named_by_metadata(obj)
-    order = Order.objects.select_for_update().get(pk=found.order_id)
-    attempt = PaymentAttempt.objects.select_for_update().get(pk=found.pk)
+    order, attempt = lock_order_and_attempt(found.order_id, found.pk)
     if by_metadata:
         field = RECORDED_ID[obj["object"]]
         recorded, object_id = getattr(attempt, field), stripe_id(obj)
@@ -293,8 +298,8 @@ def _record_success(order: Order, attempt: PaymentAttempt, *, amount, currency, 
         return "paid while not payable"
     order.mark_paid()
     order.save()
+    clear_cart(order.user_id)  # the cart before the products (orders.locks)
     sell_stock(order.quantities())
-    clear_cart(order.user_id)
     _audit("payment.succeeded", order, attempt, stripe_event=event.stripe_event_id)
     emails.queue(emails.receipt, order.pk)
     return "paid"
@@ -504,8 +509,7 @@ def _paid_attempt(obj: dict, *, charge_id: str = ""):
         ):
             raise WaitForDependency("the payment this refers to is not recorded yet")
         raise Ignore(f"{NOT_OURS} (a charge this shop never made)")
-    order = Order.objects.select_for_update().get(pk=found.order_id)
-    attempt = PaymentAttempt.objects.select_for_update().get(pk=found.pk)
+    order, attempt = lock_order_and_attempt(found.order_id, found.pk)
     if attempt.status != AttemptStatus.SUCCEEDED:
         raise WaitForDependency("the payment this refers to is not recorded as paid yet")
     return order, attempt
@@ -515,14 +519,10 @@ def apply_refund(order: Order, attempt: PaymentAttempt, obj: dict, *, event=None
     """Upsert one Stripe refund and recompute the refunded totals (order and attempt locked)."""
     refund_id = obj.get("id") or ""
     status = obj.get("status") if obj.get("status") in REFUND_RANK else RefundStatus.PENDING
-    refund = Refund.objects.select_for_update().filter(stripe_refund_id=refund_id).first()
+    refund = lock_refund_by_stripe_id(refund_id)
     local_uuid = (obj.get("metadata") or {}).get("refund_uuid")
     if refund is None and local_uuid:
-        refund = (
-            Refund.objects.select_for_update()
-            .filter(idempotency_uuid=local_uuid, attempt=attempt)
-            .first()
-        )
+        refund = lock_refund_by_uuid(local_uuid, attempt=attempt)
     if refund is None:
         refund = Refund.objects.create(
             attempt=attempt,
@@ -629,7 +629,7 @@ def _due_by(dispute: dict):
 def dispute_changed(event: WebhookEvent):
     obj = event.data_object
     order, attempt = _paid_attempt(obj)
-    dispute = Dispute.objects.select_for_update().filter(stripe_dispute_id=obj.get("id")).first()
+    dispute = lock_dispute(obj.get("id"))
     status = obj.get("status") or "needs_response"
     opened = dispute is None
     if dispute is None:

@@ -29,9 +29,11 @@ from django_fsm import can_proceed
 
 from audit.services import record
 from config.errors import ShopError
+from orders.locks import lock_order
 from orders.models import Order, OrderStatus
-from orders.services import expire_order, lock_order
+from orders.services import expire_order
 from payments import handlers, inbox, processing, stripe_client
+from payments.locks import lock_mismatch, lock_open_mismatch
 from payments.models import (
     REFUND_RANK,
     AttemptStatus,
@@ -633,11 +635,9 @@ def _record(report: Report, *, actor) -> None:
     for finding in report.found:
         found_keys.add(finding.key)
         with transaction.atomic():
-            row = (
-                ReconciliationMismatch.objects.select_for_update()
-                .filter(kind=finding.kind, subject=finding.subject, resolved_at__isnull=True)
-                .first()
-            ) or ReconciliationMismatch(kind=finding.kind, subject=finding.subject)
+            row = lock_open_mismatch(finding.kind, finding.subject) or ReconciliationMismatch(
+                kind=finding.kind, subject=finding.subject
+            )
             row.order_id = finding.order_id
             row.attempt_id = finding.attempt_id
             row.local_state = finding.local_state[:255]
@@ -717,7 +717,7 @@ def fix_mismatch(mismatch: ReconciliationMismatch, *, staff_user) -> Report:
 def acknowledge(mismatch: ReconciliationMismatch, *, staff_user, note: str) -> None:
     """A person dealt with it (refunded, contacted the shopper...): close it for good."""
     with transaction.atomic():
-        row = ReconciliationMismatch.objects.select_for_update().get(pk=mismatch.pk)
+        row = lock_mismatch(mismatch.pk)
         if row.resolved_at is not None:
             return
         row.resolved_at = timezone.now()
