@@ -247,6 +247,13 @@ def _insert_order(**fields) -> Order:
     raise Conflict("Could not allocate an order number; try again.", code="order_number_busy")
 
 
+def extend_reservation(order: Order, until) -> None:
+    """Hold the locked order's stock until `until`, when that is later than now held."""
+    if until > order.reserved_until:
+        order.reserved_until = until
+        order.save(update_fields=["reserved_until", "updated_at"])
+
+
 def _close_unpaid(order: Order, actor=None) -> None:
     order_closed_unpaid.send(sender=Order, order=order, actor=actor)
     if not order.stock_released:

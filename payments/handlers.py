@@ -3,7 +3,9 @@
 A handler runs inside the processing transaction. It finds the rows the event is about,
 locks them in the fixed order order → attempt → refund/dispute (payments.locks), and moves
 them only through their state machines, so a duplicate or an older event changes nothing.
-It raises `WaitForDependency` when a row it needs is not there yet (events out of order).
+What the news does to the order (paid, refunded, disputed, in review, expired) is the
+orders app's to do: its services in orders.payment_outcomes and orders.services. A handler
+raises `WaitForDependency` when a row it needs is not there yet (events out of order).
 """
 
 import logging
@@ -15,9 +17,9 @@ from django.db.models import Sum
 from django_fsm import can_proceed
 
 from audit.services import record
-from catalog.services import sell_stock
-from orders.models import SETTLED, Order, OrderStatus
-from orders.services import clear_cart, expire_locked_order
+from orders import payment_outcomes
+from orders.models import Order, OrderStatus
+from orders.services import expire_locked_order
 from payments import declines, emails
 from payments.locks import (
     lock_dispute,
@@ -243,11 +245,8 @@ def _audit(action: str, order: Order, attempt=None, **details):
 
 
 def flag_for_review(order: Order, reason: str, **details) -> None:
-    if order.status != OrderStatus.NEEDS_REVIEW:
-        details["previous_status"] = order.status
-        order.flag_for_review()
-        order.save()
-    _audit("order.needs_review", order, reason=reason, **details)
+    """The order goes to a person (orders' service) and staff are alerted by e-mail."""
+    details = payment_outcomes.put_in_review(order, reason, **details)
     emails.queue(
         emails.staff_alert, f"Order {order.number} needs review: {reason}", order=order, **details
     )
@@ -296,10 +295,7 @@ def _record_success(order: Order, attempt: PaymentAttempt, *, amount, currency, 
             stripe_event=event.stripe_event_id,
         )
         return "paid while not payable"
-    order.mark_paid()
-    order.save()
-    clear_cart(order.user_id)  # the cart before the products (orders.locks)
-    sell_stock(order.quantities())
+    payment_outcomes.record_payment(order)
     _audit("payment.succeeded", order, attempt, stripe_event=event.stripe_event_id)
     emails.queue(emails.receipt, order.pk)
     return "paid"
@@ -567,6 +563,8 @@ def apply_refund(order: Order, attempt: PaymentAttempt, obj: dict, *, event=None
 
 
 def _recompute_refunded(order: Order, attempt: PaymentAttempt) -> None:
+    """The refunded totals: the attempt's and the order's, the sums of succeeded refunds."""
+
     def succeeded_sum(**where) -> int:
         return (
             Refund.objects.filter(status=RefundStatus.SUCCEEDED, **where).aggregate(
@@ -587,11 +585,7 @@ def _recompute_refunded(order: Order, attempt: PaymentAttempt) -> None:
             refunded=attempt_total,
             paid=attempt.amount_received,
         )
-    if order.status in [*SETTLED, OrderStatus.REFUNDED]:
-        order.apply_refunded_amount(order_total)
-    else:
-        order.amount_refunded = order_total
-    order.save()
+    payment_outcomes.record_refunded_total(order, order_total)
 
 
 @handles("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")
@@ -664,9 +658,7 @@ def dispute_changed(event: WebhookEvent):
         )
 
     if not dispute.is_closed:
-        if order.status in [*SETTLED, OrderStatus.REFUNDED]:
-            order.open_dispute()
-            order.save()
+        payment_outcomes.record_dispute_opened(order)
         if opened:
             emails.queue(
                 emails.staff_alert,
@@ -679,11 +671,7 @@ def dispute_changed(event: WebhookEvent):
         return f"dispute {dispute.status}"
     if was_closed:
         return f"dispute already closed ({dispute.status})"
-    if order.status in [*SETTLED, OrderStatus.REFUNDED] and dispute.status == "lost":
-        order.open_dispute()  # the closing event came first: go through disputed
-    if order.status == OrderStatus.DISPUTED:
-        order.lose_dispute() if dispute.status == "lost" else order.win_dispute()
-        order.save()
+    payment_outcomes.record_dispute_closed(order, lost=dispute.status == "lost")
     _audit(
         "dispute.closed", order, attempt, dispute=dispute.stripe_dispute_id, status=dispute.status
     )

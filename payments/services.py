@@ -28,6 +28,7 @@ from config import logging as log_context
 from config.errors import ShopError
 from orders.locks import lock_order
 from orders.models import Order, OrderStatus
+from orders.services import extend_reservation
 from payments import declines, mirror, stripe_client
 from payments.errors import (
     DuplicateSubmission,
@@ -256,9 +257,7 @@ def _prepare_attempt(*, user, order_id: int, kind: str, client_address: str = ""
         expires_at = max(reserved_until, timezone.now() + CHECKOUT_MIN_LIFETIME)
         attempt.checkout_expires_at = expires_at.replace(microsecond=0)
         reserved_until = max(reserved_until, attempt.checkout_expires_at)
-    if reserved_until != order.reserved_until:
-        order.reserved_until = reserved_until
-        order.save(update_fields=["reserved_until", "updated_at"])
+    extend_reservation(order, reserved_until)
     attempt.save()
     return attempt, to_close
 
