@@ -28,9 +28,9 @@ from payments.locks import (
     lock_refund_by_uuid,
 )
 from payments.models import (
+    DISPUTE_CLOSED,
     IN_FLIGHT,
     OPEN,
-    REFUND_RANK,
     AttemptStatus,
     Dispute,
     PaymentAttempt,
@@ -514,7 +514,7 @@ def _paid_attempt(obj: dict, *, charge_id: str = ""):
 def apply_refund(order: Order, attempt: PaymentAttempt, obj: dict, *, event=None) -> str:
     """Upsert one Stripe refund and recompute the refunded totals (order and attempt locked)."""
     refund_id = obj.get("id") or ""
-    status = obj.get("status") if obj.get("status") in REFUND_RANK else RefundStatus.PENDING
+    status = refund_status(obj)
     refund = lock_refund_by_stripe_id(refund_id)
     local_uuid = (obj.get("metadata") or {}).get("refund_uuid")
     if refund is None and local_uuid:
@@ -532,11 +532,12 @@ def apply_refund(order: Order, attempt: PaymentAttempt, obj: dict, *, event=None
         )
         changed = True
     else:
-        changed = REFUND_RANK[status] > REFUND_RANK[refund.status] or not refund.stripe_refund_id
+        move = refund.transition_to(status)  # None: old news, or no news
+        changed = move is not None or not refund.stripe_refund_id
         if changed:
             refund.stripe_refund_id = refund_id
-            if REFUND_RANK[status] > REFUND_RANK[refund.status]:
-                refund.status = status
+            if move is not None:
+                move()
             refund.failure_reason = obj.get("failure_reason") or refund.failure_reason
             refund.save()
     if not changed:
@@ -560,6 +561,12 @@ def apply_refund(order: Order, attempt: PaymentAttempt, obj: dict, *, event=None
             reason=refund.failure_reason,
         )
     return f"refund {refund.status}"
+
+
+def refund_status(obj: dict) -> str:
+    """Stripe's refund status; one we do not know counts as pending."""
+    status = obj.get("status")
+    return status if status in RefundStatus.values else RefundStatus.PENDING
 
 
 def _recompute_refunded(order: Order, attempt: PaymentAttempt) -> None:
@@ -633,10 +640,14 @@ def dispute_changed(event: WebhookEvent):
             stripe_dispute_id=obj.get("id"),
             amount=obj.get("amount") or 0,
             currency=obj.get("currency") or attempt.currency,
+            status=status,
         )
     was_closed = not opened and dispute.is_closed
-    if not was_closed:  # a closed dispute never reopens, whatever arrives late
-        dispute.status = status
+    if not opened and not was_closed:  # a closed dispute never reopens, whatever arrives late
+        if status in DISPUTE_CLOSED:
+            dispute.close(status)
+        else:
+            dispute.follow(status)
     dispute.reason = obj.get("reason") or dispute.reason
     dispute.evidence_due_by = _due_by(obj) or dispute.evidence_due_by
     if dispute.is_closed:

@@ -35,7 +35,6 @@ from orders.services import expire_order
 from payments import handlers, inbox, processing, stripe_client
 from payments.locks import lock_mismatch, lock_open_mismatch
 from payments.models import (
-    REFUND_RANK,
     AttemptStatus,
     PaymentAttempt,
     ReconciliationMismatch,
@@ -374,7 +373,7 @@ def check_refunds(attempt: PaymentAttempt, payment_intent_id: str) -> list[Findi
     for theirs in at_stripe:
         refund_uuid = (theirs.get("metadata") or {}).get("refund_uuid", "")
         local = by_id.get(theirs["id"]) or by_uuid.get(refund_uuid)
-        status = theirs.get("status") if theirs.get("status") in REFUND_RANK else "pending"
+        status = handlers.refund_status(theirs)
         common = {
             "subject": theirs["id"],
             "order_id": attempt.order_id,
@@ -392,11 +391,7 @@ def check_refunds(attempt: PaymentAttempt, payment_intent_id: str) -> list[Findi
                     **common,
                 )
             )
-        elif (
-            local is None
-            or not local.stripe_refund_id
-            or REFUND_RANK[status] > REFUND_RANK[local.status]
-        ):
+        elif local is None or not local.stripe_refund_id or local.transition_to(status) is not None:
             findings.append(
                 Finding(
                     Kind.REFUND,

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from audit.services import record
 from catalog.amounts import check_amount, check_chargeable
@@ -45,6 +46,7 @@ from payments.locks import (
     attempts_for_update,
     lock_attempt,
     lock_order_and_attempt,
+    lock_refund,
     lock_refund_by_uuid,
     lock_refunds,
 )
@@ -596,9 +598,11 @@ def send_refund(refund: Refund, *, staff_user=None) -> Refund:
         )
     except StripeRefused:
         with transaction.atomic():
-            Refund.objects.filter(pk=refund.pk).update(
-                status=RefundStatus.FAILED, failure_reason="refused by Stripe"
-            )
+            refused = lock_refund(refund.pk)
+            if can_proceed(refused.mark_failed):  # it is pending: Stripe made no refund
+                refused.mark_failed()
+                refused.failure_reason = "refused by Stripe"
+                refused.save(update_fields=["status", "failure_reason"])
             _record_refund_call_failure(refund, staff_user, "stripe_request_refused")
         raise
     except ShopError:
