@@ -1,4 +1,5 @@
-"""`orders` owns everything that happens to an order: payments asks its services.
+"""`orders` owns everything that happens to an order: payments asks its services. And rows
+are locked only through the lock modules, which state the lock order.
 
 Scans the payments package's source: no call of an Order state-machine transition, no
 write of an order's status. The transitions' names come from the model, so a new one is
@@ -148,3 +149,31 @@ def test_payments_never_moves_an_order_itself(path):
         f"payments/{path.relative_to(PAYMENTS)}:{line}: {what} (use an orders service)"
         for line, what in found
     )
+
+
+# --- the lock order lives in the lock modules -------------------------------------------
+ROOT = PAYMENTS.parent
+# The lock modules (orders.locks, payments.locks), and catalog's stock moves, which lock
+# their own products (always last, in id order).
+MAY_LOCK = {"catalog/services.py"}
+NOT_PROJECT_CODE = {".venv", "var", "tests", "stripe_emulator", "node_modules"}
+
+
+def _project_sources():
+    for path in sorted(ROOT.rglob("*.py")):
+        parts = path.relative_to(ROOT).parts
+        if parts[0] in NOT_PROJECT_CODE or parts[0].startswith(".") or "migrations" in parts:
+            continue
+        yield path
+
+
+def test_rows_are_locked_only_through_the_lock_modules():
+    hand_made = []
+    for path in _project_sources():
+        relative = path.relative_to(ROOT).as_posix()
+        if path.name == "locks.py" or relative in MAY_LOCK:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Attribute) and node.attr == "select_for_update":
+                hand_made.append(f"{relative}:{node.lineno}")
+    assert not hand_made, f"lock through orders.locks / payments.locks instead: {hand_made}"
