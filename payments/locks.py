@@ -7,7 +7,10 @@ An attempt, a refund or a dispute is locked with its order already locked
 happens to one order's payments is serialised by the order's lock and the rows under it
 are always taken downwards. Two sites lock one row alone, holding nothing else:
 `lock_attempt` (closing an attempt at Stripe with no order lock) and `lock_refund`
-(recording that Stripe refused a refund).
+(recording that Stripe refused a refund). One site looks a refund up before its attempt:
+a staff refund finds its form's earlier submission (`lock_refund_by_uuid`) first, already
+holding the order's lock, which every other writer of that order's refunds except the
+one-row `lock_refund` takes first too; so nobody waits the other way round.
 
 The inbox and outbox rows stand outside the chain: a worker *claims* one with SKIP LOCKED
 (`claim_event`, `claim_unsent_email`), never waiting for another worker, and a claimed
