@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from config.redaction import redact
 from notifications import tasks
+from notifications.locks import claim_unsent_email
 from notifications.models import OutboxEmail
 
 logger = logging.getLogger(__name__)
@@ -73,11 +74,7 @@ def _enqueue(pk: int) -> None:
 def send(pk: int) -> str:
     """Send one stored e-mail unless it was sent already or another worker is on it."""
     with transaction.atomic():
-        row = (
-            OutboxEmail.objects.select_for_update(skip_locked=True)
-            .filter(pk=pk, sent_at=None)
-            .first()
-        )
+        row = claim_unsent_email(pk)
         if row is None:
             return "skipped"
         row.attempts += 1

@@ -4,7 +4,6 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -14,6 +13,7 @@ from catalog.amounts import check_amount, check_order_total
 from catalog.models import Product
 from catalog.services import lock_available_products, release_stock, reserve_stock
 from config.errors import Conflict, InvalidInput, NotFound, ShopError
+from orders.locks import lock_cart, lock_order, lock_shopper
 from orders.models import Cart, CartLine, Order, OrderLine, OrderStatus, new_order_number
 from orders.selectors import cart_lines
 from orders.signals import order_closed_unpaid
@@ -45,11 +45,6 @@ def _active_product(product_id: int) -> Product:
     return product
 
 
-def _locked_cart(user) -> Cart:
-    Cart.objects.get_or_create(user=user)
-    return Cart.objects.select_for_update().get(user=user)
-
-
 def _check_quantity(quantity: int) -> None:
     if not 1 <= quantity <= settings.LINE_MAX_QUANTITY:
         raise InvalidInput(
@@ -59,7 +54,7 @@ def _check_quantity(quantity: int) -> None:
 
 @transaction.atomic
 def add_to_cart(*, user, product_id: int, quantity: int) -> Cart:
-    cart = _locked_cart(user)
+    cart = lock_cart(user)
     product = _active_product(product_id)
     lines = list(cart_lines(cart))
     if lines and cart.currency and product.currency != cart.currency:
@@ -93,7 +88,7 @@ def _own_cart_line(cart: Cart, line_id: int) -> CartLine:
 
 @transaction.atomic
 def change_cart_line(*, user, line_id: int, quantity: int) -> Cart:
-    cart = _locked_cart(user)
+    cart = lock_cart(user)
     line = _own_cart_line(cart, line_id)
     _check_quantity(quantity)
     line.quantity = quantity
@@ -103,7 +98,7 @@ def change_cart_line(*, user, line_id: int, quantity: int) -> Cart:
 
 @transaction.atomic
 def remove_cart_line(*, user, line_id: int) -> Cart:
-    cart = _locked_cart(user)
+    cart = lock_cart(user)
     _own_cart_line(cart, line_id).delete()
     if not cart.lines.exists():
         cart.currency = ""
@@ -112,9 +107,13 @@ def remove_cart_line(*, user, line_id: int) -> Cart:
 
 
 def clear_cart(user_id: int) -> None:
-    """After payment: the shopper bought what was in the cart."""
-    CartLine.objects.filter(cart__user_id=user_id).delete()
+    """After payment: the shopper bought what was in the cart.
+
+    The cart row is written before its lines, the order the cart services lock them in
+    (see orders.locks).
+    """
     Cart.objects.filter(user_id=user_id).update(currency="")
+    CartLine.objects.filter(cart__user_id=user_id).delete()
 
 
 def _merge(lines: Iterable[tuple[int, int]]) -> dict[int, int]:
@@ -126,13 +125,6 @@ def _merge(lines: Iterable[tuple[int, int]]) -> dict[int, int]:
     if len(quantities) > settings.CART_MAX_LINES:
         raise InvalidInput(f"An order holds at most {settings.CART_MAX_LINES} lines.")
     return quantities
-
-
-def _lock_shopper(user) -> None:
-    """The first lock of an order: the shopper's row, so that one shopper's orders are
-    created one at a time and the pending-order and reserved-unit limits hold under
-    concurrent requests (lock order: user → cart → products)."""
-    get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).first()
 
 
 def _refusal(user, **details) -> dict:
@@ -187,9 +179,9 @@ def create_order(*, user, lines: list[tuple[int, int]] | None = None) -> Order:
     gets 409 insufficient_stock and nothing is written. The reservation is short
     (`ORDER_HOLD_MINUTES`) until a payment is started.
     """
-    _lock_shopper(user)
+    lock_shopper(user)
     if lines is None:
-        lines = [(line.product_id, line.quantity) for line in cart_lines(_locked_cart(user))]
+        lines = [(line.product_id, line.quantity) for line in cart_lines(lock_cart(user))]
         if not lines:
             raise InvalidInput("The cart is empty.", code="cart_empty")
     if not lines:
@@ -255,15 +247,11 @@ def _insert_order(**fields) -> Order:
     raise Conflict("Could not allocate an order number; try again.", code="order_number_busy")
 
 
-def lock_order(order_id: int, *, user=None) -> Order:
-    """Lock an order row (always the first lock taken: order → attempt → refund)."""
-    queryset = Order.objects.select_for_update()
-    if user is not None:
-        queryset = queryset.filter(user=user)
-    order = queryset.filter(pk=order_id).first()
-    if order is None:
-        raise NotFound()
-    return order
+def extend_reservation(order: Order, until) -> None:
+    """Hold the locked order's stock until `until`, when that is later than now held."""
+    if until > order.reserved_until:
+        order.reserved_until = until
+        order.save(update_fields=["reserved_until", "updated_at"])
 
 
 def _close_unpaid(order: Order, actor=None) -> None:

@@ -1,9 +1,11 @@
 """One handler per Stripe event type (the event table of the webhook docs).
 
 A handler runs inside the processing transaction. It finds the rows the event is about,
-locks them in the fixed order order → attempt → refund/dispute, and moves them only through
-their state machines, so a duplicate or an older event changes nothing. It raises
-`WaitForDependency` when a row it needs is not there yet (events out of order).
+locks them in the fixed order order → attempt → refund/dispute (payments.locks), and moves
+them only through their state machines, so a duplicate or an older event changes nothing.
+What the news does to the order (paid, refunded, disputed, in review, expired) is the
+orders app's to do: its services in orders.payment_outcomes and orders.services. A handler
+raises `WaitForDependency` when a row it needs is not there yet (events out of order).
 """
 
 import logging
@@ -15,14 +17,20 @@ from django.db.models import Sum
 from django_fsm import can_proceed
 
 from audit.services import record
-from catalog.services import sell_stock
-from orders.models import SETTLED, Order, OrderStatus
-from orders.services import clear_cart, expire_locked_order
+from orders import payment_outcomes
+from orders.models import Order, OrderStatus
+from orders.services import expire_locked_order
 from payments import declines, emails
+from payments.locks import (
+    lock_dispute,
+    lock_order_and_attempt,
+    lock_refund_by_stripe_id,
+    lock_refund_by_uuid,
+)
 from payments.models import (
+    DISPUTE_CLOSED,
     IN_FLIGHT,
     OPEN,
-    REFUND_RANK,
     AttemptStatus,
     Dispute,
     PaymentAttempt,
@@ -175,8 +183,7 @@ def _lock(*, session_id="", payment_intent_id="", charge_id="", obj=None):
     by_metadata = found is None
     if by_metadata:
         found = _named_by_metadata(obj)
-    order = Order.objects.select_for_update().get(pk=found.order_id)
-    attempt = PaymentAttempt.objects.select_for_update().get(pk=found.pk)
+    order, attempt = lock_order_and_attempt(found.order_id, found.pk)
     if by_metadata:
         field = RECORDED_ID[obj["object"]]
         recorded, object_id = getattr(attempt, field), stripe_id(obj)
@@ -238,11 +245,8 @@ def _audit(action: str, order: Order, attempt=None, **details):
 
 
 def flag_for_review(order: Order, reason: str, **details) -> None:
-    if order.status != OrderStatus.NEEDS_REVIEW:
-        details["previous_status"] = order.status
-        order.flag_for_review()
-        order.save()
-    _audit("order.needs_review", order, reason=reason, **details)
+    """The order goes to a person (orders' service) and staff are alerted by e-mail."""
+    details = payment_outcomes.put_in_review(order, reason, **details)
     emails.queue(
         emails.staff_alert, f"Order {order.number} needs review: {reason}", order=order, **details
     )
@@ -291,10 +295,7 @@ def _record_success(order: Order, attempt: PaymentAttempt, *, amount, currency, 
             stripe_event=event.stripe_event_id,
         )
         return "paid while not payable"
-    order.mark_paid()
-    order.save()
-    sell_stock(order.quantities())
-    clear_cart(order.user_id)
+    payment_outcomes.record_payment(order)
     _audit("payment.succeeded", order, attempt, stripe_event=event.stripe_event_id)
     emails.queue(emails.receipt, order.pk)
     return "paid"
@@ -504,8 +505,7 @@ def _paid_attempt(obj: dict, *, charge_id: str = ""):
         ):
             raise WaitForDependency("the payment this refers to is not recorded yet")
         raise Ignore(f"{NOT_OURS} (a charge this shop never made)")
-    order = Order.objects.select_for_update().get(pk=found.order_id)
-    attempt = PaymentAttempt.objects.select_for_update().get(pk=found.pk)
+    order, attempt = lock_order_and_attempt(found.order_id, found.pk)
     if attempt.status != AttemptStatus.SUCCEEDED:
         raise WaitForDependency("the payment this refers to is not recorded as paid yet")
     return order, attempt
@@ -514,15 +514,11 @@ def _paid_attempt(obj: dict, *, charge_id: str = ""):
 def apply_refund(order: Order, attempt: PaymentAttempt, obj: dict, *, event=None) -> str:
     """Upsert one Stripe refund and recompute the refunded totals (order and attempt locked)."""
     refund_id = obj.get("id") or ""
-    status = obj.get("status") if obj.get("status") in REFUND_RANK else RefundStatus.PENDING
-    refund = Refund.objects.select_for_update().filter(stripe_refund_id=refund_id).first()
+    status = refund_status(obj)
+    refund = lock_refund_by_stripe_id(refund_id)
     local_uuid = (obj.get("metadata") or {}).get("refund_uuid")
     if refund is None and local_uuid:
-        refund = (
-            Refund.objects.select_for_update()
-            .filter(idempotency_uuid=local_uuid, attempt=attempt)
-            .first()
-        )
+        refund = lock_refund_by_uuid(local_uuid, attempt=attempt)
     if refund is None:
         refund = Refund.objects.create(
             attempt=attempt,
@@ -536,11 +532,12 @@ def apply_refund(order: Order, attempt: PaymentAttempt, obj: dict, *, event=None
         )
         changed = True
     else:
-        changed = REFUND_RANK[status] > REFUND_RANK[refund.status] or not refund.stripe_refund_id
+        move = refund.transition_to(status)  # None: old news, or no news
+        changed = move is not None or not refund.stripe_refund_id
         if changed:
             refund.stripe_refund_id = refund_id
-            if REFUND_RANK[status] > REFUND_RANK[refund.status]:
-                refund.status = status
+            if move is not None:
+                move()
             refund.failure_reason = obj.get("failure_reason") or refund.failure_reason
             refund.save()
     if not changed:
@@ -566,7 +563,15 @@ def apply_refund(order: Order, attempt: PaymentAttempt, obj: dict, *, event=None
     return f"refund {refund.status}"
 
 
+def refund_status(obj: dict) -> str:
+    """Stripe's refund status; one we do not know counts as pending."""
+    status = obj.get("status")
+    return status if status in RefundStatus.values else RefundStatus.PENDING
+
+
 def _recompute_refunded(order: Order, attempt: PaymentAttempt) -> None:
+    """The refunded totals: the attempt's and the order's, the sums of succeeded refunds."""
+
     def succeeded_sum(**where) -> int:
         return (
             Refund.objects.filter(status=RefundStatus.SUCCEEDED, **where).aggregate(
@@ -587,11 +592,7 @@ def _recompute_refunded(order: Order, attempt: PaymentAttempt) -> None:
             refunded=attempt_total,
             paid=attempt.amount_received,
         )
-    if order.status in [*SETTLED, OrderStatus.REFUNDED]:
-        order.apply_refunded_amount(order_total)
-    else:
-        order.amount_refunded = order_total
-    order.save()
+    payment_outcomes.record_refunded_total(order, order_total)
 
 
 @handles("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")
@@ -629,7 +630,7 @@ def _due_by(dispute: dict):
 def dispute_changed(event: WebhookEvent):
     obj = event.data_object
     order, attempt = _paid_attempt(obj)
-    dispute = Dispute.objects.select_for_update().filter(stripe_dispute_id=obj.get("id")).first()
+    dispute = lock_dispute(obj.get("id"))
     status = obj.get("status") or "needs_response"
     opened = dispute is None
     if dispute is None:
@@ -639,10 +640,14 @@ def dispute_changed(event: WebhookEvent):
             stripe_dispute_id=obj.get("id"),
             amount=obj.get("amount") or 0,
             currency=obj.get("currency") or attempt.currency,
+            status=status,
         )
     was_closed = not opened and dispute.is_closed
-    if not was_closed:  # a closed dispute never reopens, whatever arrives late
-        dispute.status = status
+    if not opened and not was_closed:  # a closed dispute never reopens, whatever arrives late
+        if status in DISPUTE_CLOSED:
+            dispute.close(status)
+        else:
+            dispute.follow(status)
     dispute.reason = obj.get("reason") or dispute.reason
     dispute.evidence_due_by = _due_by(obj) or dispute.evidence_due_by
     if dispute.is_closed:
@@ -664,9 +669,7 @@ def dispute_changed(event: WebhookEvent):
         )
 
     if not dispute.is_closed:
-        if order.status in [*SETTLED, OrderStatus.REFUNDED]:
-            order.open_dispute()
-            order.save()
+        payment_outcomes.record_dispute_opened(order)
         if opened:
             emails.queue(
                 emails.staff_alert,
@@ -679,11 +682,7 @@ def dispute_changed(event: WebhookEvent):
         return f"dispute {dispute.status}"
     if was_closed:
         return f"dispute already closed ({dispute.status})"
-    if order.status in [*SETTLED, OrderStatus.REFUNDED] and dispute.status == "lost":
-        order.open_dispute()  # the closing event came first: go through disputed
-    if order.status == OrderStatus.DISPUTED:
-        order.lose_dispute() if dispute.status == "lost" else order.win_dispute()
-        order.save()
+    payment_outcomes.record_dispute_closed(order, lost=dispute.status == "lost")
     _audit(
         "dispute.closed", order, attempt, dispute=dispute.stripe_dispute_id, status=dispute.status
     )

@@ -1,5 +1,5 @@
 from django.db import models
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, can_proceed, transition
 
 from orders.models import Order
 
@@ -163,13 +163,17 @@ class RefundStatus(models.TextChoices):
     CANCELED = "canceled", "Canceled"
 
 
-# Refund states only move up this ladder (a succeeded refund can still fail at Stripe).
-REFUND_RANK = {"pending": 0, "requires_action": 1, "succeeded": 2, "failed": 3, "canceled": 3}
+R = RefundStatus
 
 
-class Refund(models.Model):
+class Refund(FSMModelMixin, models.Model):
     """A refund at Stripe. Created first here by staff (issue: back office) or learned from
-    Stripe's events; the order's refunded total is the sum of the succeeded ones."""
+    Stripe's events; the order's refunded total is the sum of the succeeded ones.
+
+    Its status only moves up Stripe's ladder, pending → requires_action → succeeded →
+    failed or canceled (a succeeded refund can still fail at Stripe), and may skip rungs:
+    an older event, arriving late, can never move it down.
+    """
 
     attempt = models.ForeignKey(PaymentAttempt, on_delete=models.PROTECT, related_name="refunds")
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
@@ -179,8 +183,12 @@ class Refund(models.Model):
     )
     amount = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)
-    status = models.CharField(
-        max_length=32, choices=RefundStatus.choices, default=RefundStatus.PENDING, db_index=True
+    status = FSMField(
+        max_length=32,
+        choices=RefundStatus.choices,
+        default=R.PENDING,
+        protected=True,
+        db_index=True,
     )
     reason = models.CharField(max_length=500, blank=True)
     failure_reason = models.CharField(max_length=255, blank=True)
@@ -196,6 +204,39 @@ class Refund(models.Model):
     def __str__(self):
         return self.stripe_refund_id or f"refund {self.pk} (not at Stripe yet)"
 
+    # --- transitions -------------------------------------------------------------------
+    @transition(field=status, source=R.PENDING, target=R.REQUIRES_ACTION)
+    def require_action(self):
+        pass
+
+    @transition(field=status, source=[R.PENDING, R.REQUIRES_ACTION], target=R.SUCCEEDED)
+    def mark_succeeded(self):
+        pass
+
+    @transition(field=status, source=[R.PENDING, R.REQUIRES_ACTION, R.SUCCEEDED], target=R.FAILED)
+    def mark_failed(self):
+        pass
+
+    @transition(field=status, source=[R.PENDING, R.REQUIRES_ACTION, R.SUCCEEDED], target=R.CANCELED)
+    def cancel(self):
+        pass
+
+    def transition_to(self, status: str):
+        """The transition that moves this refund to Stripe's `status`, or None when the
+        refund is there already or further up the ladder (old news)."""
+        name = REFUND_TRANSITION_TO.get(status)
+        method = getattr(self, name) if name else None
+        return method if method is not None and can_proceed(method) else None
+
+
+# The transition into each status a refund can move to.
+REFUND_TRANSITION_TO = {
+    R.REQUIRES_ACTION: "require_action",
+    R.SUCCEEDED: "mark_succeeded",
+    R.FAILED: "mark_failed",
+    R.CANCELED: "cancel",
+}
+
 
 class DisputeStatus(models.TextChoices):
     WARNING_NEEDS_RESPONSE = "warning_needs_response", "Warning: needs response"
@@ -208,16 +249,30 @@ class DisputeStatus(models.TextChoices):
     PREVENTED = "prevented", "Prevented"
 
 
-DISPUTE_CLOSED = {"won", "lost", "warning_closed", "prevented"}
+D = DisputeStatus
+DISPUTE_OPEN = [
+    D.WARNING_NEEDS_RESPONSE,
+    D.WARNING_UNDER_REVIEW,
+    D.NEEDS_RESPONSE,
+    D.UNDER_REVIEW,
+]
+DISPUTE_CLOSED = [D.WON, D.LOST, D.WARNING_CLOSED, D.PREVENTED]
 
 
-class Dispute(models.Model):
+class Dispute(FSMModelMixin, models.Model):
+    """A dispute (or an inquiry, warning_*) on one of our payments, as Stripe reports it.
+
+    It is created in the status of the first event we hear of it, whichever that is. While
+    open it follows Stripe between the open statuses in any order (events about one
+    dispute arrive out of order); closing is final: nothing arriving late reopens it.
+    """
+
     attempt = models.ForeignKey(PaymentAttempt, on_delete=models.PROTECT, related_name="disputes")
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="disputes")
     stripe_dispute_id = models.CharField(max_length=255, unique=True)
     amount = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=32, choices=DisputeStatus.choices, db_index=True)
+    status = FSMField(max_length=32, choices=DisputeStatus.choices, protected=True, db_index=True)
     reason = models.CharField(max_length=64, blank=True)
     evidence_due_by = models.DateTimeField(null=True, blank=True, db_index=True)
     funds_withdrawn = models.BooleanField(default=False)
@@ -233,6 +288,17 @@ class Dispute(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status in DISPUTE_CLOSED
+
+    # --- transitions -------------------------------------------------------------------
+    @transition(field=status, source=DISPUTE_OPEN, target=RETURN_VALUE(*DISPUTE_OPEN))
+    def follow(self, status: str) -> str:
+        """Stripe reports another open status (or the same one again)."""
+        return status
+
+    @transition(field=status, source=DISPUTE_OPEN, target=RETURN_VALUE(*DISPUTE_CLOSED))
+    def close(self, status: str) -> str:
+        """Stripe decided it (won, lost) or it ended (warning_closed, prevented)."""
+        return status
 
 
 class WebhookEvent(models.Model):

@@ -13,6 +13,7 @@ from config import logging as log_context
 from config import metrics
 from config.redaction import redact
 from payments import handlers, inbox, mirror
+from payments.locks import claim_event
 from payments.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -37,11 +38,7 @@ def process(event_pk: int) -> str:
     any number of deliveries, tasks and replays apply an event once.
     """
     with transaction.atomic():
-        event = (
-            WebhookEvent.objects.select_for_update(skip_locked=True)
-            .filter(pk=event_pk, status=RECEIVED)
-            .first()
-        )
+        event = claim_event(event_pk)
         if event is None:
             return SKIPPED
         event.attempts += 1

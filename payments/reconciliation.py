@@ -29,11 +29,12 @@ from django_fsm import can_proceed
 
 from audit.services import record
 from config.errors import ShopError
+from orders.locks import lock_order
 from orders.models import Order, OrderStatus
-from orders.services import expire_order, lock_order
+from orders.services import expire_order
 from payments import handlers, inbox, processing, stripe_client
+from payments.locks import lock_mismatch, lock_open_mismatch
 from payments.models import (
-    REFUND_RANK,
     AttemptStatus,
     PaymentAttempt,
     ReconciliationMismatch,
@@ -372,7 +373,7 @@ def check_refunds(attempt: PaymentAttempt, payment_intent_id: str) -> list[Findi
     for theirs in at_stripe:
         refund_uuid = (theirs.get("metadata") or {}).get("refund_uuid", "")
         local = by_id.get(theirs["id"]) or by_uuid.get(refund_uuid)
-        status = theirs.get("status") if theirs.get("status") in REFUND_RANK else "pending"
+        status = handlers.refund_status(theirs)
         common = {
             "subject": theirs["id"],
             "order_id": attempt.order_id,
@@ -390,11 +391,7 @@ def check_refunds(attempt: PaymentAttempt, payment_intent_id: str) -> list[Findi
                     **common,
                 )
             )
-        elif (
-            local is None
-            or not local.stripe_refund_id
-            or REFUND_RANK[status] > REFUND_RANK[local.status]
-        ):
+        elif local is None or not local.stripe_refund_id or local.transition_to(status) is not None:
             findings.append(
                 Finding(
                     Kind.REFUND,
@@ -633,11 +630,9 @@ def _record(report: Report, *, actor) -> None:
     for finding in report.found:
         found_keys.add(finding.key)
         with transaction.atomic():
-            row = (
-                ReconciliationMismatch.objects.select_for_update()
-                .filter(kind=finding.kind, subject=finding.subject, resolved_at__isnull=True)
-                .first()
-            ) or ReconciliationMismatch(kind=finding.kind, subject=finding.subject)
+            row = lock_open_mismatch(finding.kind, finding.subject) or ReconciliationMismatch(
+                kind=finding.kind, subject=finding.subject
+            )
             row.order_id = finding.order_id
             row.attempt_id = finding.attempt_id
             row.local_state = finding.local_state[:255]
@@ -717,7 +712,7 @@ def fix_mismatch(mismatch: ReconciliationMismatch, *, staff_user) -> Report:
 def acknowledge(mismatch: ReconciliationMismatch, *, staff_user, note: str) -> None:
     """A person dealt with it (refunded, contacted the shopper...): close it for good."""
     with transaction.atomic():
-        row = ReconciliationMismatch.objects.select_for_update().get(pk=mismatch.pk)
+        row = lock_mismatch(mismatch.pk)
         if row.resolved_at is not None:
             return
         row.resolved_at = timezone.now()

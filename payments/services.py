@@ -20,14 +20,16 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from audit.services import record
 from catalog.amounts import check_amount, check_chargeable
 from catalog.money import format_amount
 from config import logging as log_context
 from config.errors import ShopError
+from orders.locks import lock_order
 from orders.models import Order, OrderStatus
-from orders.services import lock_order
+from orders.services import extend_reservation
 from payments import declines, mirror, stripe_client
 from payments.errors import (
     DuplicateSubmission,
@@ -39,6 +41,14 @@ from payments.errors import (
     ReservationExpired,
     StripeRefused,
     TooManyFailedPayments,
+)
+from payments.locks import (
+    attempts_for_update,
+    lock_attempt,
+    lock_order_and_attempt,
+    lock_refund,
+    lock_refund_by_uuid,
+    lock_refunds,
 )
 from payments.models import (
     IN_FLIGHT,
@@ -200,7 +210,7 @@ def _idempotency(key: str) -> dict:
 def _prepare_attempt(*, user, order_id: int, kind: str, client_address: str = ""):
     """Step 1. Returns (attempt, previous open checkout attempts to expire)."""
     order = _lock_payable_order(user, order_id, kind)
-    attempts = order.payment_attempts.select_for_update().order_by("number")
+    attempts = attempts_for_update(order)
     if (
         attempts.filter(status=AttemptStatus.SUCCEEDED).exists()
         or attempts.filter(status__in=IN_FLIGHT).exists()
@@ -249,9 +259,7 @@ def _prepare_attempt(*, user, order_id: int, kind: str, client_address: str = ""
         expires_at = max(reserved_until, timezone.now() + CHECKOUT_MIN_LIFETIME)
         attempt.checkout_expires_at = expires_at.replace(microsecond=0)
         reserved_until = max(reserved_until, attempt.checkout_expires_at)
-    if reserved_until != order.reserved_until:
-        order.reserved_until = reserved_until
-        order.save(update_fields=["reserved_until", "updated_at"])
+    extend_reservation(order, reserved_until)
     attempt.save()
     return attempt, to_close
 
@@ -277,8 +285,7 @@ def _stripe_step(attempt: PaymentAttempt, user):
 @transaction.atomic
 def _store_stripe_ids(attempt: PaymentAttempt, user, **stripe_ids) -> PaymentAttempt:
     """Step 3."""
-    lock_order(attempt.order_id)
-    locked = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+    _, locked = lock_order_and_attempt(attempt.order_id, attempt.pk)
     changed = [field for field, value in stripe_ids.items() if getattr(locked, field) != value]
     if changed:
         for field in changed:
@@ -413,7 +420,7 @@ def close_attempt_at_stripe(attempt: PaymentAttempt, *, actor=None) -> None:
                     ),
                 ) from exc
     with transaction.atomic():
-        locked = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+        locked = lock_attempt(attempt.pk)
         if locked.status in OPEN:
             locked.cancel()
             locked.save()
@@ -451,7 +458,7 @@ def _closed_at_stripe(attempt: PaymentAttempt) -> tuple[bool, str]:
 
 def close_open_attempts(order: Order, *, actor=None) -> None:
     """For an order closing unpaid (cancel, expiry), inside the caller's transaction."""
-    attempts = list(order.payment_attempts.select_for_update().order_by("number"))
+    attempts = list(attempts_for_update(order))
     if any(a.status in IN_FLIGHT for a in attempts):
         raise PaymentInProgress(
             "A payment for this order is already being processed; it cannot be cancelled now."
@@ -503,7 +510,8 @@ def _reserve_refund(*, order_id, amount, reason, staff_user, request_uuid) -> Re
         "amount": amount,
         "currency": order.currency,
     }
-    existing = Refund.objects.select_for_update().filter(idempotency_uuid=request_uuid).first()
+    # Under the order's lock: the form's refund, if it was submitted before.
+    existing = lock_refund_by_uuid(request_uuid)
     if existing is not None:
         if existing.stripe_refund_id or existing.status != RefundStatus.PENDING:
             raise DuplicateSubmission(audit={**audit, "details": {"refund": existing.pk}})
@@ -514,8 +522,8 @@ def _reserve_refund(*, order_id, amount, reason, staff_user, request_uuid) -> Re
             f"An order that is {order.get_status_display().lower()} cannot be refunded.",
             audit=audit,
         )
-    attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
-    list(attempt.refunds.select_for_update())  # lock order → attempt → refunds
+    attempt = lock_attempt(attempt.pk)
+    lock_refunds(attempt)
     available = refundable_amount(attempt)
     if not 0 < amount <= available:
         raise OverRefund(
@@ -590,9 +598,11 @@ def send_refund(refund: Refund, *, staff_user=None) -> Refund:
         )
     except StripeRefused:
         with transaction.atomic():
-            Refund.objects.filter(pk=refund.pk).update(
-                status=RefundStatus.FAILED, failure_reason="refused by Stripe"
-            )
+            refused = lock_refund(refund.pk)
+            if can_proceed(refused.mark_failed):  # it is pending: Stripe made no refund
+                refused.mark_failed()
+                refused.failure_reason = "refused by Stripe"
+                refused.save(update_fields=["status", "failure_reason"])
             _record_refund_call_failure(refund, staff_user, "stripe_request_refused")
         raise
     except ShopError:

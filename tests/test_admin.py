@@ -10,6 +10,7 @@ from django.core import mail
 from audit.models import AuditEntry
 from orders.models import Order
 from payments.models import Dispute, Refund, WebhookEvent
+from payments.services import refundable_amount
 from tests import stripe_events as se
 from tests.concurrency import run_in_threads
 from tests.factories import UserFactory
@@ -211,6 +212,24 @@ class TestRefunds:
         keys = {r.idempotency_key for r in stripe_fake.sent("POST", "/v1/refunds")}
         assert keys == {f"refund-{request_id}"}
         assert Refund.objects.get().stripe_refund_id is not None
+
+    def test_a_refund_stripe_refuses_is_failed_and_frees_the_amount(
+        self, staff_client, paid_order, stripe_fake
+    ):
+        from tests.stripe_fake import INVALID
+
+        client = staff_client("view_order", "refund_order")
+        stripe_fake.fail_next(INVALID)
+        refused = submit_refund(client, paid_order, "5.00")
+        assert refused.status_code == 302
+        refund = Refund.objects.get()
+        assert (refund.status, refund.failure_reason) == ("failed", "refused by Stripe")
+        assert refund.stripe_refund_id is None
+        assert AuditEntry.objects.filter(
+            action="refund.request", outcome="failed", details__code="stripe_request_refused"
+        ).exists()
+        # A failed refund holds no money: the whole payment can still be refunded.
+        assert refundable_amount(refund.attempt) == refund.attempt.amount_received > 0
 
 
 @pytest.mark.postgres

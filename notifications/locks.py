@@ -1,0 +1,13 @@
+"""The one lock the outbox takes: a sender *claims* a row with SKIP LOCKED.
+
+It stands outside the lock order of orders and payments (`orders.locks`): a sender holds
+nothing else, and never waits for another sender: a row someone is sending is skipped.
+"""
+
+from notifications.models import OutboxEmail
+
+
+def claim_unsent_email(pk: int) -> OutboxEmail | None:
+    """The outbox row, still unsent, unless another worker is sending it (SKIP LOCKED)."""
+    unsent = OutboxEmail.objects.select_for_update(skip_locked=True)
+    return unsent.filter(pk=pk, sent_at=None).first()
