@@ -1,6 +1,6 @@
-from audit.context import current_request
 from audit.models import AuditEntry
 from config.redaction import redact
+from core.context import current_request
 
 
 def record(

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from accounts import login_throttle
-from config.client_address import client_address
+from core.client_address import client_address
 
 logger = logging.getLogger(__name__)
 

@@ -18,68 +18,9 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from audit.services import record_refusal
+from core.errors import RateLimited, ServiceUnavailable, ShopError
 
 logger = logging.getLogger(__name__)
-
-
-class ShopError(Exception):
-    """A refusal a client can act on. Subclasses fix the status and the code."""
-
-    status = 400
-    code = "bad_request"
-    message = "The request cannot be processed."
-    retry_after: int | None = None
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        code: str | None = None,
-        fields: dict | None = None,
-        retry_after: int | None = None,
-        audit: dict | None = None,
-    ):
-        """`audit`: arguments for audit.services.record, written after the rollback."""
-        super().__init__(message or self.message)
-        self.audit = audit
-        self.message = message or self.message
-        if code:
-            self.code = code
-        self.fields = fields
-        if retry_after is not None:
-            self.retry_after = retry_after
-
-
-class InvalidInput(ShopError):
-    status = 400
-    code = "validation_error"
-    message = "Invalid input."
-
-
-class NotFound(ShopError):
-    status = 404
-    code = "not_found"
-    message = "Not found."
-
-
-class Conflict(ShopError):
-    status = 409
-    code = "conflict"
-    message = "The current state does not allow this."
-
-
-class RateLimited(ShopError):
-    status = 429
-    code = "rate_limited"
-    message = "Too many requests. Try again later."
-    retry_after = 60
-
-
-class ServiceUnavailable(ShopError):
-    status = 503
-    code = "service_unavailable"
-    message = "The service is temporarily unavailable. Try again shortly."
-    retry_after = 30
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from config.errors import ShopError
+from core.errors import ShopError
 from idempotency.models import IdempotencyKey
 from idempotency.services import purge_expired
 from orders.models import Order, OrderStatus

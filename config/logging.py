@@ -4,7 +4,7 @@ Every stdlib logger in the project (and Django's, Celery's, the SDK's) goes thro
 structlog `ProcessorFormatter`, so existing `logger.info("... %s", x)` calls keep their
 message (in the `event` field; `ALERT ...` lines still start with `ALERT`) and gain:
 
-- `request_id` (from audit.context, which the request-id middleware and Celery's
+- `request_id` (from core.context, which the request-id middleware and Celery's
   task_prerun set), `user_id` (the request's authenticated user, once known),
 - whatever `bind()` put in the context: `order_id`, `attempt_id`, `stripe_event_id`,
   `event_type`, `task`, ...
@@ -19,8 +19,8 @@ from contextvars import ContextVar
 
 import structlog
 
-from audit.context import current_request
 from config.redaction import redact
+from core.context import current_request
 
 # The HttpRequest being served, so the user id can be read once authentication is done
 # (DRF authenticates inside the view, after every middleware has run).

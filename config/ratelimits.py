@@ -1,6 +1,6 @@
 """Rate limits (django-ratelimit's counters on the shared cache), configured in RATE_LIMITS.
 
-Every group counts per user and/or per client address (config.client_address: the real
+Every group counts per user and/or per client address (core.client_address: the real
 client behind TRUSTED_PROXIES, or the one shared "unknown" client); the first limit hit
 answers 429 with `Retry-After` set to the end of the current window. In development
 (local-memory cache) each process counts on its own; with REDIS_URL all processes share
@@ -30,8 +30,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from config import metrics
-from config.client_address import UNKNOWN, client_address, parse_trusted_proxies
-from config.errors import RateLimited
+from core.client_address import UNKNOWN, client_address, parse_trusted_proxies
+from core.errors import RateLimited
 
 logger = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ import time
 
 import structlog
 
-from config.client_address import client_address
 from config.logging import current_http_request
+from core.client_address import client_address
 
 logger = logging.getLogger("shop.request")
 

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "csp",
     "pgtrigger",  # database triggers: the audit trail refuses UPDATE and DELETE
     "config.apps.ProjectConfig",
+    "core",
     "accounts",
     "audit",
     "idempotency",
@@ -51,7 +52,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files from collectstatic's output, before anything else runs (DEBUG off too).
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "audit.middleware.RequestIdMiddleware",
+    "core.middleware.RequestIdMiddleware",
     "config.request_log.RequestLogMiddleware",
     "config.metrics.RateLimitedResponsesMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -374,10 +375,10 @@ RECONCILE_STUCK_AFTER_MINUTES = env.int("RECONCILE_STUCK_AFTER_MINUTES", default
 RECONCILE_REFUND_UNSENT_MINUTES = env.int("RECONCILE_REFUND_UNSENT_MINUTES", default=10)
 WEBHOOK_ALLOWED_IPS = env.list("WEBHOOK_ALLOWED_IPS", default=[])
 # Reverse proxies whose X-Forwarded-For we believe (IPs, CIDRs, or "unix" for a proxy on a
-# Unix socket); see config/client_address.py and docs/deployment-proxy.md.
+# Unix socket); see core/client_address.py and docs/deployment-proxy.md.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # A malformed value stops start-up here (ImproperlyConfigured), never a request later.
-from config.client_address import parse_networks, parse_trusted_proxies  # noqa: E402
+from core.client_address import parse_networks, parse_trusted_proxies  # noqa: E402
 
 parse_trusted_proxies(TRUSTED_PROXIES)
 parse_networks(WEBHOOK_ALLOWED_IPS, setting="WEBHOOK_ALLOWED_IPS")

@@ -11,7 +11,7 @@ import uuid
 import structlog
 from celery.signals import before_task_publish, task_postrun, task_prerun
 
-from audit.context import RequestContext, current_request
+from core.context import RequestContext, current_request
 
 HEADER = "shop_request_id"
 _tokens: dict[str, object] = {}

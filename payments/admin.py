@@ -27,8 +27,8 @@ from audit.models import AuditEntry
 from audit.services import record, record_refusal
 from catalog.models import Product
 from catalog.money import decimal_places, format_amount, minor_units
-from config.errors import ShopError
 from config.redaction import redact
+from core.errors import ShopError
 from orders import services as order_services
 from orders.models import Order, OrderLine, OrderStatus
 from payments import processing, reconciliation, selectors, services

@@ -25,7 +25,7 @@ from audit.services import record
 from catalog.amounts import check_amount, check_chargeable
 from catalog.money import format_amount
 from config import logging as log_context
-from config.errors import ShopError
+from core.errors import ShopError
 from orders.models import Order, OrderStatus
 from orders.services import lock_order
 from payments import declines, mirror, stripe_client

@@ -10,8 +10,8 @@ from django.test import RequestFactory
 
 from audit.models import AuditEntry
 from config import alerts, metrics
-from config.client_address import UNKNOWN, client_address
 from config.ratelimits import enforce
+from core.client_address import UNKNOWN, client_address
 from tests.conftest import error_code
 from tests.factories import PASSWORD, UserFactory
 from tests.real_processes import ROOT

@@ -1,8 +1,8 @@
 import re
 import uuid
 
-from audit.context import RequestContext, current_request
-from config.client_address import UNKNOWN, client_address
+from core.client_address import UNKNOWN, client_address
+from core.context import RequestContext, current_request
 
 # A caller's id is kept only when it is short and plain, so it is safe in logs and headers.
 ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

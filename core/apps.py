@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """What every app stands on: errors, request context, client address, Redis, checks."""
+
+    name = "core"
+    verbose_name = "Core"
