@@ -17,7 +17,7 @@ from collections import defaultdict
 
 from django.db import transaction
 
-from config import redis_client
+from core import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def store():
 def count(name: str, amount: int = 1, *, pipeline=None, **labels) -> None:
     """Add to a counter now (for things that happened whatever a transaction does).
 
-    With `pipeline` (a redis-py pipeline on `config.redis_client`), the increment rides
+    With `pipeline` (a redis-py pipeline on `core.redis_client`), the increment rides
     along with the caller's other commands in one round trip.
     """
     _, label_names = COUNTERS[name]

@@ -57,7 +57,7 @@ MIDDLEWARE = [
     "config.metrics.RateLimitedResponsesMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "config.csp.AdminInlineStylesMiddleware",
+    "core.csp.AdminInlineStylesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -100,7 +100,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.RedisCache",  # one client per pool (config/cache.py)
+            "BACKEND": "core.cache.RedisCache",  # one client per pool (core/cache.py)
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="shop"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -111,8 +111,8 @@ else:
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    # kombu's Redis transport, reusing its publishing client (config/broker.py)
-    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
+    # kombu's Redis transport, reusing its publishing client (core/broker.py)
+    CELERY_BROKER_TRANSPORT = "core.broker:Transport"
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -202,7 +202,7 @@ STORAGES = {
             if DEBUG
             # whitenoise's compressed manifest storage; a file collectstatic did not collect
             # is linked by its plain name (404) instead of making every page a 500.
-            else "config.static_storage.ForgivingManifestStaticFilesStorage"
+            else "core.static_storage.ForgivingManifestStaticFilesStorage"
         )
     },
 }
@@ -440,7 +440,7 @@ LOGGING = logging_config(
 # Celery must not replace these handlers with its own plain-text ones in the worker.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Strict Content-Security-Policy (django-csp 4); /shop/ alone may load Stripe.js.
-from config.csp import POLICY as CSP_POLICY  # noqa: E402
+from core.csp import POLICY as CSP_POLICY  # noqa: E402
 
 CONTENT_SECURITY_POLICY = CSP_POLICY
 

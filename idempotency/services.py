@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config import json_input
+from core import json_input
 from core.errors import Conflict, InvalidInput, ShopError
 from idempotency.models import IdempotencyKey
 

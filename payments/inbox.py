@@ -10,7 +10,8 @@ from django.db import InterfaceError, OperationalError, connections, router
 from django.utils import timezone
 
 from audit.services import record
-from config import json_input, metrics, redis_client
+from config import metrics
+from core import json_input, redis_client
 from payments import nul_characters
 from payments.models import WebhookEvent
 

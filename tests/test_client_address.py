@@ -149,7 +149,7 @@ class TestLimitsUseTheClientAddress:
 
 UNREACHABLE_REDIS = {
     "default": {
-        "BACKEND": "config.cache.RedisCache",
+        "BACKEND": "core.cache.RedisCache",
         "LOCATION": "redis://127.0.0.1:9/0",  # the discard port: nothing listens there
         "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
     }

@@ -1,6 +1,6 @@
 """The Content-Security-Policy: strict everywhere, two deliberate exceptions.
 
-- `/shop/` may load Stripe.js (config.storefront).
+- `/shop/` may load Stripe.js (demo_shop.views).
 - The Django admin may use inline *styles* (its changelist and our order page use a few
   `style` attributes and one `<style>` block). Scripts stay `'self'` only there too: an
   injected style cannot run code, an injected script could.
