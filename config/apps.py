@@ -13,7 +13,7 @@ class ProjectConfig(AppConfig):
 
         # Imported for their side effects: the system checks, and the Celery signal handlers
         # that carry the request id into tasks.
-        from config import checks, task_context  # noqa: F401
+        from config import task_context  # noqa: F401
         from config.ratelimits import validate_configuration
 
         # A malformed limit or proxy list stops start-up here, never a request later.
