@@ -151,7 +151,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
-    # Expire unpaid orders past their reservation, purge old idempotency keys, prune events.
+    # Expire unpaid orders past their reservation, purge old idempotency keys, prune events
+    # (core.housekeeping: the job each app registers).
     "cleanup": {
         "task": "config.tasks.cleanup",
         "schedule": 300.0,

@@ -1,9 +1,10 @@
 """Expire unpaid orders past their reservation, purge old idempotency keys and prune
-handled webhook events. Beat runs the same thing every 5 minutes (config.tasks.cleanup)."""
+handled webhook events: the jobs each app registers with core.housekeeping. Beat runs the same
+thing every 5 minutes (config.tasks.cleanup, in core.tasks)."""
 
 from django.core.management.base import BaseCommand
 
-from config.housekeeping import run_cleanup
+from core.housekeeping import run_cleanup
 
 
 class Command(BaseCommand):
