@@ -22,16 +22,19 @@ import logging
 import re
 import threading
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 from django_ratelimit.core import get_usage
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from config import metrics
 from core.client_address import UNKNOWN, client_address, parse_trusted_proxies
 from core.errors import RateLimited
+from observability import metrics
+from observability.alerts import Reading
 
 logger = logging.getLogger(__name__)
 
@@ -157,3 +160,23 @@ def validate_configuration() -> None:
                     f"RATE_LIMITS[{group!r}][{name!r}]: {rate!r} is not a rate such as 20/m, "
                     "5/15m or 10/d (set through the RATE_LIMIT_* variables)."
                 )
+
+
+def rate_limits_not_enforced() -> Reading:
+    """Alert condition: limits skipped while the cache was unreachable, in the window."""
+    # `_note_for_the_alert` records (at most once a minute per group and process) each time a
+    # limit was skipped because the cache was unreachable; the rows are in the database
+    # because the cache, where the metric counter also lives, is what was down.
+    from audit.models import AuditEntry
+
+    minutes = settings.ALERT_RATE_LIMITS_WINDOW_MINUTES
+    since = timezone.now() - timedelta(minutes=minutes)
+    skipped = AuditEntry.objects.filter(action="rate_limit.not_enforced", created_at__gte=since)
+    count = skipped.count()
+    groups = sorted({e.details.get("group", "") for e in skipped[:100]})
+    return Reading(
+        count >= settings.ALERT_RATE_LIMITS_NOT_ENFORCED,
+        f"rate limits not enforced (cache unreachable) {count} time(s) in the last "
+        f"{minutes} minutes: {', '.join(groups) or '-'}",
+        {"records": count, "groups": groups, "threshold": settings.ALERT_RATE_LIMITS_NOT_ENFORCED},
+    )

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "pgtrigger",  # database triggers: the audit trail refuses UPDATE and DELETE
     "config.apps.ProjectConfig",
     "core",
+    "observability",
     "accounts",
     "audit",
     "idempotency",
@@ -53,8 +54,8 @@ MIDDLEWARE = [
     # Static files from collectstatic's output, before anything else runs (DEBUG off too).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.RequestIdMiddleware",
-    "config.request_log.RequestLogMiddleware",
-    "config.metrics.RateLimitedResponsesMiddleware",
+    "observability.request_log.RequestLogMiddleware",
+    "observability.metrics.RateLimitedResponsesMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "core.csp.AdminInlineStylesMiddleware",
@@ -124,7 +125,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_BEAT_SCHEDULE = {
-    # Alert conditions (config.alerts): staff hear once when one starts and once when it ends.
+    # Alert conditions (observability.alerts, registered by the apps): staff hear once when
+    # one starts and once when it ends.
     "check-alerts": {
         "task": "config.tasks.check_alerts",
         "schedule": 60.0,
@@ -388,7 +390,7 @@ SENTRY_DSN = env.str("SENTRY_DSN", default="")
 # --- Observability (README "Observability") -------------------------------------------
 # Bearer token Prometheus sends to GET /metrics; empty: the endpoint does not exist (404).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-# Alert thresholds (config.alerts, checked every minute by beat).
+# Alert thresholds (observability.alerts, checked every minute by beat).
 ALERT_PAYMENT_FAILURE_RATE = env.float("ALERT_PAYMENT_FAILURE_RATE", default=0.5)
 ALERT_PAYMENT_FAILURE_WINDOW_MINUTES = env.int("ALERT_PAYMENT_FAILURE_WINDOW_MINUTES", default=15)
 ALERT_PAYMENT_FAILURE_MIN_PAYMENTS = env.int("ALERT_PAYMENT_FAILURE_MIN_PAYMENTS", default=10)
@@ -406,7 +408,7 @@ ALERT_DISPUTES_WINDOW_HOURS = env.int("ALERT_DISPUTES_WINDOW_HOURS", default=24)
 ALERT_RATE_LIMITS_NOT_ENFORCED = env.int("ALERT_RATE_LIMITS_NOT_ENFORCED", default=1)
 ALERT_RATE_LIMITS_WINDOW_MINUTES = env.int("ALERT_RATE_LIMITS_WINDOW_MINUTES", default=15)
 if SENTRY_DSN:
-    from config.sentry import init as init_sentry
+    from observability.sentry import init as init_sentry
 
     init_sentry(
         SENTRY_DSN,
@@ -432,8 +434,8 @@ if not DEBUG:
 SESSION_COOKIE_HTTPONLY = True
 
 # JSON lines on stderr through structlog, with ids bound and secrets redacted
-# (config.logging). LOG_FORMAT=console renders the same events readably for development.
-from config.logging import logging_config  # noqa: E402
+# (observability.logging). LOG_FORMAT=console renders the same events readably for development.
+from observability.logging import logging_config  # noqa: E402
 
 LOGGING = logging_config(
     level=env.str("LOG_LEVEL", default="INFO"), fmt=env.str("LOG_FORMAT", default="json")

@@ -7,10 +7,10 @@ from accounts.api import LogoutApi, RegisterApi, TokenApi
 from catalog.api import ProductDetailApi, ProductListApi
 from config import errors
 from config.admin_login import admin_login
-from config.health import HealthApi, ReadinessApi
-from config.metrics_export import metrics_view
 from config.schema import CachedSchemaView
 from config.storefront import shop_page
+from observability.health import HealthApi, ReadinessApi
+from observability.metrics_export import metrics_view
 from orders.api import (
     CartApi,
     CartLineDetailApi,

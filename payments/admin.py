@@ -27,8 +27,8 @@ from audit.models import AuditEntry
 from audit.services import record, record_refusal
 from catalog.models import Product
 from catalog.money import decimal_places, format_amount, minor_units
-from config.redaction import redact
 from core.errors import ShopError
+from observability.redaction import redact
 from orders import services as order_services
 from orders.models import Order, OrderLine, OrderStatus
 from payments import processing, reconciliation, selectors, services
@@ -629,9 +629,9 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="payload (redacted)")
     def payload_pretty(self, event):
-        # Redacted as logs are (config.redaction): client secrets, e-mail addresses, keys and
-        # card numbers are masked. format_html escapes: what Stripe or a shopper put in the
-        # payload stays text.
+        # Redacted as logs are (observability.redaction): client secrets, e-mail addresses,
+        # keys and card numbers are masked. format_html escapes: what Stripe or a shopper put
+        # in the payload stays text.
         shown = redact(event.payload)
         return format_html("<pre>{}</pre>", json.dumps(shown, indent=2, sort_keys=True))
 

@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from catalog.money import format_amount
-from config.redaction import redact
+from observability.redaction import redact
 from orders.models import Order
 from payments.models import OutboxEmail
 

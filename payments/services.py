@@ -24,8 +24,8 @@ from django.utils import timezone
 from audit.services import record
 from catalog.amounts import check_amount, check_chargeable
 from catalog.money import format_amount
-from config import logging as log_context
 from core.errors import ShopError
+from observability import logging as log_context
 from orders.models import Order, OrderStatus
 from orders.services import lock_order
 from payments import declines, mirror, stripe_client

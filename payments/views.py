@@ -12,11 +12,11 @@ from django.views.decorators.http import require_POST
 
 from audit import rejections
 from audit.services import record
-from config import metrics
 from config.errors import error_body, error_response
 from config.ratelimits import enforce
 from core.client_address import client_address, parse_networks
 from core.errors import ShopError
+from observability import metrics
 from payments import inbox
 
 logger = logging.getLogger(__name__)

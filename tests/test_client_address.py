@@ -9,9 +9,9 @@ import pytest
 from django.test import RequestFactory
 
 from audit.models import AuditEntry
-from config import alerts, metrics
-from config.ratelimits import enforce
+from config.ratelimits import enforce, rate_limits_not_enforced
 from core.client_address import UNKNOWN, client_address
+from observability import alerts, metrics
 from tests.conftest import error_code
 from tests.factories import PASSWORD, UserFactory
 from tests.real_processes import ROOT
@@ -174,7 +174,7 @@ class TestCacheOutage:
         assert AuditEntry.objects.filter(action="rate_limit.not_enforced").exists()
 
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-        assert alerts.check({"rate_limits_not_enforced": alerts.rate_limits_not_enforced}) == {
+        assert alerts.check({"rate_limits_not_enforced": rate_limits_not_enforced}) == {
             "rate_limits_not_enforced": "fired"
         }
 

@@ -5,8 +5,8 @@ import time
 
 import structlog
 
-from config.logging import current_http_request
 from core.client_address import client_address
+from observability.logging import current_http_request
 
 logger = logging.getLogger("shop.request")
 

@@ -9,7 +9,7 @@ message (in the `event` field; `ALERT ...` lines still start with `ALERT`) and g
 - whatever `bind()` put in the context: `order_id`, `attempt_id`, `stripe_event_id`,
   `event_type`, `task`, ...
 
-The last processor before rendering is the redaction (config.redaction): no secret key,
+The last processor before rendering is the redaction (observability.redaction): no secret key,
 webhook secret, client secret, token, full e-mail address or card number reaches a line.
 """
 
@@ -19,8 +19,8 @@ from contextvars import ContextVar
 
 import structlog
 
-from config.redaction import redact
 from core.context import current_request
+from observability.redaction import redact
 
 # The HttpRequest being served, so the user id can be read once authentication is done
 # (DRF authenticates inside the view, after every middleware has run).

@@ -1,7 +1,7 @@
 """Scrubbing secrets and personal data out of anything we write down or show staff.
 
-One function, `redact`, is applied to every log line (config.logging), every Sentry event
-(config.sentry), every audit entry's details (audit.services.record) and the webhook
+One function, `redact`, is applied to every log line (observability.logging), every Sentry event
+(observability.sentry), every audit entry's details (audit.services.record) and the webhook
 payloads the admin shows, so a key, a client secret, a token, a full e-mail address or a
 card number can only ever reach those places masked. It works on strings and on nested
 dicts/lists/tuples at any depth (past MAX_DEPTH a value is replaced by a marker, never

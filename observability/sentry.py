@@ -10,7 +10,7 @@ import sentry_sdk
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
 
-from config.redaction import redact
+from observability.redaction import redact
 
 
 def scrub_event(event, hint):

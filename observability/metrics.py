@@ -7,7 +7,7 @@ metric, one field per label set, incremented atomically (HINCRBY). Without Redis
 
 Counting must never break what is counted: a Redis failure is logged at DEBUG and ignored.
 Gauges (events waiting, breaker state, open disputes, ...) are not stored here; they are
-read from the database and the cache when scraped (config.metrics_export).
+read from the database and the cache when scraped (observability.metrics_export).
 """
 
 import json
@@ -188,31 +188,6 @@ def record_webhook_outcome(event) -> None:
             observe("webhook_processing_lag_seconds", lag)
 
     transaction.on_commit(counted)
-
-
-# Audit actions are the one place every money movement passes through (and only committed
-# entries count): payment outcomes, refunds and disputes. Refused webhook deliveries are
-# counted one by one where they are refused (payments.views): their audit rows are
-# aggregated per client address and window (audit.rejections).
-def count_audit_entry(entry) -> None:
-    action, details = entry.action, entry.details or {}
-    if action == "payment.succeeded":
-        count_on_commit("payments", outcome="succeeded")
-    elif action == "payment.failed":
-        count_on_commit("payments", outcome="failed")
-    elif action == "refund.requested":
-        count_on_commit("refunds", status="requested")
-    elif action == "refund.updated":
-        count_on_commit("refunds", status=details.get("status", "unknown"))
-    elif action == "dispute.opened":
-        count_on_commit("disputes", event="opened")
-    elif action == "dispute.closed":
-        count_on_commit("disputes", event="closed")
-
-
-def audit_entry_saved(sender, instance, created, **kwargs) -> None:
-    if created:
-        count_audit_entry(instance)
 
 
 class RateLimitedResponsesMiddleware:

@@ -1,20 +1,23 @@
 """`GET /metrics`: Prometheus text format, for a scraper holding `METRICS_TOKEN`.
 
-Counters come from the shared store (config.metrics); gauges are read from the database
-and the cache at scrape time, so every process answers the same numbers. With no
-`METRICS_TOKEN` configured the endpoint does not exist (404); a wrong token is a 403.
+Counters come from the shared store (observability.metrics); gauges are read from the
+database and the cache at scrape time, so every process answers the same numbers. Each app
+registers its gauges (`register_gauge`, from its AppConfig.ready); this module adds one per
+alert condition (firing or not). With no `METRICS_TOKEN` configured the endpoint does not
+exist (404); a wrong token is a 403.
 """
 
 import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseForbidden
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-from config import metrics
+from observability import alerts, metrics
 
 # The classic text format generate_latest writes (what every Prometheus version scrapes).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -38,44 +41,43 @@ def _histograms():
         )
 
 
+@dataclass(frozen=True)
+class Gauge:
+    """A number read at scrape time (`read()`): a float, or {label value: float} by `label`."""
+
+    name: str  # exported as shop_<name>
+    documentation: str
+    read: Callable[[], float | dict[str, float]]
+    label: str | None = None
+
+
+GAUGES: dict[str, Gauge] = {}
+
+
+def register_gauge(
+    name: str,
+    documentation: str,
+    read: Callable[[], float | dict[str, float]],
+    *,
+    label: str | None = None,
+) -> None:
+    """Export `read()` at every scrape (the owning app calls this in AppConfig.ready)."""
+    GAUGES[name] = Gauge(name, documentation, read, label)
+
+
+def _gauge_family(gauge: Gauge) -> GaugeMetricFamily:
+    name = f"{metrics.PREFIX}_{gauge.name}"
+    if gauge.label is None:
+        return GaugeMetricFamily(name, gauge.documentation, value=gauge.read())
+    family = GaugeMetricFamily(name, gauge.documentation, labels=[gauge.label])
+    for label_value, value in gauge.read().items():
+        family.add_metric([label_value], value)
+    return family
+
+
 def _gauges():
-    from django.db.models import Count, Min
-
-    from config import alerts
-    from payments import breaker
-    from payments.models import DISPUTE_CLOSED, Dispute, ReconciliationMismatch, WebhookEvent
-
-    by_status = dict(WebhookEvent.objects.values_list("status").annotate(n=Count("id")).order_by())
-    events = GaugeMetricFamily(
-        f"{metrics.PREFIX}_webhook_events", "Inbox events by status, now", labels=["status"]
-    )
-    for status in WebhookEvent.Status.values:
-        events.add_metric([status], by_status.get(status, 0))
-    yield events
-
-    oldest = WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).aggregate(
-        at=Min("received_at")
-    )["at"]
-    yield GaugeMetricFamily(
-        f"{metrics.PREFIX}_webhook_oldest_received_age_seconds",
-        "Age of the oldest event still waiting to be processed (0 when none)",
-        value=(timezone.now() - oldest).total_seconds() if oldest else 0,
-    )
-    yield GaugeMetricFamily(
-        f"{metrics.PREFIX}_stripe_circuit_breaker_open",
-        "1 while the Stripe circuit breaker is open (calls fail fast), else 0",
-        value=1 if breaker.is_open() else 0,
-    )
-    yield GaugeMetricFamily(
-        f"{metrics.PREFIX}_disputes_open",
-        "Disputes not closed yet",
-        value=Dispute.objects.exclude(status__in=DISPUTE_CLOSED).count(),
-    )
-    yield GaugeMetricFamily(
-        f"{metrics.PREFIX}_reconciliation_mismatches_open",
-        "Differences with Stripe found by reconcile and not resolved yet",
-        value=ReconciliationMismatch.objects.filter(resolved_at__isnull=True).count(),
-    )
+    for gauge in GAUGES.values():
+        yield _gauge_family(gauge)
     firing = GaugeMetricFamily(
         f"{metrics.PREFIX}_alert_firing", "1 while an alert condition holds", labels=["alert"]
     )
