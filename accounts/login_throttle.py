@@ -14,7 +14,7 @@ too, so the answer does not reveal which accounts exist.
 
 from django.conf import settings
 
-from config.ratelimits import client_key, seconds_until_reset, usage
+from api.ratelimits import client_key, seconds_until_reset, usage
 from core.errors import RateLimited
 
 GROUP = "login_failures"

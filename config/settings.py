@@ -31,6 +31,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # The project's bottom layers (docs/architecture.md); api before drf_spectacular, whose
+    # docs page template it overrides.
+    "core",
+    "observability",
+    "api",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -39,8 +44,6 @@ INSTALLED_APPS = [
     "csp",
     "pgtrigger",  # database triggers: the audit trail refuses UPDATE and DELETE
     "config.apps.ProjectConfig",
-    "core",
-    "observability",
     "accounts",
     "audit",
     "idempotency",
@@ -221,12 +224,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # Depth, number and text limits on every JSON body (config/json_input.py).
-    "DEFAULT_PARSER_CLASSES": ["config.json_input.JSONParser"],
+    # Depth, number and text limits on every JSON body (core/json_input.py, through api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
     "PAGE_SIZE": 20,
-    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -404,7 +407,7 @@ ALERT_WEBHOOK_FAILED_EVENTS = env.int("ALERT_WEBHOOK_FAILED_EVENTS", default=1)
 ALERT_RECONCILIATION_MISMATCHES = env.int("ALERT_RECONCILIATION_MISMATCHES", default=1)
 ALERT_DISPUTES_OPENED = env.int("ALERT_DISPUTES_OPENED", default=1)
 ALERT_DISPUTES_WINDOW_HOURS = env.int("ALERT_DISPUTES_WINDOW_HOURS", default=24)
-# Rate limits skipped because the cache was unreachable (config.ratelimits), in a window.
+# Rate limits skipped because the cache was unreachable (api.ratelimits), in a window.
 ALERT_RATE_LIMITS_NOT_ENFORCED = env.int("ALERT_RATE_LIMITS_NOT_ENFORCED", default=1)
 ALERT_RATE_LIMITS_WINDOW_MINUTES = env.int("ALERT_RATE_LIMITS_WINDOW_MINUTES", default=15)
 if SENTRY_DSN:
@@ -447,4 +450,4 @@ from core.csp import POLICY as CSP_POLICY  # noqa: E402
 
 CONTENT_SECURITY_POLICY = CSP_POLICY
 
-CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "api.views.csrf_failure"

@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.contrib.staticfiles.urls import staticfiles_urlpatterns
-from django.urls import include, path, re_path, register_converter
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from accounts.api import LogoutApi, RegisterApi, TokenApi
+from api import views as errors
+from api.schema import CachedSchemaView
 from catalog.api import ProductDetailApi, ProductListApi
-from config import errors
 from config.admin_login import admin_login
-from config.schema import CachedSchemaView
 from config.storefront import shop_page
 from observability.health import HealthApi, ReadinessApi
 from observability.metrics_export import metrics_view
@@ -21,21 +21,6 @@ from orders.api import (
 )
 from payments.api import CheckoutSessionApi, OrderPaymentApi, PaymentIntentApi
 from payments.views import stripe_webhook
-
-
-class IdConverter:
-    """Database ids only: at most 18 digits, so no id can overflow a bigint into a 500."""
-
-    regex = "[0-9]{1,18}"
-
-    def to_python(self, value):
-        return int(value)
-
-    def to_url(self, value):
-        return str(value)
-
-
-register_converter(IdConverter, "id")
 
 api_v1 = [
     path("auth/register/", RegisterApi.as_view(), name="auth-register"),
@@ -59,7 +44,7 @@ api_v1 = [
     path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
     path("health/", HealthApi.as_view(), name="health"),
     path("health/ready/", ReadinessApi.as_view(), name="health-ready"),
-    # Built once per process (config.schema), not on every call.
+    # Built once per process (api.schema), not on every call.
     path("schema/", CachedSchemaView.as_view(), name="schema"),
     # The split view serves Swagger UI's init script as a file: no inline script (CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
@@ -80,7 +65,7 @@ urlpatterns = [
 # suite serve the shop's scripts and styles, as runserver does.
 urlpatterns += staticfiles_urlpatterns()
 
-handler400 = "config.errors.handler400"
-handler403 = "config.errors.handler403"
-handler404 = "config.errors.handler404"
-handler500 = "config.errors.handler500"
+handler400 = "api.views.handler400"
+handler403 = "api.views.handler403"
+handler404 = "api.views.handler404"
+handler500 = "api.views.handler500"

@@ -234,7 +234,7 @@ class RefundForm(forms.Form):
 
 def _audit_refusal(exc: ShopError) -> None:
     """A service's refusal, recorded after its rollback exactly as the API's error handler
-    records it (config.errors.api_exception_handler): staff refusals leave the same trace."""
+    records it (api.errors.api_exception_handler): staff refusals leave the same trace."""
     if exc.audit:
         record_refusal(exc.audit, exc.code)
 

@@ -10,10 +10,10 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from api.errors import error_body, error_response
+from api.ratelimits import enforce
 from audit import rejections
 from audit.services import record
-from config.errors import error_body, error_response
-from config.ratelimits import enforce
 from core.client_address import client_address, parse_networks
 from core.errors import ShopError
 from observability import metrics

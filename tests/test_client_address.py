@@ -8,8 +8,8 @@ import sys
 import pytest
 from django.test import RequestFactory
 
+from api.ratelimits import enforce, rate_limits_not_enforced
 from audit.models import AuditEntry
-from config.ratelimits import enforce, rate_limits_not_enforced
 from core.client_address import UNKNOWN, client_address
 from observability import alerts, metrics
 from tests.conftest import error_code

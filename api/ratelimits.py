@@ -12,7 +12,7 @@ turn a cache outage into a shop outage; so the request goes through, and the ski
 logged, counted (`shop_rate_limits_skipped_total`) and recorded for the alert
 `rate_limits_not_enforced`. Anything else the cache raises is a bug or a configuration
 error and propagates; the configuration itself is checked at start-up
-(`validate_configuration`, called from the project's AppConfig.ready), so a malformed
+(`validate_configuration`, called from the api app's AppConfig.ready), so a malformed
 rate never reaches a request.
 """
 
@@ -26,11 +26,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
 from django.utils import timezone
 from django_ratelimit.core import get_usage
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from audit.models import AuditEntry
+from audit.services import record
 from core.client_address import UNKNOWN, client_address, parse_trusted_proxies
 from core.errors import RateLimited
 from observability import metrics
@@ -96,11 +99,6 @@ def _note_for_the_alert(group: str) -> None:
         if now - _noted.get(group, -NOTE_INTERVAL_SECONDS) < NOTE_INTERVAL_SECONDS:
             return
         _noted[group] = now
-    from django.db import DatabaseError
-
-    from audit.models import AuditEntry
-    from audit.services import record
-
     try:
         record(
             "rate_limit.not_enforced",
@@ -167,8 +165,6 @@ def rate_limits_not_enforced() -> Reading:
     # `_note_for_the_alert` records (at most once a minute per group and process) each time a
     # limit was skipped because the cache was unreachable; the rows are in the database
     # because the cache, where the metric counter also lives, is what was down.
-    from audit.models import AuditEntry
-
     minutes = settings.ALERT_RATE_LIMITS_WINDOW_MINUTES
     since = timezone.now() - timedelta(minutes=minutes)
     skipped = AuditEntry.objects.filter(action="rate_limit.not_enforced", created_at__gte=since)

@@ -2,18 +2,17 @@
 
     {"error": {"code": "<snake_case>", "message": "<human text>", "fields": {...}}}
 
-Services raise `ShopError` subclasses; DRF's and Django's own exceptions are mapped here,
-once. A 500 never carries a stack trace, SQL, a key or Stripe's raw text.
+Services raise `ShopError` subclasses (core.errors); DRF's and Django's own exceptions are
+mapped here, once; Django's error views for /api/ (api.views) answer the same body. A 500
+never carries a stack trace, SQL, a key or Stripe's raw text.
 """
 
 import logging
-import sys
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
-from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -90,7 +89,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, drf.ValidationError):
         return _validation_response(exc)
     if isinstance(exc, drf.ParseError):
-        # config.json_input says what is wrong (too deep, a number too large, ...); its
+        # core.json_input says what is wrong (too deep, a number too large, ...); its
         # messages never quote the body.
         message = str(exc.detail) if exc.detail else "The body is not valid JSON."
         return Response(error_body("malformed_json", message), status=400)
@@ -118,7 +117,7 @@ def api_exception_handler(exc, context):
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code
         return Response(error_body(code, str(exc.detail)), status=exc.status_code)
-    if _database_unreachable(exc):
+    if database_unreachable(exc):
         logger.exception("Database unavailable in %s", context["view"].__class__.__name__)
         return _with_retry_after(
             Response(error_body(ServiceUnavailable.code, ServiceUnavailable.message), status=503),
@@ -129,54 +128,6 @@ def api_exception_handler(exc, context):
     return Response(error_body("server_error", "Internal server error."), status=500)
 
 
-def _database_unreachable(exc: BaseException | None) -> bool:
+def database_unreachable(exc: BaseException | None) -> bool:
     """The database went away (restart, failover, network): try again shortly, not a bug."""
     return isinstance(exc, OperationalError | InterfaceError)
-
-
-def _is_api(request) -> bool:
-    return request.path.startswith("/api/")
-
-
-def handler400(request, exception=None):
-    if _is_api(request):
-        if isinstance(exception, RequestDataTooBig):
-            return JsonResponse(
-                error_body("payload_too_large", "The request body is too large."), status=413
-            )
-        return JsonResponse(error_body("bad_request", "Bad request."), status=400)
-    return bad_request(request, exception)
-
-
-def handler403(request, exception=None):
-    if _is_api(request):
-        return JsonResponse(
-            error_body("permission_denied", "You are not allowed to do this."), status=403
-        )
-    return permission_denied(request, exception)
-
-
-def handler404(request, exception=None):
-    if _is_api(request):
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
-    return page_not_found(request, exception)
-
-
-def handler500(request):
-    if _is_api(request):
-        # Django calls this while handling the exception (sys.exc_info() is set), e.g. when
-        # the database is down before a view runs (authentication, sessions, the webhook).
-        if _database_unreachable(sys.exc_info()[1]):
-            return error_response(ServiceUnavailable())
-        return JsonResponse(error_body("server_error", "Internal server error."), status=500)
-    return server_error(request)
-
-
-def csrf_failure(request, reason=""):
-    if _is_api(request):
-        return JsonResponse(
-            error_body("csrf_failed", "CSRF verification failed. Reload the page."), status=403
-        )
-    from django.views.csrf import csrf_failure as default_csrf_failure
-
-    return default_csrf_failure(request, reason)
