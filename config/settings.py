@@ -43,13 +43,13 @@ INSTALLED_APPS = [
     "corsheaders",
     "csp",
     "pgtrigger",  # database triggers: the audit trail refuses UPDATE and DELETE
-    "config.apps.ProjectConfig",
     "accounts",
     "audit",
     "idempotency",
     "catalog",
     "orders",
     "payments",
+    "demo_shop",
 ]
 
 MIDDLEWARE = [

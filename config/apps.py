@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class ProjectConfig(AppConfig):
-    name = "config"
-    label = "project"
-    verbose_name = "Project configuration"
