@@ -6,7 +6,7 @@ much CPU as the LPUSH itself: ~0.3 ms of the ~0.7 ms a webhook delivery spends q
 its task (profiled in bench/). The client is kept per channel and per connection pool
 (a new pool after a reconnect gets a new client); it is thread-safe (each command borrows
 a connection from the pool), as the clients it replaces were.
-Selected by CELERY_BROKER_TRANSPORT when the broker is Redis (config/settings.py).
+Selected by CELERY_BROKER_TRANSPORT when the broker is Redis (config/settings/services.py).
 """
 
 from contextlib import contextmanager
