@@ -8,7 +8,7 @@ class PaymentsConfig(AppConfig):
     def ready(self):
         from core import housekeeping
         from orders.selectors import register_payment_summary
-        from payments import monitoring  # receivers: connects the order signals
+        from payments import monitoring, receivers  # noqa: F401  (receivers: the order signals)
         from payments.housekeeping import prune_webhook_events
         from payments.mirror import install_keyless_owner_lookup
         from payments.selectors import payment_summary, summary_prefetch
