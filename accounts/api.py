@@ -6,8 +6,8 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.authentication import HashedTokenAuthentication
-from config.ratelimits import rate_limited
-from config.serializers import StrictSerializer, validated
+from api.ratelimits import rate_limited
+from api.serializers import StrictSerializer, validated
 
 
 class CredentialsInput(StrictSerializer):

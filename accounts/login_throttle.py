@@ -14,8 +14,8 @@ too, so the answer does not reveal which accounts exist.
 
 from django.conf import settings
 
-from config.errors import RateLimited
-from config.ratelimits import client_key, seconds_until_reset, usage
+from api.ratelimits import client_key, seconds_until_reset, usage
+from core.errors import RateLimited
 
 GROUP = "login_failures"
 

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from accounts import login_throttle, tokens
 from accounts.models import AuthToken, User
 from audit.services import record
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 
 
 def register_user(*, email: str, password: str) -> tuple[User, str]:

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from audit.services import record
-from config.client_address import UNKNOWN
+from core.client_address import UNKNOWN
 
 logger = logging.getLogger(__name__)
 

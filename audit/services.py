@@ -1,6 +1,6 @@
-from audit.context import current_request
 from audit.models import AuditEntry
-from config.redaction import redact
+from core.context import current_request
+from observability.redaction import redact
 
 
 def record(
@@ -57,4 +57,17 @@ def record_refusal(audit: dict, code: str) -> AuditEntry:
             **audit,
             "details": {"code": code, **audit.get("details", {})},
         }
+    )
+
+
+def record_alert(name: str, state: str, reading) -> AuditEntry:
+    """An alert condition started ("firing") or stopped ("cleared") holding.
+
+    `reading`: the observability.alerts.Reading that was notified.
+    """
+    return record(
+        f"alert.{state}",
+        actor_label="monitoring",
+        outcome=AuditEntry.Outcome.SUCCESS,
+        details={"alert": name, "summary": reading.summary, **reading.details},
     )

@@ -23,7 +23,7 @@ from backoffice.forms import RefundForm, major
 from backoffice.inlines import DisputeInline, OrderLineInline, PaymentAttemptInline, RefundInline
 from backoffice.pagination import EstimatedCountPaginator
 from catalog.money import format_amount
-from config.errors import ShopError
+from core.errors import ShopError
 from orders import services as order_services
 from orders.models import Order, OrderStatus
 from payments import selectors, services

@@ -9,5 +9,5 @@ from config.settings import *  # noqa: F403
 ROOT_URLCONF = "bench.urls"
 
 # Production-like, but a benchmark delivers no e-mail, has no public front end and some runs
-# measure without Redis: the shop's start-up refusals for those (config/checks.py) stay off.
+# measure without Redis: the shop's start-up refusals for those (core/checks.py) stay off.
 SILENCED_SYSTEM_CHECKS = ["shop.E008", "shop.E009", "shop.E010"]

@@ -9,7 +9,7 @@ is not 0, a fractional ISK/UGX amount, a charge below the currency's minimum) an
 from django.conf import settings
 
 from catalog.money import charge_problem, step_problem
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 
 
 class InvalidAmount(InvalidInput):

@@ -9,7 +9,7 @@ from django.db.models import Case, F, IntegerField, Value, When
 
 from catalog.amounts import InvalidAmount
 from catalog.models import Product
-from config.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput
 
 
 class InsufficientStock(Conflict):

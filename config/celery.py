@@ -16,7 +16,7 @@ app.autodiscover_tasks()
 @worker_init.connect
 @beat_init.connect
 def refuse_unsafe_configuration(**kwargs):
-    """A worker or beat refuses what the web process refuses (config/checks.py): receipts
+    """A worker or beat refuses what the web process refuses (core/checks.py): receipts
     through a console backend, a missing Redis, ... A signal handler's exception would only
     be logged, so the process exits itself."""
     import django
@@ -24,7 +24,7 @@ def refuse_unsafe_configuration(**kwargs):
     django.setup()
     from django.core.exceptions import ImproperlyConfigured
 
-    from config.checks import fail_on_configuration_errors
+    from core.checks import fail_on_configuration_errors
 
     try:
         fail_on_configuration_errors()

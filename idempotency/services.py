@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config import json_input
-from config.errors import Conflict, InvalidInput, ShopError
+from core import json_input
+from core.errors import Conflict, InvalidInput, ShopError
 from idempotency.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"

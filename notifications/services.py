@@ -18,10 +18,10 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
-from config.redaction import redact
 from notifications import tasks
 from notifications.locks import claim_unsent_email
 from notifications.models import OutboxEmail
+from observability.redaction import redact
 
 logger = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.ratelimits import rate_limited
-from config.serializers import validated
+from api.ratelimits import rate_limited
+from api.serializers import validated
 from idempotency.api import idempotent
 from orders import selectors, services
 from orders.serializers import (

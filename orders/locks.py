@@ -23,7 +23,7 @@ reconciliation mismatches: `payments.locks`). No lock is held while Stripe is ca
 
 from django.contrib.auth import get_user_model
 
-from config.errors import NotFound
+from core.errors import NotFound
 from orders.models import Cart, Order
 
 

@@ -2,7 +2,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.serializers import StrictSerializer, id_field
+from api.serializers import StrictSerializer, id_field
 from orders.models import Order, OrderLine
 from orders.selectors import payment_summary
 

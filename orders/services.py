@@ -12,7 +12,7 @@ from audit.services import record
 from catalog.amounts import check_amount, check_order_total
 from catalog.models import Product
 from catalog.services import lock_available_products, release_stock, reserve_stock
-from config.errors import Conflict, InvalidInput, NotFound, ShopError
+from core.errors import Conflict, InvalidInput, NotFound, ShopError
 from orders.locks import lock_cart, lock_order, lock_shopper
 from orders.models import Cart, CartLine, Order, OrderLine, OrderStatus, new_order_number
 from orders.selectors import cart_lines

@@ -4,10 +4,10 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.client_address import client_address
-from config.errors import NotFound
-from config.ratelimits import rate_limited
-from config.serializers import validated
+from api.ratelimits import rate_limited
+from api.serializers import validated
+from core.client_address import client_address
+from core.errors import NotFound
 from idempotency.api import idempotent
 from orders.selectors import orders_of
 from orders.serializers import EmptyInput, PaymentSummaryOutput

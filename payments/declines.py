@@ -35,7 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from config.errors import ShopError
+from core.errors import ShopError
 from payments.models import OPEN, PaymentAttempt, PaymentDecline, WebhookEvent
 
 logger = logging.getLogger(__name__)

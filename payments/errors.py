@@ -1,6 +1,6 @@
 """Payment refusals, each with the status and code clients rely on."""
 
-from config.errors import Conflict, RateLimited, ServiceUnavailable, ShopError
+from core.errors import Conflict, RateLimited, ServiceUnavailable, ShopError
 
 
 class CardDeclined(ShopError):

@@ -10,7 +10,8 @@ from django.db import InterfaceError, OperationalError, connections, router
 from django.utils import timezone
 
 from audit.services import record
-from config import json_input, metrics, redis_client
+from core import json_input, redis_client
+from observability import metrics
 from payments import nul_characters
 from payments.models import WebhookEvent
 
@@ -268,7 +269,7 @@ def store_event(
 
 def _report_nul_escaped(event: dict, source: str) -> None:
     """Stored, but a NUL in a Stripe event is unusual (someone typed one into a field that
-    reached Stripe, or worse): counted, logged, audited, and alerted (config.alerts)."""
+    reached Stripe, or worse): counted, logged, audited, and alerted (payments.monitoring)."""
     count = nul_characters.count(event)
     logger.warning(
         "webhook event %s (%s) held %s NUL character(s); stored escaped",

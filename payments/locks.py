@@ -82,7 +82,6 @@ def claim_event(event_pk: int) -> WebhookEvent | None:
     )
 
 
-
 def lock_open_mismatch(kind: str, subject: str) -> ReconciliationMismatch | None:
     return (
         ReconciliationMismatch.objects.select_for_update()

@@ -9,9 +9,9 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from config import logging as log_context
-from config import metrics
-from config.redaction import redact
+from observability import logging as log_context
+from observability import metrics
+from observability.redaction import redact
 from payments import handlers, inbox, mirror
 from payments.locks import claim_event
 from payments.models import WebhookEvent

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from audit.services import record
-from config.errors import ShopError
+from core.errors import ShopError
 from orders.locks import lock_order
 from orders.models import Order, OrderStatus
 from orders.services import expire_order

@@ -25,8 +25,8 @@ from django_fsm import can_proceed
 from audit.services import record
 from catalog.amounts import check_amount, check_chargeable
 from catalog.money import format_amount
-from config import logging as log_context
-from config.errors import ShopError
+from core.errors import ShopError
+from observability import logging as log_context
 from orders.locks import lock_order
 from orders.models import Order, OrderStatus
 from orders.services import extend_reservation

@@ -14,7 +14,7 @@ from typing import TypeVar
 import stripe
 from django.conf import settings
 
-from config import metrics
+from observability import metrics
 from payments import breaker
 from payments.errors import (
     CardDeclined,

@@ -10,12 +10,13 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from api.errors import error_body, error_response
+from api.ratelimits import enforce
 from audit import rejections
 from audit.services import record
-from config import metrics
-from config.client_address import client_address, parse_networks
-from config.errors import ShopError, error_body, error_response
-from config.ratelimits import enforce
+from core.client_address import client_address, parse_networks
+from core.errors import ShopError
+from observability import metrics
 from payments import inbox
 
 logger = logging.getLogger(__name__)

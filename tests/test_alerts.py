@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from audit.services import record
-from config import alerts, tasks
+from observability import alerts, tasks
 from payments import handlers, processing
 from payments.models import ReconciliationMismatch, WebhookEvent
 from tests import stripe_events as se

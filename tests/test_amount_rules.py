@@ -15,7 +15,7 @@ from audit.models import AuditEntry
 from catalog import money
 from catalog.models import Product
 from catalog.services import save_product
-from config.errors import ShopError
+from core.errors import ShopError
 from orders.models import Order
 from payments import services
 from payments.models import PaymentAttempt, Refund

@@ -176,13 +176,13 @@ def test_different_addresses_and_codes_are_kept_apart(anon, stripe_fake, setting
 
 
 def test_the_signature_alert_counts_aggregated_deliveries(anon, stripe_fake, settings):
-    from config import alerts
+    from payments import monitoring
 
     settings.AUDIT_REJECTION_WINDOW_SECONDS = 1
     settings.ALERT_WEBHOOK_SIGNATURE_FAILURES = 10
     for _ in range(12):
         se.deliver(anon, UNHANDLED, signature="t=1,v1=forged")
     rejections.summarize_ended_windows(now=timezone.now() + timedelta(seconds=5))
-    reading = alerts.webhook_signature_failures()
+    reading = monitoring.webhook_signature_failures()
     assert reading.firing, reading.summary
     assert reading.details["rejected"] == 12

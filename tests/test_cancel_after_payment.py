@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from catalog.models import Product
-from config.housekeeping import expire_overdue_orders
+from orders.housekeeping import expire_overdue_orders
 from orders.models import Order
 from payments.models import PaymentAttempt
 from tests import stripe_events as se

@@ -8,7 +8,7 @@ import redis
 from django.conf import settings
 
 from audit.models import AuditEntry
-from config import redis_client
+from core import redis_client
 from payments import inbox, processing, tasks
 from payments.models import PaymentAttempt, WebhookEvent
 from tests import stripe_events as se

@@ -3,7 +3,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from config.checks import (
+from core.checks import (
     check_production_configuration,
     check_stripe_configuration,
     fail_on_configuration_errors,

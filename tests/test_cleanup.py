@@ -10,9 +10,11 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from config.celery import app as celery_app
-from config.housekeeping import expire_overdue_orders, prune_webhook_events, run_cleanup
+from core.housekeeping import run_cleanup
 from idempotency.models import IdempotencyKey
+from orders.housekeeping import expire_overdue_orders
 from orders.models import Order
+from payments.housekeeping import prune_webhook_events
 from payments.models import PaymentAttempt, WebhookEvent
 from tests import stripe_fake as fake_answers
 from tests.concurrency import run_in_threads

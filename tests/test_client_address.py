@@ -8,10 +8,10 @@ import sys
 import pytest
 from django.test import RequestFactory
 
+from api.ratelimits import enforce, rate_limits_not_enforced
 from audit.models import AuditEntry
-from config import alerts, metrics
-from config.client_address import UNKNOWN, client_address
-from config.ratelimits import enforce
+from core.client_address import UNKNOWN, client_address
+from observability import alerts, metrics
 from tests.conftest import error_code
 from tests.factories import PASSWORD, UserFactory
 from tests.real_processes import ROOT
@@ -149,7 +149,7 @@ class TestLimitsUseTheClientAddress:
 
 UNREACHABLE_REDIS = {
     "default": {
-        "BACKEND": "config.cache.RedisCache",
+        "BACKEND": "core.cache.RedisCache",
         "LOCATION": "redis://127.0.0.1:9/0",  # the discard port: nothing listens there
         "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
     }
@@ -174,7 +174,7 @@ class TestCacheOutage:
         assert AuditEntry.objects.filter(action="rate_limit.not_enforced").exists()
 
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-        assert alerts.check({"rate_limits_not_enforced": alerts.rate_limits_not_enforced}) == {
+        assert alerts.check({"rate_limits_not_enforced": rate_limits_not_enforced}) == {
             "rate_limits_not_enforced": "fired"
         }
 

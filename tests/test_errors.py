@@ -6,7 +6,7 @@ from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
 from django.test import Client
 
-from config.errors import handler404, handler500
+from api.views import handler404, handler500
 from orders.models import Order
 from tests.conftest import error_code
 

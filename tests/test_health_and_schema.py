@@ -42,7 +42,7 @@ def test_openapi_schema_and_docs_page(anon):
 def test_the_schema_is_built_once_and_served_in_both_formats(anon, monkeypatch):
     from drf_spectacular.generators import SchemaGenerator
 
-    from config.schema import forget_built_schemas
+    from api.schema import forget_built_schemas
 
     forget_built_schemas()
     builds = []

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from audit.models import AuditEntry
-from config import metrics
+from observability import metrics
 from orders.models import Order
 from payments import inbox
 from payments.models import WebhookEvent
@@ -210,9 +210,9 @@ def test_an_event_id_longer_than_stored_ids_is_400_with_an_alerting_audit_row(an
     assert entry.details["code"] == "invalid_payload"
     assert entry.details["signed"] is True
 
-    from config import alerts
+    from payments import monitoring
 
-    assert alerts.webhook_events_refused_or_escaped().firing
+    assert monitoring.webhook_events_refused_or_escaped().firing
 
 
 def test_a_signed_event_with_an_impossible_created_time_is_not_a_500(anon, stripe_fake):

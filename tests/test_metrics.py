@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from config import metrics
+from observability import metrics
 from payments import handlers
 from payments.models import WebhookEvent
 from tests import stripe_events as se
@@ -169,7 +169,7 @@ def test_counts_from_another_process_are_in_the_same_scrape(scrape):
     # worker or a Celery worker)
     metrics.count("stripe_errors", error_class="RateLimitError")
     code = (
-        "import django; django.setup(); from config import metrics; "
+        "import django; django.setup(); from observability import metrics; "
         "metrics.count('stripe_errors', error_class='RateLimitError', amount=2)"
     )
     subprocess.run(

@@ -15,8 +15,8 @@ from sentry_sdk.transport import Transport
 from structlog.stdlib import ProcessorFormatter
 
 from audit.models import AuditEntry
-from config import sentry
-from config.redaction import redact
+from observability import sentry
+from observability.redaction import redact
 from payments import handlers
 from tests import stripe_events as se
 from tests.factories import UserFactory, token_for

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from config.redaction import redact
+from observability.redaction import redact
 
 # Assembled at run time: no key-shaped literal in the source for secret scanners.
 SK = "sk_" + "test_" + "51HxYz0123456789abcdefGHIJ"

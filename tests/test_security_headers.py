@@ -6,7 +6,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from rest_framework.test import APIClient
 
-from config import metrics
+from observability import metrics
 from tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

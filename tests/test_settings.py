@@ -55,7 +55,7 @@ def test_database_and_redis_urls_and_production_hardening():
         REDIS_URL="redis://127.0.0.1:6379/3",
     )
     assert found["db"] == "django.db.backends.postgresql"
-    assert found["cache"] == "config.cache.RedisCache"  # Django's, one client per pool
+    assert found["cache"] == "core.cache.RedisCache"  # Django's, one client per pool
     assert (found["broker"], found["eager"]) == ("redis://127.0.0.1:6379/3", False)
     assert found["hsts"] >= 31536000
     assert found["ssl_redirect"] is True and found["secure_cookies"] is True

@@ -119,7 +119,7 @@ def test_a_new_order_holds_stock_briefly_until_a_payment_starts(api, settings, s
 
 
 def test_an_order_nobody_pays_gives_its_stock_back_after_the_short_hold(api, settings, monkeypatch):
-    from config.housekeeping import run_cleanup
+    from core.housekeeping import run_cleanup
 
     settings.ORDER_HOLD_MINUTES = 10
     settings.ORDER_RESERVATION_MINUTES = 30

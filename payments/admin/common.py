@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from audit.services import record_refusal
-from config.errors import ShopError
+from core.errors import ShopError
 
 
 def dashboard_link(kind: str, stripe_id: str | None):
@@ -29,7 +29,7 @@ def dashboard_link(kind: str, stripe_id: str | None):
 
 def audit_refusal(exc: ShopError) -> None:
     """A service's refusal, recorded after its rollback exactly as the API's error handler
-    records it (config.errors.api_exception_handler): staff refusals leave the same trace."""
+    records it (api.errors.api_exception_handler): staff refusals leave the same trace."""
     if exc.audit:
         record_refusal(exc.audit, exc.code)
 

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from config.errors import ShopError
+from core.errors import ShopError
 from payments import reconciliation
 from payments.admin.common import ReadOnlyAdmin, audit_refusal, dashboard_link
 from payments.models import ReconciliationMismatch

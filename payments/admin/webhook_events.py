@@ -5,7 +5,7 @@ import json
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from config.redaction import redact
+from observability.redaction import redact
 from payments import processing
 from payments.admin.common import ReadOnlyAdmin
 from payments.models import WebhookEvent
@@ -51,7 +51,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description="payload (redacted)")
     def payload_pretty(self, event):
-        # Redacted as logs are (config.redaction): client secrets, e-mail addresses, keys and
+        # Redacted as logs are (observability.redaction): client secrets, e-mail addresses, keys and
         # card numbers are masked. format_html escapes: what Stripe or a shopper put in the
         # payload stays text.
         shown = redact(event.payload)

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from payments.api import CheckoutSessionApi, OrderPaymentApi, PaymentIntentApi
+from payments.views import stripe_webhook
+
+# Mounted under api/v1/.
+urlpatterns = [
+    path(
+        "orders/<id:pk>/checkout-session/",
+        CheckoutSessionApi.as_view(),
+        name="order-checkout-session",
+    ),
+    path("orders/<id:pk>/payment-intent/", PaymentIntentApi.as_view(), name="order-payment-intent"),
+    path("orders/<id:pk>/payment/", OrderPaymentApi.as_view(), name="order-payment"),
+    path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
+]
