@@ -1,4 +1,5 @@
-"""PaymentIntents, Charges, Refunds and Disputes: their lifecycles and the events they emit.
+"""PaymentIntents and Charges (with Refunds and Disputes mixed in): their lifecycles and
+the events they emit.
 
 Every function here runs with the store's lock held (the API, control and timer layers
 take it). Events are emitted in the order Stripe sends them for the same change (charge
@@ -11,7 +12,9 @@ import threading
 from stripe_emulator import cards, money
 from stripe_emulator.balance import Balance
 from stripe_emulator.cards import Outcome
+from stripe_emulator.disputes import Disputes
 from stripe_emulator.errors import StripeAPIError, invalid, unexpected_state
+from stripe_emulator.refunds import Refunds
 from stripe_emulator.state import AUTOMATIC, RequestContext, Store, merge_metadata, new_id, now
 
 CANCELABLE = {
@@ -22,10 +25,9 @@ CANCELABLE = {
 }
 CONFIRMABLE = {"requires_payment_method", "requires_confirmation"}
 UPDATABLE = {"requires_payment_method", "requires_confirmation", "requires_action"}
-DISPUTE_OPEN = {"warning_needs_response", "needs_response", "under_review", "warning_under_review"}
 
 
-class Payments:
+class Payments(Refunds, Disputes):
     def __init__(self, store: Store, *, base_url: str, async_delay: float):
         self.store = store
         self.base_url = base_url
@@ -407,224 +409,3 @@ class Payments:
         self.store.emit("payment_intent.canceled", intent, ctx)
         self.store.payment_intent_changed(intent, previous, ctx)
         return intent
-
-    # --- refunds ---------------------------------------------------------------------------
-    def _charge_refunds(self, charge: dict) -> dict:
-        refunds = [r for r in self.store.of_type("refund") if r["charge"] == charge["id"]]
-        return self.store.page(refunds, {"limit": 100}, f"/v1/charges/{charge['id']}/refunds")
-
-    def _refundable_charge(self, params: dict) -> dict:
-        if params.get("charge") and params.get("payment_intent"):
-            raise invalid(
-                "You cannot pass both `charge` and `payment_intent`.",
-                code="parameters_exclusive",
-                param="charge",
-            )
-        if params.get("charge"):
-            return self.store.get("charge", params["charge"], param="charge")
-        if not params.get("payment_intent"):
-            raise invalid(
-                "One of `charge` or `payment_intent` is required.",
-                code="parameter_missing",
-                param="payment_intent",
-            )
-        intent = self.store.get("payment_intent", params["payment_intent"], param="payment_intent")
-        charge = self.store.find("charge", intent["latest_charge"])
-        if intent["status"] != "succeeded" or charge is None:
-            raise invalid(
-                f"This PaymentIntent ({intent['id']}) does not have a successful charge to refund.",
-                code="charge_not_refundable",
-                param="payment_intent",
-            )
-        return charge
-
-    def create_refund(self, params: dict, ctx: RequestContext) -> dict:
-        charge = self._refundable_charge(params)
-        if charge["status"] != "succeeded" or not charge["captured"]:
-            raise invalid(
-                f"Charge {charge['id']} has not been captured or did not succeed.",
-                code="charge_not_refundable",
-            )
-        dispute = self._dispute_of(charge)
-        if dispute is not None and not dispute["is_charge_refundable"]:
-            raise invalid(
-                f"Charge {charge['id']} has been charged back; it cannot be refunded.",
-                code="charge_disputed",
-            )
-        remaining = charge["amount_captured"] - charge["amount_refunded"]
-        if remaining <= 0:
-            raise invalid(
-                f"Charge {charge['id']} has already been refunded.",
-                code="charge_already_refunded",
-            )
-        amount = params.get("amount", remaining)
-        if amount < 1:
-            raise invalid(
-                "Invalid positive integer", code="parameter_invalid_integer", param="amount"
-            )
-        money.check_step(amount, charge["currency"])
-        if amount > remaining:
-            raise invalid(
-                f"Refund amount ({amount}) is greater than unrefunded amount on charge "
-                f"({remaining}).",
-                code="amount_too_large",
-                param="amount",
-            )
-        kind = charge["payment_method_details"]["type"]
-        refund = {
-            "id": new_id("re"),
-            "object": "refund",
-            "amount": amount,
-            "balance_transaction": None,
-            "charge": charge["id"],
-            "created": now(),
-            "currency": charge["currency"],
-            "destination_details": {"type": kind, kind: {"type": "refund"}},
-            "failure_reason": None,
-            "metadata": merge_metadata({}, params.get("metadata") or {}),
-            "payment_intent": charge["payment_intent"],
-            "reason": params.get("reason"),
-            # A card refund succeeds at once in test mode; a bank debit's waits for the bank.
-            "status": "succeeded" if kind == "card" else "pending",
-        }
-        refund["balance_transaction"] = self.balance.refunded(refund)
-        self.store.add(refund)
-        # Stripe counts a pending refund as refunded on the charge (it gives it back on
-        # failure), so two refunds in flight cannot exceed the charge either.
-        charge["amount_refunded"] += amount
-        charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
-        self.store.emit("refund.created", refund, ctx)
-        self.store.emit("charge.refunded", charge, ctx)
-        if refund["status"] == "pending" and self.async_delay > 0:
-            self._later(lambda: self._settle_refund_if_pending(refund["id"]))
-        return refund
-
-    def _settle_refund_if_pending(self, refund_id: str) -> None:
-        refund = self.store.find("refund", refund_id)
-        if refund is not None and refund["status"] == "pending":
-            self.settle_refund(refund)
-
-    def settle_refund(self, refund: dict) -> dict:
-        """The bank paid a pending refund out (refund.updated, charge.refund.updated)."""
-        if refund["status"] != "pending":
-            raise unexpected_state(
-                "refund_unexpected_state", f"This refund is {refund['status']}, not pending."
-            )
-        refund["status"] = "succeeded"
-        changed = {"previous_attributes": {"status": "pending"}}
-        self.store.emit("refund.updated", refund, **changed)
-        self.store.emit("charge.refund.updated", refund, **changed)
-        return refund
-
-    def fail_refund(self, refund: dict, reason: str = "expired_or_canceled_card") -> dict:
-        """The bank sent a refund back (Stripe's `refund.failed`)."""
-        if refund["status"] not in ("succeeded", "pending"):
-            raise unexpected_state(
-                "refund_unexpected_state", f"This refund is {refund['status']}; it cannot fail."
-            )
-        previous = refund["status"]
-        refund.update(
-            status="failed",
-            failure_reason=reason,
-            failure_balance_transaction=self.balance.refund_failed(refund),
-        )
-        charge = self.store.get("charge", refund["charge"])
-        charge["amount_refunded"] -= refund["amount"]
-        charge["refunded"] = False
-        changed = {"previous_attributes": {"status": previous, "failure_reason": None}}
-        self.store.emit("refund.failed", refund)
-        self.store.emit("refund.updated", refund, **changed)
-        self.store.emit("charge.refund.updated", refund, **changed)
-        return refund
-
-    # --- disputes ----------------------------------------------------------------------------
-    def _dispute_of(self, charge: dict) -> dict | None:
-        return next((d for d in self.store.of_type("dispute") if d["charge"] == charge["id"]), None)
-
-    def charge_of(self, payment_id: str) -> dict:
-        """The charge behind a payment named by its charge, PaymentIntent or Session id."""
-        if payment_id.startswith("cs_"):
-            session = self.store.get("checkout.session", payment_id)
-            payment_id = session.get("payment_intent") or ""
-        if payment_id.startswith("pi_"):
-            intent = self.store.get("payment_intent", payment_id)
-            payment_id = intent.get("latest_charge") or ""
-        charge = self.store.get("charge", payment_id, param="payment")
-        if charge["status"] != "succeeded":
-            raise invalid(f"Charge {charge['id']} did not succeed: nothing to dispute.")
-        return charge
-
-    def open_dispute(self, charge: dict, reason: str = "fraudulent", amount=None) -> dict:
-        if self._dispute_of(charge) is not None:
-            raise invalid(f"Charge {charge['id']} already has a dispute.", code="charge_disputed")
-        dispute = {
-            "id": new_id("du"),
-            "object": "dispute",
-            "amount": amount or charge["amount_captured"] - charge["amount_refunded"],
-            "balance_transactions": [],
-            "charge": charge["id"],
-            "created": now(),
-            "currency": charge["currency"],
-            "evidence": {
-                "customer_email_address": None,
-                "product_description": None,
-                "uncategorized_text": None,
-            },
-            "evidence_details": {
-                "due_by": now() + 7 * 86400,
-                "has_evidence": False,
-                "past_due": False,
-                "submission_count": 0,
-            },
-            "is_charge_refundable": False,
-            "livemode": False,
-            "metadata": {},
-            "payment_intent": charge["payment_intent"],
-            "reason": reason,
-            "status": "needs_response",
-        }
-        self.store.add(dispute)
-        charge["disputed"] = True
-        self.store.emit("charge.dispute.created", dispute)
-        withdrawal = self.balance.dispute_withdrawn(dispute)
-        dispute["balance_transactions"] = [self.store.render(withdrawal)]
-        self.store.emit("charge.dispute.funds_withdrawn", dispute)
-        return dispute
-
-    def _check_open(self, dispute: dict) -> None:
-        if dispute["status"] not in DISPUTE_OPEN:
-            raise unexpected_state(None, f"This dispute is already closed ({dispute['status']}).")
-
-    def update_dispute(self, dispute: dict, params: dict, ctx: RequestContext) -> dict:
-        self._check_open(dispute)
-        previous = {"status": dispute["status"]}
-        if "metadata" in params:
-            dispute["metadata"] = merge_metadata(dispute["metadata"], params["metadata"])
-        evidence = params.get("evidence") or {}
-        if evidence:
-            dispute["evidence"].update({k: (v or None) for k, v in evidence.items()})
-            dispute["evidence_details"]["has_evidence"] = True
-        if params.get("submit", True) and evidence:
-            dispute["status"] = "under_review"
-            dispute["evidence_details"]["submission_count"] += 1
-        self.store.emit("charge.dispute.updated", dispute, ctx, previous_attributes=previous)
-        return dispute
-
-    def close_dispute(self, dispute: dict, ctx: RequestContext = AUTOMATIC) -> dict:
-        """Accepting the dispute: the money stays with the card holder."""
-        self._check_open(dispute)
-        dispute["status"] = "lost"
-        dispute["is_charge_refundable"] = False
-        self.store.emit("charge.dispute.closed", dispute, ctx)
-        return dispute
-
-    def resolve_dispute(self, dispute: dict, won: bool) -> dict:
-        """The bank decided (control API)."""
-        self._check_open(dispute)
-        dispute["status"] = "won" if won else "lost"
-        self.store.emit("charge.dispute.closed", dispute)
-        if won:
-            reinstatement = self.balance.dispute_reinstated(dispute)
-            dispute["balance_transactions"].append(self.store.render(reinstatement))
-            self.store.emit("charge.dispute.funds_reinstated", dispute)
-        return dispute
