@@ -12,9 +12,9 @@ from audit.models import AuditEntry
 from config import alerts, metrics
 from config.client_address import UNKNOWN, client_address
 from config.ratelimits import enforce
+from devstack import ROOT
 from tests.conftest import error_code
 from tests.factories import PASSWORD, UserFactory
-from tests.real_processes import ROOT
 
 pytestmark = pytest.mark.django_db
 
