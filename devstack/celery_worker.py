@@ -47,6 +47,7 @@ class CeleryWorker(Process):
             env["EMAIL_URL"] = mailbox.url
         self.queue, self.mailbox = queue, mailbox
         self.crashes: list[str] = []
+        self._ready_before = 0
         self._supervised = threading.Event()
         argv = [PYTHON, "-m", "celery", "-A", app, "worker"]
         if queue:
