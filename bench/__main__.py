@@ -6,6 +6,7 @@ import sys
 import time
 
 from bench import common
+from devstack import stop_all
 
 
 def main(argv=None) -> int:
@@ -57,7 +58,7 @@ def main(argv=None) -> int:
             results["load_after"] = list(__import__("os").getloadavg())
             common.save(name, results, module.report(results, machine))
     finally:
-        common.stop_all()
+        stop_all()
         if not opts.keep_db:
             common.drop_database()
     common.log(f"done in {time.monotonic() - started:.0f} s")

@@ -114,10 +114,10 @@ def measure(shoppers, orders_each: int, deadline_s: float) -> dict:
 
 def run(opts) -> dict:
     common.create_database()
-    redis = common.Redis().start()
-    emulator = common.Emulator().start()
+    redis = common.redis()
+    emulator = common.emulator()
     env = common.base_env(REDIS_URL=redis.url, STRIPE_API_BASE=emulator.url)
-    web = common.Gunicorn(env).start()
+    web = common.gunicorn(env)
     products = seed_products()
     results = {"clients": CLIENTS, "workers": web.workers, "sizes": []}
     for size in SIZES:

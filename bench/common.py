@@ -1,5 +1,6 @@
-"""What every benchmark needs: a database, a throw-away Redis, gunicorn, a Celery worker,
-the emulator, wrk, and the results files. Everything binds 127.0.0.1 and is stopped by pid.
+"""What every benchmark needs besides the processes (devstack): the database, the shop's
+environment, wrk, /proc readings and the results files. Everything binds 127.0.0.1; the
+processes are stopped by pid (`devstack.stop_all()` at the end of `bench/run`).
 
 Results go to var/bench/<name>.md and .json (overwritten by the next run); with `--save`
 they go to bench/results/<date>-<name>.md and .json instead, to be committed."""
@@ -8,16 +9,16 @@ import json
 import os
 import platform
 import re
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
 
+from devstack import CeleryWorker, DatabaseServer, Emulator, Gunicorn, RedisServer, raised_limits
+from devstack import psql as run_psql
 from stripe_emulator.keys import placeholder_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +27,7 @@ RESULTS = BENCH / "results"  # dated results kept in the repository (bench/run -
 SCRATCH = ROOT / "var" / "bench"  # the last run's results otherwise
 PY = sys.executable
 
-PG = {"host": "127.0.0.1", "port": "5432", "user": "postgres"}
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 TEMPLATE_DB = "bench_template"  # migrated once (dj-stripe's migrations take a minute), kept
 DB = os.environ.get("BENCH_DB", "bench_shop")  # made from the template per run, dropped after
 
@@ -34,58 +35,19 @@ SECRET_KEY = placeholder_key("sk", "Benchmark")
 PUBLISHABLE_KEY = placeholder_key("pk", "Benchmark")
 WEBHOOK_SECRET = "whsec_benchmark_only"
 GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "4"))  # 2 x cores, sync
-
-STARTED: list = []  # every process we start, stopped in reverse order
+LOGS = {"log_prefix": "bench-"}  # $TMPDIR/bench-<process>-<random>.log
 
 
 def log(*args):
     print(time.strftime("%H:%M:%S"), *args, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(condition, timeout=60.0, interval=0.1, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(interval)
-    raise RuntimeError(f"timed out waiting for {what}")
-
-
 def database_url(name: str = DB) -> str:
-    return f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
+    return f"{PG_SERVER}/{name}"
 
 
 def psql(sql: str, db: str = "postgres", timeout: float = 600) -> str:
-    out = subprocess.run(
-        [
-            "psql",
-            "-h",
-            PG["host"],
-            "-p",
-            PG["port"],
-            "-U",
-            PG["user"],
-            "-d",
-            db,
-            "-XAtq",
-            "-v",
-            "ON_ERROR_STOP=1",
-        ],
-        input=sql,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"psql failed: {out.stderr}")
-    return out.stdout.strip()
+    return run_psql(database_url(db), sql, timeout=timeout)
 
 
 def base_env(**extra) -> dict:
@@ -105,257 +67,50 @@ def base_env(**extra) -> dict:
         "EMAIL_URL": "dummymail://",
         "LOG_LEVEL": "INFO",  # as in production (one JSON line a request/task)
         # The limits are not what is measured: a load generator is one IP.
-        "RATE_LIMIT_WEBHOOK_PER_IP": "100000000/m",
-        "RATE_LIMIT_ORDERS_PER_USER": "100000000/m",
-        "RATE_LIMIT_ORDERS_PER_IP": "100000000/m",
-        "RATE_LIMIT_PAYMENTS_PER_USER": "100000000/m",
-        "RATE_LIMIT_PAYMENTS_PER_IP": "100000000/m",
-        "RATE_LIMIT_AUTH_PER_IP": "100000000/m",
-        "RATE_LIMIT_REGISTRATIONS_PER_IP": "100000000/m",
-        "PAYMENT_FAILURES_PER_HOUR": "100000000",
-        "MAX_PENDING_ORDERS": "100000000",
-        "MAX_RESERVED_PER_PRODUCT": "100000000",
+        **raised_limits(100_000_000, webhook_per_minute=100_000_000),
     }
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
 
-def ensure_template() -> None:
-    """The migrated template: made once (about a minute), then only new migrations."""
-    exists = psql(f"SELECT 1 FROM pg_database WHERE datname = '{TEMPLATE_DB}'")
-    if exists != "1":
-        log(f"creating and migrating {TEMPLATE_DB} (once; about a minute)")
-        psql(f'CREATE DATABASE "{TEMPLATE_DB}"')
-    env = base_env(DATABASE_URL=database_url(TEMPLATE_DB))
-    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-
-
 def create_database() -> None:
-    ensure_template()
-    drop_database()
-    psql(f'CREATE DATABASE "{DB}" TEMPLATE "{TEMPLATE_DB}"')
+    """`bench_shop`, afresh from the migrated template (made and migrated the first time)."""
+    server = DatabaseServer(PG_SERVER)
+    server.ensure_migrated(TEMPLATE_DB, base_env(), note=log)
+    server.clone(TEMPLATE_DB, DB)
     log(f"database {DB} created from {TEMPLATE_DB}")
 
 
 def drop_database() -> None:
-    psql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+    DatabaseServer(PG_SERVER).drop(DB)
 
 
-class Process:
-    """A child process with its log in a temporary file, stopped by its pid."""
-
-    def worker_pids(self) -> list[int]:
-        """Its own children (gunicorn's workers, a prefork Celery worker's pool)."""
-        out = subprocess.run(
-            ["pgrep", "-P", str(self.pid)], capture_output=True, text=True, check=False
-        )
-        return [int(p) for p in out.stdout.split()]
-
-    name = "process"
-
-    def __init__(self, argv, env=None, cwd=ROOT):
-        self.argv, self.env, self.cwd = argv, env, cwd
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (lives as long as the process)
-            prefix=f"bench-{self.name}-", suffix=".log", delete=False
-        )
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            self.argv, cwd=self.cwd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
-        )
-        STARTED.append(self)
-        return self
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")
-
-    def alive(self) -> bool:
-        if self.process.poll() is not None:
-            raise RuntimeError(f"{self.name} exited:\n{self.output()[-3000:]}")
-        return True
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        if self in STARTED:
-            STARTED.remove(self)
+# --- the processes (devstack), as the benchmarks run them -------------------------------
+def redis() -> RedisServer:
+    return RedisServer(**LOGS).start()
 
 
-class Redis(Process):
-    name = "redis"
-
-    def __init__(self):
-        self.port = free_port()
-        super().__init__(
-            [
-                "redis-server",
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ]
-        )
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        super().start()
-
-        def answers():
-            self.alive()
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-
-        wait_until(answers, what="redis")
-        return self
+def emulator() -> Emulator:
+    """No webhook endpoint; its own retry and timeout defaults; no request log."""
+    return Emulator(
+        quiet=True, retry_base_seconds=None, webhook_timeout_seconds=None, **LOGS
+    ).start()
 
 
-class Emulator(Process):
-    name = "emulator"
-
-    def __init__(self):
-        self.port = free_port()
-        super().__init__(
-            [
-                PY,
-                "-m",
-                "stripe_emulator",
-                "--port",
-                str(self.port),
-                "--quiet",
-                "--async-delay-seconds",
-                "0",
-            ]
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        super().start()
-
-        def answers():
-            self.alive()
-            try:
-                return requests.get(f"{self.url}/_emulator/health", timeout=1).ok
-            except requests.RequestException:
-                return False
-
-        wait_until(answers, what="the emulator")
-        return self
+def gunicorn(env: dict, workers: int = GUNICORN_WORKERS) -> Gunicorn:
+    """gunicorn with sync workers, each warmed up (imports, first database connection)
+    before anything is measured."""
+    web = Gunicorn(
+        env, workers=workers, worker_class="sync", backlog=2048, log_level="warning", **LOGS
+    ).start()
+    for _ in range(workers * 8):
+        requests.post(f"{web.url}/bench/ping", timeout=5)
+    return web
 
 
-def emulator_latency(url: str, ms: float) -> None:
-    """Make the emulator wait `ms` before every API answer (0: loopback speed)."""
-    requests.post(f"{url}/_emulator/latency", json={"ms": ms}, timeout=5).raise_for_status()
-
-
-class Gunicorn(Process):
-    name = "gunicorn"
-
-    def __init__(self, env, workers=GUNICORN_WORKERS):
-        self.port = free_port()
-        self.workers = workers
-        super().__init__(
-            [
-                PY,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(workers),
-                "--worker-class",
-                "sync",
-                "--timeout",
-                "60",
-                "--backlog",
-                "2048",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        super().start()
-
-        def answers():
-            self.alive()
-            try:
-                return requests.get(f"{self.url}/api/v1/health/", timeout=2).status_code == 200
-            except requests.RequestException:
-                return False
-
-        wait_until(answers, what="gunicorn")
-        # warm every worker (imports, first DB connection) before anything is measured
-        for _ in range(self.workers * 8):
-            requests.post(f"{self.url}/bench/ping", timeout=5)
-        return self
-
-
-class CeleryWorker(Process):
-    name = "celery"
-
-    def __init__(self, env, concurrency=1):
-        super().__init__(
-            [
-                PY,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-c",
-                str(concurrency),
-                "-P",
-                "solo" if concurrency == 1 else "prefork",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "info",
-            ],
-            env=env,
-        )
-
-    def start(self):
-        super().start()
-        wait_until(lambda: self.alive() and "ready." in self.output(), what="celery")
-        return self
-
-
-def stop_all():
-    for process in reversed(list(STARTED)):
-        try:
-            process.stop()
-        except Exception as exc:  # stop the others whatever happens to one
-            log(f"stopping {process.name}: {exc}")
+def celery_worker(env: dict, concurrency: int = 1) -> CeleryWorker:
+    """On the default queue; `-P solo` for one, else prefork."""
+    return CeleryWorker(env, concurrency=concurrency, **LOGS).start()
 
 
 def rss_kib(pid: int) -> dict:

@@ -12,7 +12,6 @@ half its peak rate, for p99 there.
 
 import json
 import re
-import statistics
 import subprocess
 import tempfile
 import time
@@ -23,6 +22,7 @@ import stripe
 
 from bench import common
 from bench.common import log
+from bench.ingest_report import median_of, report  # noqa: F401 (bench/run calls report)
 
 HOST = "127.0.0.1"
 
@@ -245,10 +245,10 @@ def run(opts) -> dict:
     seconds, concurrencies = opts.seconds, opts.concurrency
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     common.create_database()
-    redis = common.Redis().start()
-    emulator = common.Emulator().start()
+    redis = common.redis()
+    emulator = common.emulator()
     env = common.base_env(REDIS_URL=redis.url, STRIPE_API_BASE=emulator.url)
-    web = common.Gunicorn(env).start()
+    web = common.gunicorn(env)
 
     # dj-stripe's endpoint: a WebhookEndpoint row with our secret; signature validation
     # (dj-stripe's default); its handler then re-fetches each object from the emulator.
@@ -264,7 +264,7 @@ def run(opts) -> dict:
         common.DB,
     )
     djstripe_path = f"/bench/djstripe/webhook/{endpoint_uuid}/"
-    pids = web.worker_pids()
+    pids = web.child_pids()
 
     log("making events at the emulator")
     started = time.monotonic()
@@ -365,10 +365,10 @@ def run(opts) -> dict:
     if opts.djstripe_latency_ms:
         # Not a target: dj-stripe with its re-fetch a network round trip away, as from
         # a real shop to Stripe (the emulator waits before each API answer).
-        common.emulator_latency(emulator.url, opts.djstripe_latency_ms)
+        emulator.set_latency(opts.djstripe_latency_ms)
         for conns in concurrencies:
             djstripe_run(conns, "djstripe-latency")
-        common.emulator_latency(emulator.url, 0)
+        emulator.set_latency(0)
         results["djstripe_latency_ms"] = opts.djstripe_latency_ms
 
     # p99 at about half our peak rate: wrk's per-connection pause sets the rate.
@@ -391,105 +391,8 @@ def run(opts) -> dict:
         record("ours-half", conns, {**res, "ok_per_s": rate}, target_rate=target, delay_ms=delay)
         break
 
-    results["gunicorn_worker_rss"] = [common.rss_kib(pid) for pid in web.worker_pids()]
+    results["gunicorn_worker_rss"] = [common.rss_kib(pid) for pid in web.child_pids()]
     web.stop()
     emulator.stop()
     redis.stop()
     return results
-
-
-def median_of(runs: list[dict], kind: str, conns: int, field: str = "ok_per_s") -> float:
-    values = sorted(r[field] for r in runs if r["kind"] == kind and r["connections"] == conns)
-    return statistics.median(values) if values else float("nan")
-
-
-def report(results: dict, machine: dict) -> str:
-    runs = results["runs"]
-    rows = []
-    for r in runs:
-        rows.append(
-            [
-                r["kind"] + (f" #{r['repeat'] + 1}" if "repeat" in r else ""),
-                r["connections"],
-                f"{r['ok_per_s']:.0f}",
-                f"{r['p50_ms']:.1f}",
-                f"{r['p99_ms']:.1f}",
-                f"{r['worker_cpu_ms_per_request']:.2f}"
-                if "worker_cpu_ms_per_request" in r
-                else "-",
-                f"{r['machine_busy']:.0%}" if "machine_busy" in r else "-",
-                r.get("errors_status", 0),
-            ]
-        )
-    lines = [
-        table_header(machine, results),
-        common.table(
-            [
-                "receiver",
-                "connections",
-                "accepted/s",
-                "p50 ms",
-                "p99 ms",
-                "worker CPU ms/req",
-                "machine busy",
-                "non-2xx",
-            ],
-            rows,
-        ),
-        "",
-        "| target (medians of the runs) | concurrency | measured | each run | met |",
-        "|---|---|---|---|---|",
-    ]
-    concurrencies = sorted({r["connections"] for r in runs if r["kind"] == "ours"})
-    for conns in concurrencies:
-        ours = median_of(runs, "ours", conns)
-        bare = median_of(runs, "bare", conns)
-        dj = median_of(runs, "djstripe", conns)
-        each = [
-            (o["ok_per_s"], b["ok_per_s"], d["ok_per_s"])
-            for o, b, d in zip(
-                *(
-                    [r for r in runs if r["kind"] == kind and r["connections"] == conns]
-                    for kind in ("ours", "bare", "djstripe")
-                ),
-                strict=False,
-            )
-        ]
-        ratio = ours / bare
-        lines.append(
-            f"| ours ≥ 45 % of bare | {conns} | {ratio:.0%} | "
-            f"{', '.join(f'{o / b:.0%}' for o, b, _ in each)} | "
-            f"{'yes' if ratio >= 0.45 else 'NO'} |"
-        )
-        times = ours / max(dj, 1e-9)
-        lines.append(
-            f"| ours ≥ 10x dj-stripe | {conns} | {times:.1f}x | "
-            f"{', '.join(f'{o / max(d, 1e-9):.1f}x' for o, _, d in each)} | "
-            f"{'yes' if times >= 10 else 'NO'} |"
-        )
-        latency = median_of(runs, "djstripe-latency", conns)
-        if latency == latency:  # not NaN: that run was made
-            lines.append(
-                f"| (not a target) ours vs dj-stripe, Stripe "
-                f"{results['djstripe_latency_ms']:.0f} ms away | {conns} | "
-                f"{ours / max(latency, 1e-9):.0f}x | - | - |"
-            )
-    half = next((r for r in runs if r["kind"] == "ours-half"), None)
-    if half:
-        lines.append(
-            f"| p99 ≤ 50 ms at half peak | {half['connections']} ({half['ok_per_s']:.0f}/s) | "
-            f"{half['p99_ms']:.1f} ms | - | {'yes' if half['p99_ms'] <= 50 else 'NO'} |"
-        )
-    return "\n".join(lines)
-
-
-def table_header(machine: dict, results: dict) -> str:
-    load = ", ".join(f"{x:.2f}" for x in machine["load_before"])
-    return (
-        f"### Webhook ingest ({machine['date']})\n\n"
-        f"Machine: {machine['cores']} cores ({machine['cpu']}), {machine['memory']} RAM, "
-        f"PostgreSQL {machine['postgres']}; load average before: {load}. "
-        f"`{machine['command']}`. gunicorn {results['workers']} sync workers; wrk 1 thread; "
-        f"{results['seconds']:.0f} s a run, ours / bare / dj-stripe {results['repeats']} times "
-        f"in turn; event body {results['event_bytes']} bytes.\n"
-    )

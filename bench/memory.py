@@ -26,13 +26,13 @@ CHUNK = 20_000
 def run(opts) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="bench-memory-"))
     common.create_database()
-    redis = common.Redis().start()
-    emulator = common.Emulator().start()
+    redis = common.redis()
+    emulator = common.emulator()
     env = common.base_env(
         REDIS_URL=redis.url, STRIPE_API_BASE=emulator.url, MIRROR_STRIPE_OBJECTS="false"
     )
-    web = common.Gunicorn(env).start()
-    pids = web.worker_pids()
+    web = common.gunicorn(env)
+    pids = web.child_pids()
     template = ingest.realistic(
         next(
             e
@@ -69,12 +69,10 @@ def run(opts) -> dict:
     # Celery: pending orders and the events Stripe sends for each, all stored first; then
     # a worker applies them
     count = opts.memory_worker_events
-    subprocess.run(
-        ["redis-cli", "-p", str(redis.port), "FLUSHALL"], check=True, capture_output=True
-    )
+    redis.flushall()
     common.psql("DELETE FROM payments_webhookevent", common.DB)  # the gunicorn part's rows
     seed.seed_orders((count + 3) // 4)
-    web = common.Gunicorn(env).start()
+    web = common.gunicorn(env)
     bodies = paid_intent_events(seed.pending_orders(), "mem")[:count]
     stored = 0
     for start in range(0, len(bodies), CHUNK):
@@ -87,10 +85,8 @@ def run(opts) -> dict:
                 break
     log(f"celery: {stored} events stored")
     web.stop()
-    subprocess.run(  # what the web side queued: the worker starts from the inbox alone
-        ["redis-cli", "-p", str(redis.port), "FLUSHALL"], check=True, capture_output=True
-    )
-    worker = common.CeleryWorker(env, concurrency=opts.memory_worker_concurrency).start()
+    redis.flushall()  # what the web side queued: the worker starts from the inbox alone
+    worker = common.celery_worker(env, concurrency=opts.memory_worker_concurrency)
     queue_all = (
         "import django; django.setup(); from payments import inbox; "
         "from payments.models import WebhookEvent; "
@@ -108,7 +104,7 @@ def run(opts) -> dict:
                 common.DB,
             )
         )
-        processes = [worker.pid, *worker.worker_pids()]
+        processes = [worker.pid, *worker.child_pids()]
         results["celery"].append(
             {
                 "events": done,

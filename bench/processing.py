@@ -12,7 +12,6 @@ that calls Stripe, not part of "order paid".
 """
 
 import json
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -63,23 +62,7 @@ def event_bodies(orders, tag: str) -> list[bytes]:
 
 def queued(redis) -> int:
     """Messages waiting in the broker's default queue (kombu: one list per priority)."""
-    out = subprocess.run(
-        [
-            "redis-cli",
-            "-p",
-            str(redis.port),
-            "--raw",
-            "EVAL",
-            "local n = 0 for _, k in ipairs(redis.call('KEYS', 'celery*')) do "
-            "if redis.call('TYPE', k).ok == 'list' then n = n + redis.call('LLEN', k) end end "
-            "return n",
-            "0",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(out.stdout.strip() or 0)
+    return redis.queued_messages("celery")
 
 
 def sql(text: str) -> str:
@@ -89,9 +72,9 @@ def sql(text: str) -> str:
 def run(opts) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="bench-processing-"))
     common.create_database()
-    redis = common.Redis().start()
+    redis = common.redis()
     env = common.base_env(REDIS_URL=redis.url, MIRROR_STRIPE_OBJECTS="false")
-    web = common.Gunicorn(env).start()
+    web = common.gunicorn(env)
     count = opts.events
     seed.seed_orders(count)
     orders = seed.pending_orders()
@@ -105,7 +88,7 @@ def run(opts) -> dict:
         if stored >= count:
             break
     log(f"{stored} events stored ({res['ok_per_s']:.0f}/s); starting one worker")
-    worker = common.CeleryWorker(env).start()
+    worker = common.celery_worker(env)
     cpu_start = common.process_cpu_seconds([worker.pid])
     deadline = time.monotonic() + max(120, count / 5)
     while time.monotonic() < deadline:

@@ -41,7 +41,7 @@ def probe(env, label: str) -> dict:
 
 def run(opts) -> dict:
     common.create_database()
-    redis = common.Redis().start()
+    redis = common.redis()
     env = common.base_env(REDIS_URL=redis.url, MIRROR_STRIPE_OBJECTS="false")
     seed.seed_orders(3 * (REPEATS + 5), prefix="P")
     common.psql("ANALYZE", common.DB)

@@ -60,9 +60,10 @@ def seed_orders(
                            AND '{prefix}' || lpad('{start + count}', 12, '0');
         INSERT INTO payments_paymentattempt (number, kind, status, stripe_payment_intent_id,
             stripe_checkout_session_id, stripe_charge_id, amount, currency, amount_received,
-            amount_refunded, failure_code, failure_message, created_at, updated_at, order_id)
+            amount_refunded, failure_code, failure_message, client_address, created_at,
+            updated_at, order_id)
         SELECT 1, 'payment_intent', '{attempt_status}', 'pi_bench_' || o.id, NULL, '',
-            o.total, 'usd', {received}, 0, '', '', now(), now(), o.id
+            o.total, 'usd', {received}, 0, '', '', '', now(), now(), o.id
         FROM orders_order o
         WHERE o.number BETWEEN '{prefix}' || lpad('{start + 1}', 12, '0')
                            AND '{prefix}' || lpad('{start + count}', 12, '0');

@@ -26,18 +26,10 @@ import time
 from collections import Counter
 
 import requests
-from harness import (
-    Report,
-    Shop,
-    base_env,
-    event,
-    fault_database,
-    payment_intent,
-    seed_orders,
-    setup_django,
-    signed_post,
-    wait_for_inbox,
-)
+from harness import Shop, base_env, fault_database, setup_django
+from injection import event, payment_intent, seed_orders, signed_post
+from invariants import wait_for_inbox
+from reporting import Report
 
 ORDERS = int(os.environ.get("FAULTS_STORM_ORDERS", "200"))
 COPIES, SPREAD_SECONDS = 3, 60.0

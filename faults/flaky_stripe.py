@@ -30,15 +30,8 @@ import uuid
 from collections import Counter, defaultdict
 
 import requests
-from harness import (
-    PUBLISHABLE_KEY,
-    Report,
-    Shop,
-    base_env,
-    fault_database,
-    manage,
-    setup_django,
-)
+from harness import PUBLISHABLE_KEY, Shop, base_env, fault_database, setup_django
+from reporting import Report
 
 CHECKOUTS = int(os.environ.get("FAULTS_FLAKY_CHECKOUTS", "1000"))
 SHOPPERS, CLIENTS, FAULT_SHARE, MAX_TRIES = 50, 8, 0.30, 8
@@ -269,7 +262,7 @@ def main() -> int:
 
             before = differences()
             report.step(f"before reconcile: {len(before)} order(s) differ from the emulator")
-            fixed = manage("reconcile", "--fix", env=shop.env, check=False, timeout=300)
+            fixed = shop.manage("reconcile", "--fix", timeout=300)
             lines = (fixed.stdout + fixed.stderr).splitlines()
             report.step(
                 f"reconcile --fix exit {fixed.returncode}: "
@@ -282,7 +275,7 @@ def main() -> int:
                 not after and fixed.returncode == 0,
                 f"{len(before)} differed before, {len(after)} after: {after[:5]}",
             )
-            again = manage("reconcile", env=shop.env, check=False, timeout=300)
+            again = shop.manage("reconcile", timeout=300)
             left = [line for line in again.stdout.splitlines() if "MISMATCH" in line]
             report.check(
                 "a second reconcile finds no mismatch",

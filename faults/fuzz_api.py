@@ -29,7 +29,8 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import ROOT, WEBHOOK_SECRET, Report, Shop, base_env, fault_database, setup_django
+from harness import ROOT, WEBHOOK_SECRET, Shop, base_env, fault_database, setup_django
+from reporting import Report
 
 EXAMPLES = os.environ.get("FAULTS_FUZZ_EXAMPLES", "50")
 SCHEMATHESIS = ROOT / ".venv" / "bin" / "schemathesis"
@@ -136,7 +137,7 @@ def main() -> int:
                 done.returncode == 0,
                 f"exit {done.returncode}; {' | '.join(s.strip() for s in summary)}",
             )
-            server_errors = re.findall(r"\s(5\d\d) ", shop.gunicorn.output(2_000_000))
+            server_errors = re.findall(r"\s(5\d\d) ", shop.web.output(2_000_000))
             report.step(f"5xx lines in gunicorn's log: {len(server_errors)}")
             hostile(report, shop.url, token, ids, fresh_token=lambda: issue_token(user))
         finally:

@@ -14,35 +14,19 @@ e-mail per order, each order's unit sold once.
 """
 
 import os
-import re
 import sys
 import threading
 import time
 
-from harness import (
-    Report,
-    Shop,
-    base_env,
-    check_paid_once,
-    event,
-    fault_database,
-    payment_intent,
-    post_all,
-    seed_orders,
-    setup_django,
-    wait_for_inbox,
-)
+from harness import Shop, base_env, fault_database, setup_django
+from injection import event, payment_intent, post_all, seed_orders
+from invariants import check_paid_once, wait_for_inbox
+from reporting import Report
+
+from devstack import unfinished_tasks
 
 ORDERS = int(os.environ.get("FAULTS_KILL_ORDERS", "5000"))
 KILLS_AT = (0.2, 0.5, 0.8)
-TASK_STATE = re.compile(r"Task [\w.]+\[([0-9a-f-]{36})\] (received|succeeded|raised|failed)")
-
-
-def in_flight(log: str) -> int:
-    last = {}
-    for task_id, state in TASK_STATE.findall(log):
-        last[task_id] = state
-    return sum(1 for state in last.values() if state == "received")
 
 
 def main() -> int:
@@ -95,7 +79,7 @@ def main() -> int:
                     if handled >= target:
                         break
                     time.sleep(0.5)
-                busy = in_flight(shop.worker.output(tail=200_000))
+                busy = len(unfinished_tasks(shop.worker.output(tail=200_000)))
                 pid = shop.worker.pid
                 shop.worker.kill9()
                 kills.append((handled, busy))

@@ -19,11 +19,7 @@ sold equals the paid orders.
 
 import concurrent.futures
 import os
-import pwd
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -34,90 +30,29 @@ from harness import (
     PG_SERVER,
     PUBLISHABLE_KEY,
     TEMPLATE,
-    Report,
     Shop,
     base_env,
     ensure_template,
-    free_port,
     setup_django,
-    wait_until,
 )
+from reporting import Report
+
+from devstack import PostgresCluster, WaitTimedOut, wait_until
 
 CLIENTS = int(os.environ.get("FAULTS_PG_CLIENTS", "4"))
 LOAD_SECONDS = float(os.environ.get("FAULTS_PG_LOAD_SECONDS", "60"))
 DOWN_AT, DOWN_FOR = 20.0, 10.0
 
 
-def pg_bin(name: str) -> str:
-    versions = sorted(
-        (p for p in os.listdir("/usr/lib/postgresql") if p.isdigit()), key=int, reverse=True
-    )
-    return f"/usr/lib/postgresql/{versions[0]}/bin/{name}"
-
-
-class PrivatePostgres:
-    def __init__(self):
-        self.port = free_port()
-        self.root = tempfile.mkdtemp(prefix="faults-pg-")
-        self.data = os.path.join(self.root, "data")
-        self.log = os.path.join(self.root, "postgres.log")
-        self.as_user = []
-        if os.geteuid() == 0:
-            postgres = pwd.getpwnam("postgres")
-            os.chown(self.root, postgres.pw_uid, postgres.pw_gid)
-            self.as_user = ["runuser", "-u", "postgres", "--"]
-
-    def run(self, *args: str, check=True):
-        return subprocess.run(  # noqa: S603 (fixed binaries)
-            [*self.as_user, *args], capture_output=True, text=True, timeout=120, check=check
-        )
-
-    def init(self):
-        self.run(pg_bin("initdb"), "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync")
-        return self
-
-    def pg_ctl(self, action: str, *extra: str):
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        return self.run(
-            pg_bin("pg_ctl"), "-D", self.data, "-l", self.log, "-o", options, "-w", *extra, action
-        )
-
-    @property
-    def server(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}"
-
-    def destroy(self):
-        self.pg_ctl("stop", "-m", "immediate") if os.path.exists(
-            os.path.join(self.data, "postmaster.pid")
-        ) else None
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
 def main() -> int:
     report = Report("postgres_restart")
     ensure_template(report)
-    pg = PrivatePostgres().init()
+    pg = PostgresCluster(prefix="faults-pg-").init()
     pg.pg_ctl("start")
     report.step(f"private PostgreSQL cluster on 127.0.0.1:{pg.port} ({pg.data})")
     shop = None
     try:
-        subprocess.run(  # noqa: S603
-            ["/usr/bin/psql", f"{pg.server}/postgres", "-qc", "CREATE DATABASE shop"],
-            check=True,
-            capture_output=True,
-        )
-        dump = subprocess.run(  # noqa: S603
-            [pg_bin("pg_dump"), "--no-owner", f"{PG_SERVER}/{TEMPLATE}"],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(  # noqa: S603
-            ["/usr/bin/psql", f"{pg.server}/shop", "-q", "-v", "ON_ERROR_STOP=1"],
-            input=dump.stdout,
-            check=True,
-            capture_output=True,
-        )
-        db_url = f"{pg.server}/shop"
+        db_url = pg.copy_schema(f"{PG_SERVER}/{TEMPLATE}", "shop")
         report.step("schema loaded from faults_template (pg_dump | psql)")
         setup_django(base_env(db_url))
         from django.contrib.auth import get_user_model
@@ -146,7 +81,7 @@ def main() -> int:
             emulator=True,
             emulator_args=["--retry-base-seconds", "1", "--max-delivery-attempts", "8"],
         )
-        shop.supervise_worker(report)
+        shop.worker.supervise(report.step)
         report.step(f"shop up on the private cluster: {shop.url}")
         window = {}
         seen = []  # (t, step, status)
@@ -249,7 +184,7 @@ def main() -> int:
         try:
             wait_until(settled, timeout=180, interval=1, what="the emulator's deliveries")
             wait_until(drained, timeout=180, interval=1, what="the worker's backlog")
-        except TimeoutError as exc:
+        except WaitTimedOut as exc:
             report.step(str(exc))
         report.step("the emulator has delivered everything and the worker has drained the inbox")
         time.sleep(2)
@@ -306,8 +241,8 @@ def main() -> int:
             for d in shop.emulator.control("GET", "/deliveries")[1]["data"]
         )
         report.step(f"emulator deliveries (outcome, status): {dict(deliveries)}")
-        if getattr(shop, "worker_crashes", None):
-            report.step(f"FINDING: the worker died {len(shop.worker_crashes)} time(s)")
+        if shop.worker.crashes:
+            report.step(f"FINDING: the worker died {len(shop.worker.crashes)} time(s)")
         connection.close()
     finally:
         if shop is not None:

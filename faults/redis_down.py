@@ -19,20 +19,10 @@ import threading
 import time
 
 import requests
-from harness import (
-    Redis,
-    Report,
-    Shop,
-    base_env,
-    check_paid_once,
-    event,
-    fault_database,
-    payment_intent,
-    seed_orders,
-    setup_django,
-    signed_post,
-    wait_for_inbox,
-)
+from harness import Shop, base_env, fault_database, setup_django
+from injection import event, payment_intent, seed_orders, signed_post
+from invariants import check_paid_once, wait_for_inbox
+from reporting import Report
 
 ORDERS = int(os.environ.get("FAULTS_REDIS_ORDERS", "1500"))
 SPREAD_SECONDS = 60.0
@@ -64,7 +54,7 @@ def main() -> int:
         )
 
         shop = Shop(db_url)
-        shop.supervise_worker(report)
+        shop.worker.supervise(report.step)
         try:
             outage = {"down": None, "up": None}
             results: list[tuple[str, float, int | None, float]] = []
@@ -93,7 +83,7 @@ def main() -> int:
                 outage["down"] = time.monotonic()
                 report.step(f"Redis on port {port} stopped (its queued tasks are gone with it)")
                 time.sleep(DOWN_FOR)
-                shop.redis = Redis(port=port, log_dir=shop.log_dir).start()
+                shop.redis.start()  # the same port, empty
                 outage["up"] = time.monotonic()
                 report.step(f"a new, empty Redis started on port {port}")
 
@@ -134,9 +124,9 @@ def main() -> int:
                 "after Redis returned, the sweep and the worker handled every event", settled
             )
             check_paid_once(report, shop, [o for o, _ in seeded], product_id)
-            if shop.worker_crashes:
+            if shop.worker.crashes:
                 report.step(
-                    f"FINDING: the Celery worker died {len(shop.worker_crashes)} time(s) when the "
+                    f"FINDING: the Celery worker died {len(shop.worker.crashes)} time(s) when the "
                     "broker went away instead of reconnecting (celery 5.7.0 / kombu 5.7.0: "
                     "AttributeError in restore_unacked while closing the lost connection); "
                     "run it under a supervisor that restarts it (systemd Restart=always)"

@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
+from devstack import CeleryWorker, Mailbox, WebhookReceiver, current_database_url
 from tests.factories import ProductFactory, UserFactory, token_for
 
 
@@ -141,12 +142,34 @@ def start_payment(api, stripe_fake):
     return start
 
 
+@pytest.fixture
+def start_celery_worker():
+    """`start_celery_worker(broker_url, queue, **env)`: a real `celery -A config worker` on
+    the test database, consuming `queue`, its e-mails in `worker.mails()`; stopped after."""
+    started = []
+
+    def start(broker_url: str, queue: str, **env) -> CeleryWorker:
+        environment = {
+            **os.environ,
+            "DATABASE_URL": current_database_url(),
+            **{key: str(value) for key, value in env.items()},
+        }
+        worker = CeleryWorker(
+            environment, queue=queue, broker_url=broker_url, mailbox=Mailbox("worker-mail-")
+        )
+        started.append(worker)
+        return worker.start()
+
+    yield start
+    for worker in started:
+        worker.stop()
+        worker.mailbox.remove()
+
+
 # --- the Stripe emulator's tests (each module starts its own `emulator`) -------------------
 @pytest.fixture(scope="module")
 def receiver():
     """A loopback webhook receiver recording what the emulator delivers."""
-    from tests.real_processes import WebhookReceiver
-
     receiver = WebhookReceiver().start()
     yield receiver
     receiver.stop()

@@ -5,11 +5,11 @@ open PaymentIntents and Sessions closed at the emulator."""
 import pytest
 import stripe
 
+from devstack import Emulator, wait_until
 from payments import stripe_client
 from payments.errors import TooManyFailedPayments
 from payments.services import start_checkout_session, start_payment_intent
 from tests.factories import OrderFactory
-from tests.real_processes import EmulatorServer, wait_until
 
 WEBHOOK_SECRET = "whsec_card_testing"
 DECLINING_CARD = "pm_card_visa_chargeDeclined"
@@ -17,7 +17,7 @@ DECLINING_CARD = "pm_card_visa_chargeDeclined"
 
 @pytest.fixture(scope="module")
 def emulator(receiver):
-    server = EmulatorServer(webhook_urls=[receiver.url], webhook_secret=WEBHOOK_SECRET).start()
+    server = Emulator(webhook_urls=[receiver.url], webhook_secret=WEBHOOK_SECRET).start()
     yield server
     server.stop()
 

@@ -8,12 +8,13 @@ import redis
 from django.conf import settings
 
 from audit.models import AuditEntry
+from config.celery import app as celery_app
 from core import redis_client
+from devstack import RedisServer, publishing_to, wait_until
 from payments import inbox, processing, tasks
 from payments.models import PaymentAttempt, WebhookEvent
 from tests import stripe_events as se
 from tests.conftest import ShopClient
-from tests.real_processes import CeleryWorker, RedisServer, celery_sending_to, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -47,12 +48,12 @@ def pending_ids() -> list[bytes]:
 
 
 def test_a_burst_of_events_queues_one_dispatcher_and_the_worker_processes_every_event(
-    broker, queue, start_payment
+    broker, queue, start_payment, start_celery_worker
 ):
     attempt = start_payment()
     burst = [se.event("customer.created", {"id": f"cus_{n}"}) for n in range(20)]
     burst.append(se.event("payment_intent.succeeded", se.payment_intent(attempt)))
-    with celery_sending_to(broker.url, queue):
+    with publishing_to(celery_app, broker.url, queue):
         for event in burst:
             assert se.deliver(ShopClient(), event).status_code == 200
 
@@ -63,7 +64,7 @@ def test_a_burst_of_events_queues_one_dispatcher_and_the_worker_processes_every_
         ]
         assert len(pending_ids()) == 21
 
-        worker = CeleryWorker(broker.url, queue, **WORKER_ENV).start()
+        worker = start_celery_worker(broker.url, queue, **WORKER_ENV)
         try:
             wait_until(
                 lambda: not WebhookEvent.objects.filter(status="received").exists(),
@@ -81,11 +82,11 @@ def test_a_burst_of_events_queues_one_dispatcher_and_the_worker_processes_every_
 
 
 def test_with_the_broker_down_events_are_accepted_and_the_sweep_processes_them_later(
-    broker, queue, start_payment, settings
+    broker, queue, start_payment, settings, start_celery_worker
 ):
     attempt = start_payment()
     settings.WEBHOOK_SWEEP_GRACE_SECONDS = 0
-    with celery_sending_to(broker.url, queue):
+    with publishing_to(celery_app, broker.url, queue):
         broker.stop()
         response = se.deliver(
             ShopClient(), se.event("payment_intent.succeeded", se.payment_intent(attempt))
@@ -96,7 +97,7 @@ def test_with_the_broker_down_events_are_accepted_and_the_sweep_processes_them_l
         assert pending_ids() == [str(row.pk).encode()]  # its dispatcher could not be queued
 
         broker.start()  # the broker is back (same port); a worker consumes the queue
-        worker = CeleryWorker(broker.url, queue, **WORKER_ENV).start()
+        worker = start_celery_worker(broker.url, queue, **WORKER_ENV)
         try:
             assert tasks.sweep_webhook_events() == 1  # what beat runs every minute
             assert pending_ids() == []
@@ -119,7 +120,7 @@ def test_with_the_broker_down_events_are_accepted_and_the_sweep_processes_them_l
 
 
 def test_the_worker_retries_an_early_event_with_backoff_until_its_attempt_exists(
-    broker, queue, start_payment
+    broker, queue, start_payment, start_celery_worker
 ):
     attempt = start_payment()
     early = se.payment_intent(attempt)
@@ -127,8 +128,8 @@ def test_the_worker_retries_an_early_event_with_backoff_until_its_attempt_exists
         id="pi_second",
         metadata={"order_id": str(attempt.order_id), "attempt": "2", "shop": settings.SHOP_ID},
     )
-    with celery_sending_to(broker.url, queue):
-        worker = CeleryWorker(broker.url, queue, **WORKER_ENV).start()
+    with publishing_to(celery_app, broker.url, queue):
+        worker = start_celery_worker(broker.url, queue, **WORKER_ENV)
         try:
             se.deliver(ShopClient(), se.event("payment_intent.succeeded", early))
             row = WebhookEvent.objects.get()

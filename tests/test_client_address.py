@@ -11,10 +11,10 @@ from django.test import RequestFactory
 from api.ratelimits import enforce, rate_limits_not_enforced
 from audit.models import AuditEntry
 from core.client_address import UNKNOWN, client_address
+from devstack import ROOT
 from observability import alerts, metrics
 from tests.conftest import error_code
 from tests.factories import PASSWORD, UserFactory
-from tests.real_processes import ROOT
 
 pytestmark = pytest.mark.django_db
 

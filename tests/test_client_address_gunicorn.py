@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import real_processes
-from tests.real_processes import Gunicorn, RedisServer, free_port
+from devstack import Gunicorn, RedisServer, current_database_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -35,7 +34,7 @@ def serve(redis_server):
         overrides = {
             "DEBUG": "true",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DATABASE_URL": real_processes.test_database_url(),
+            "DATABASE_URL": current_database_url(),
             "REDIS_URL": redis_server.url,
             "CACHE_KEY_PREFIX": f"t-{uuid.uuid4().hex[:8]}",  # fresh counters per server
             "CELERY_TASK_ALWAYS_EAGER": "true",
@@ -45,12 +44,7 @@ def serve(redis_server):
         socket_path = None
         if unix_socket:
             socket_path = str(Path(tempfile.mkdtemp(prefix="gunicorn-")) / "shop.sock")
-        web = Gunicorn(
-            None if unix_socket else free_port(),
-            {**os.environ, **overrides},
-            socket_path=socket_path,
-            workers=1,
-        )
+        web = Gunicorn({**os.environ, **overrides}, socket_path=socket_path, workers=1)
         started.append(web)
         return web.start()
 

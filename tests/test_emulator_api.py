@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 import stripe
 
-from tests.real_processes import EmulatorServer, wait_until
+from devstack import Emulator, wait_until
 
 CARD = "pm_card_visa"
 
 
 @pytest.fixture(scope="module")
 def emulator(receiver):
-    server = EmulatorServer(webhook_urls=[receiver.url], webhook_secret="whsec_api_tests").start()
+    server = Emulator(webhook_urls=[receiver.url], webhook_secret="whsec_api_tests").start()
     yield server
     server.stop()
 
@@ -473,7 +473,7 @@ def test_async_payment_settles_later(
 
 
 def test_async_payment_settles_by_itself_after_the_delay(receiver):
-    server = EmulatorServer("--async-delay-seconds", "0.2").start()
+    server = Emulator("--async-delay-seconds", "0.2").start()
     try:
         client = server.client()
         pi = intent(client, payment_method="pm_async_success", confirm=True)
@@ -488,7 +488,7 @@ def test_async_payment_settles_by_itself_after_the_delay(receiver):
 
 
 def test_latency_option_delays_api_answers_but_not_the_control_api():
-    server = EmulatorServer("--latency-ms", "300").start()
+    server = Emulator("--latency-ms", "300").start()
     try:
         client = server.client()
         started = time.monotonic()

@@ -9,6 +9,7 @@ import pytest
 import stripe
 from django.conf import settings
 
+from devstack import Emulator, wait_until
 from orders.models import OrderStatus
 from orders.services import cancel_order
 from payments import stripe_client
@@ -16,14 +17,13 @@ from payments.errors import PaymentInProgress
 from payments.inbox import parse_event, verify_signature
 from payments.services import create_refund, start_checkout_session, start_payment_intent
 from tests.factories import OrderFactory, UserFactory
-from tests.real_processes import EmulatorServer, wait_until
 
 WEBHOOK_SECRET = "whsec_integration_tests"
 
 
 @pytest.fixture(scope="module")
 def emulator(receiver):
-    server = EmulatorServer(webhook_urls=[receiver.url], webhook_secret=WEBHOOK_SECRET).start()
+    server = Emulator(webhook_urls=[receiver.url], webhook_secret=WEBHOOK_SECRET).start()
     yield server
     server.stop()
 

@@ -5,10 +5,10 @@ account behind the key, balance transactions, related objects) served by the emu
 import pytest
 from djstripe import models as djstripe_models
 
+from devstack import Emulator
 from payments import stripe_client
 from payments.tasks import mirror_stripe_object
 from stripe_emulator.keys import placeholder_key
-from tests.real_processes import EmulatorServer
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ SECRET_KEY = placeholder_key("sk", "MirrorOnEmulator")  # dj-stripe checks the s
 
 @pytest.fixture(scope="module")
 def emulator():
-    server = EmulatorServer().start()
+    server = Emulator().start()
     yield server
     server.stop()
 

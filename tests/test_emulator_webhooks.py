@@ -7,12 +7,12 @@ import time
 import pytest
 import stripe
 
-from tests.real_processes import EmulatorServer, free_port, wait_until
+from devstack import Emulator, free_port, wait_until
 
 
 @pytest.fixture(scope="module")
 def emulator():
-    server = EmulatorServer("--max-delivery-attempts", "4", "--hang-seconds", "3").start()
+    server = Emulator("--max-delivery-attempts", "4", "--hang-seconds", "3").start()
     yield server
     server.stop()
 

@@ -5,11 +5,11 @@ import pytest
 from django.db import connection
 from djstripe import models as djstripe_models
 
+from devstack import Emulator
 from payments import mirror as mirror_module
 from payments import stripe_client
 from payments.tasks import mirror_stripe_object
 from stripe_emulator.keys import placeholder_key
-from tests.real_processes import EmulatorServer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -20,7 +20,7 @@ WEBHOOK_SECRET = "whsec_" + "WebhookSigningNeverStored" * 2
 
 @pytest.fixture(scope="module")
 def emulator():
-    server = EmulatorServer().start()
+    server = Emulator().start()
     yield server
     server.stop()
 

@@ -6,10 +6,11 @@ import uuid
 import pytest
 
 from audit.models import AuditEntry
+from config.celery import app as celery_app
+from devstack import RedisServer, publishing_to, wait_until
 from payments.models import WebhookEvent
 from tests import stripe_events as se
 from tests.conftest import ShopClient
-from tests.real_processes import CeleryWorker, RedisServer, celery_sending_to, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -23,12 +24,14 @@ def broker():
     redis.stop()
 
 
-def test_the_worker_logs_and_audits_under_the_delivery_request_id(broker, start_payment):
+def test_the_worker_logs_and_audits_under_the_delivery_request_id(
+    broker, start_payment, start_celery_worker
+):
     attempt = start_payment()
     queue = f"test-{uuid.uuid4().hex[:8]}"
     evt = se.event("payment_intent.succeeded", se.payment_intent(attempt))
-    with celery_sending_to(broker.url, queue):
-        worker = CeleryWorker(broker.url, queue, **WORKER_ENV).start()
+    with publishing_to(celery_app, broker.url, queue):
+        worker = start_celery_worker(broker.url, queue, **WORKER_ENV)
         try:
             # When Stripe delivers an event with a request id of its own
             response = se.deliver(ShopClient(), evt, HTTP_X_REQUEST_ID="stripe-delivery-42")

@@ -8,28 +8,14 @@ the e-mails the processes wrote.
 """
 
 import os
-import re
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-import redis
 import requests
 
+import devstack
+from devstack import current_database_url, raised_limits, unfinished_tasks, wait_until
 from stripe_emulator.keys import placeholder_key
-from tests.real_processes import (
-    ROOT,
-    CeleryWorker,
-    EmulatorServer,
-    Gunicorn,
-    RedisServer,
-    free_port,
-    test_database_url,
-    wait_until,
-)
 
 # dj-stripe (the mirror) accepts only keys shaped like Stripe's.
 SECRET_KEY = placeholder_key("sk", "EndToEndSuite")
@@ -37,77 +23,25 @@ PUBLISHABLE_KEY = placeholder_key("pk", "EndToEndSuite")
 WEBHOOK_SECRET = "whsec_end_to_end_suite"
 
 
-class Stack:
-    """Start everything; `stop()` ends every process it started."""
+class Stack(devstack.Stack):
+    """Start everything on the test database; `stop()` ends every process it started."""
 
     def __init__(self, **extra_env):
-        self.redis = RedisServer().start()
-        self.web_port = free_port()
-        self.queue = f"e2e-{uuid.uuid4().hex[:8]}"
-        self.emulator = EmulatorServer(
-            webhook_urls=[f"http://127.0.0.1:{self.web_port}/api/v1/webhooks/stripe/"],
-            webhook_secret=WEBHOOK_SECRET,
-        ).start()
-        self.mail_dir = tempfile.mkdtemp(prefix="e2e-mail-")
-        overrides = {
+        env = {
+            **os.environ,
             "DEBUG": "true",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DATABASE_URL": test_database_url(),
-            "REDIS_URL": self.redis.url,
-            "CELERY_BROKER_URL": self.redis.url,
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-            "CELERY_TASK_DEFAULT_QUEUE": self.queue,
+            "DATABASE_URL": current_database_url(),
             "STRIPE_SECRET_KEY": SECRET_KEY,
             "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
             "STRIPE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
-            "STRIPE_API_BASE": self.emulator.url,
             "STRIPE_MAX_NETWORK_RETRIES": "0",
             "STRIPE_READ_TIMEOUT": "3",
-            "FRONTEND_URL": f"http://127.0.0.1:{self.web_port}/shop/",
-            "EMAIL_URL": f"filemail:///{self.mail_dir}",  # mail_dir is absolute: four slashes
             "WEBHOOK_RETRY_BASE_SECONDS": "0.3",
             "WEBHOOK_MAX_ATTEMPTS": "30",
-            "RATE_LIMIT_ORDERS_PER_USER": "1000/m",
-            "RATE_LIMIT_ORDERS_PER_IP": "1000/m",
-            "RATE_LIMIT_PAYMENTS_PER_USER": "1000/m",
-            "RATE_LIMIT_PAYMENTS_PER_IP": "1000/m",
-            "RATE_LIMIT_AUTH_PER_IP": "1000/m",
-            "RATE_LIMIT_REGISTRATIONS_PER_IP": "1000/m",
-            "PAYMENT_FAILURES_PER_HOUR": "1000",
-            "MAX_PENDING_ORDERS": "1000",
-            "MAX_RESERVED_PER_PRODUCT": "1000",
-            **{key: str(value) for key, value in extra_env.items()},
+            **raised_limits(1000),
         }
-        self.env = {**os.environ, **overrides}
-        self.worker = CeleryWorker(self.redis.url, self.queue, **overrides).start()
-        self.web = Gunicorn(self.web_port, self.env).start()
-
-    @property
-    def url(self) -> str:
-        return self.web.url
-
-    def mails(self) -> list[str]:
-        return [p.read_text() for p in sorted(Path(self.mail_dir).iterdir())]
-
-    def mail_subjects(self) -> list[str]:
-        # Django's file backend names a file by the second and appends to it: two e-mails
-        # one process sends within a second (a receipt, then a dispute alert) share a file.
-        subjects = []
-        for text in self.mails():
-            subjects += re.findall(r"^Subject: (.*)$", text, re.MULTILINE)
-        return subjects
-
-    def manage(self, *args: str) -> subprocess.CompletedProcess:
-        """`manage.py <args>` in the stack's environment, as an operator would run it."""
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        super().__init__(env, name="e2e", webhook_secret=WEBHOOK_SECRET, **extra_env)
 
     def settle(self, timeout: float = 30) -> None:
         """Wait until Stripe, the broker and the worker have nothing left to do.
@@ -140,47 +74,6 @@ class Stack:
         except AssertionError as exc:
             busy = unfinished_tasks(self.worker.output())
             raise AssertionError(f"{exc}; unfinished tasks: {busy}\n{self.logs()}") from exc
-
-    def queued_tasks(self) -> int:
-        """Messages waiting in the broker for the worker (kombu keeps one list a priority)."""
-        broker = redis.Redis.from_url(self.redis.url)
-        try:
-            names = broker.keys(f"{self.queue}*")
-            return sum(broker.llen(name) for name in names if broker.type(name) == b"list")
-        finally:
-            broker.close()
-
-    def logs(self) -> str:
-        return (
-            f"--- gunicorn\n{self.web.output()[-4000:]}\n--- worker\n"
-            f"{self.worker.output()[-4000:]}\n--- emulator\n{self.emulator.output()[-4000:]}"
-        )
-
-    def stop(self):
-        for process in (self.web, self.worker, self.emulator, self.redis):
-            try:
-                process.stop()
-            except Exception as exc:  # stop the others whatever happens to one
-                print(f"stopping {process}: {exc}")
-
-
-# Celery's worker log lines for a task's life, whatever the log format around them.
-_TASK_STATE = re.compile(
-    r"Task ([\w.]+)\[([0-9a-f-]{36})\] (received|retry|succeeded|raised|failed|ignored)"
-)
-
-
-def unfinished_tasks(worker_log: str) -> list[str]:
-    """Tasks the worker received and has not finished: running, waiting for their ETA
-    (a retry's countdown), or received again for a retry."""
-    last = {}
-    for name, task_id, state in _TASK_STATE.findall(worker_log):
-        last[task_id] = (name, state)
-    return [
-        f"{name}[{task_id}]"
-        for task_id, (name, state) in last.items()
-        if state in ("received", "retry")
-    ]
 
 
 class Shopper:

@@ -27,9 +27,9 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from devstack import ROOT
 from tests.e2e.stack import Shopper, Stack
 from tests.factories import ProductFactory
-from tests.real_processes import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
