@@ -1,0 +1,70 @@
+"""What the emulator's API tests share: waiting for deliveries, HTTP that does not follow
+redirects, and the objects most tests start from."""
+
+import time
+import urllib.error
+import urllib.request
+
+from devstack import wait_until
+
+CARD = "pm_card_visa"
+
+
+def event_types(receiver, count: int) -> list[str]:
+    """The types of the first `count` events delivered (waiting for them)."""
+    wait_until(lambda: len(receiver.events()) >= count, timeout=10, what=f"{count} deliveries")
+    return [e["type"] for e in receiver.events()[:count]]
+
+
+def http(method, url, data=None, headers=None):
+    """Plain HTTP without following redirects: (status, headers, body)."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read().decode()
+
+
+def intent(client, amount=1999, **params):
+    return client.v1.payment_intents.create(params={"amount": amount, "currency": "usd", **params})
+
+
+def session(client, **params):
+    return client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": "eur",
+                        "unit_amount": 1250,
+                        "product_data": {"name": "<script>alert(1)</script> Mug"},
+                    },
+                    "quantity": 2,
+                }
+            ],
+            "success_url": "https://shop.example/orders/9?session_id={CHECKOUT_SESSION_ID}",
+            "cancel_url": "https://shop.example/orders/9?checkout=cancelled",
+            "expires_at": int(time.time()) + 3600,
+            "customer_email": "shopper@example.com",
+            "client_reference_id": "9",
+            "metadata": {"order_id": "9", "attempt": "1"},
+            "payment_intent_data": {"metadata": {"order_id": "9", "attempt": "1"}},
+            **params,
+        }
+    )
+
+
+def pay_on_page(cs, choice: str):
+    return http("POST", cs.url, f"choice={choice}".encode())
+
+
+def paid_intent(client, amount=5000):
+    return intent(client, amount=amount, payment_method=CARD, confirm=True)
