@@ -1,12 +1,18 @@
+import io
+import logging
 import os
 import uuid
 
 import pytest
+from django.core import mail
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
+from structlog.stdlib import ProcessorFormatter
 
 from devstack import CeleryWorker, Mailbox, WebhookReceiver, current_database_url
+from tests import staff
+from tests import stripe_events as se
 from tests.factories import ProductFactory, UserFactory, token_for
 
 
@@ -193,3 +199,44 @@ def order(api):
     response = api.post_idem("/api/v1/orders/", body)
     assert response.status_code == 201
     return Order.objects.get(pk=response.json()["id"])
+
+
+# --- the back office (helpers in tests/staff.py) ----------------------------------------
+@pytest.fixture
+def staff_client(client):
+    def login(*codenames):
+        user = staff.staff_with(*codenames)
+        client.force_login(user)
+        client.user = user
+        return client
+
+    return login
+
+
+@pytest.fixture
+def paid_order(send_event, start_payment):
+    attempt = start_payment()
+    send_event(se.event("payment_intent.succeeded", se.payment_intent(attempt)))
+    attempt.refresh_from_db()
+    mail.outbox.clear()
+    return attempt.order
+
+
+# --- logs -------------------------------------------------------------------------------
+@pytest.fixture
+def log_output():
+    """What the configured root handlers write, as text, with every logger at DEBUG."""
+    root = logging.getLogger()
+    buffer = io.StringIO()
+    handlers_and_streams = [
+        (handler, handler.setStream(buffer))
+        for handler in root.handlers
+        if isinstance(handler.formatter, ProcessorFormatter)  # not pytest's own capture
+    ]
+    assert handlers_and_streams, "no stream handler configured"
+    level = root.level
+    root.setLevel(logging.DEBUG)
+    yield buffer
+    root.setLevel(level)
+    for handler, stream in handlers_and_streams:
+        handler.setStream(stream)

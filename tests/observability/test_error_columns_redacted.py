@@ -44,7 +44,7 @@ def test_a_failing_event_stores_its_error_redacted(
 
 def test_a_refused_email_stores_its_error_redacted(send_event, start_payment, settings):
     attempt = start_payment()
-    settings.EMAIL_BACKEND = "tests.test_error_columns_redacted.LeakyRefusingBackend"
+    settings.EMAIL_BACKEND = "tests.observability.test_error_columns_redacted.LeakyRefusingBackend"
     send_event(
         se.event(
             "payment_intent.payment_failed",

@@ -15,7 +15,7 @@ import pytest
 from orders.models import Order
 from payments.models import Dispute, PaymentAttempt, Refund
 
-PAYMENTS = Path(__file__).resolve().parent.parent / "payments"
+PAYMENTS = Path(__file__).resolve().parents[2] / "payments"
 
 
 def _transitions(model) -> set[str]:

@@ -7,6 +7,7 @@ from django.contrib.staticfiles import finders
 from rest_framework.test import APIClient
 
 from observability import metrics
+from tests.csp import directives, inline_scripts
 from tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,20 +20,6 @@ def _fresh_counters():
 
 
 STRIPE_HOSTS = ("js.stripe.com", "hooks.stripe.com", "api.stripe.com")
-
-
-def directives(response) -> dict[str, list[str]]:
-    policy = response["Content-Security-Policy"]
-    parsed = {}
-    for part in policy.split(";"):
-        name, *sources = part.split()
-        parsed[name] = sources
-    return parsed
-
-
-def inline_scripts(html: str) -> list[str]:
-    """<script> tags without a src attribute (inline code the CSP would have to allow)."""
-    return [tag for tag in re.findall(r"<script\b[^>]*>", html) if "src=" not in tag]
 
 
 class TestHeaders:

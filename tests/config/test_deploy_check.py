@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
+from devstack import ROOT
 from stripe_emulator.keys import placeholder_key
-from tests.test_settings import ROOT
 
 PRODUCTION = {
     "DEBUG": "false",

@@ -5,14 +5,11 @@ as its transport would send them, after a whole checkout, a staff refund, a reje
 delivery and an event whose processing blew up quoting every secret we have.
 """
 
-import io
 import json
-import logging
 
 import pytest
 import sentry_sdk
 from sentry_sdk.transport import Transport
-from structlog.stdlib import ProcessorFormatter
 
 from audit.models import AuditEntry
 from observability import sentry
@@ -20,7 +17,7 @@ from observability.redaction import redact
 from payments import handlers
 from tests import stripe_events as se
 from tests.factories import UserFactory, token_for
-from tests.test_admin import confirm_at_stripe, submit_refund
+from tests.staff import confirm_at_stripe, submit_refund
 
 pytestmark = pytest.mark.django_db
 
@@ -34,25 +31,6 @@ CARD = "4242 4242 4242 4242"
 @pytest.fixture
 def user(db):
     return UserFactory(email=SHOPPER_EMAIL)
-
-
-@pytest.fixture
-def log_output():
-    """What the configured root handlers write, as text, with every logger at DEBUG."""
-    root = logging.getLogger()
-    buffer = io.StringIO()
-    handlers_and_streams = [
-        (handler, handler.setStream(buffer))
-        for handler in root.handlers
-        if isinstance(handler.formatter, ProcessorFormatter)  # not pytest's own capture
-    ]
-    assert handlers_and_streams, "no stream handler configured"
-    level = root.level
-    root.setLevel(logging.DEBUG)
-    yield buffer
-    root.setLevel(level)
-    for handler, stream in handlers_and_streams:
-        handler.setStream(stream)
 
 
 class KeepingTransport(Transport):

@@ -88,7 +88,7 @@ def test_nothing_is_sent_for_a_transaction_that_rolled_back(
 
 def test_a_mail_server_outage_keeps_the_email_until_it_is_back(send_event, start_payment, settings):
     attempt = start_payment()
-    settings.EMAIL_BACKEND = "tests.test_outbox_email.RefusingBackend"
+    settings.EMAIL_BACKEND = "tests.notifications.test_outbox_email.RefusingBackend"
     send_event(
         se.event(
             "payment_intent.payment_failed",

@@ -13,7 +13,7 @@ from audit.models import AuditEntry
 from audit.services import record
 from payments.models import Refund, WebhookEvent
 from tests import stripe_events as se
-from tests.test_admin import paid_order, refund_url, staff_client, submit_refund  # noqa: F401
+from tests.staff import refund_url, submit_refund
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def _refused_entries(order):
     return AuditEntry.objects.filter(action="refund.request", order_id=order.pk, outcome="refused")
 
 
-def test_admin_over_refund_is_audited_as_refused(staff_client, paid_order, stripe_fake):  # noqa: F811
+def test_admin_over_refund_is_audited_as_refused(staff_client, paid_order, stripe_fake):
     client = staff_client("view_order", "refund_order")
     response = client.post(
         refund_url(paid_order),
@@ -72,8 +72,8 @@ def test_admin_over_refund_is_audited_as_refused(staff_client, paid_order, strip
 
 
 def test_admin_refund_of_a_disputed_order_is_audited_as_refused(
-    staff_client,  # noqa: F811
-    paid_order,  # noqa: F811
+    staff_client,
+    paid_order,
     send_event,
     stripe_fake,
 ):
@@ -94,8 +94,8 @@ def test_admin_refund_of_a_disputed_order_is_audited_as_refused(
 
 
 def test_admin_duplicate_submission_is_audited_as_refused(
-    staff_client,  # noqa: F811
-    paid_order,  # noqa: F811
+    staff_client,
+    paid_order,
     stripe_fake,
 ):
     client = staff_client("view_order", "refund_order")

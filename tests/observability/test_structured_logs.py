@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.stripe_fake import CONNECTION
-from tests.test_redaction import log_output  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def json_lines(buffer) -> list[dict]:
@@ -24,7 +23,7 @@ def test_a_stripe_outage_line_names_the_request_user_order_and_attempt(
     user,
     product,
     stripe_fake,
-    log_output,  # noqa: F811
+    log_output,
 ):
     order = api.post_idem("/api/v1/orders/", {"lines": [{"product_id": product.pk, "quantity": 1}]})
     order_id = order.json()["id"]
@@ -69,7 +68,7 @@ def test_log_level_is_honoured_and_alert_lines_keep_their_prefix():
     ]
 
 
-def test_objects_attached_to_a_line_are_redacted_too(anon, log_output):  # noqa: F811
+def test_objects_attached_to_a_line_are_redacted_too(anon, log_output):
     # Django attaches the request object to its "Not Found" line; its text has the query.
     assert anon.get("/api/v1/nowhere/?email=jane.doe@example.com").status_code == 404
     logged = log_output.getvalue()

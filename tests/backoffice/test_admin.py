@@ -4,8 +4,6 @@ import re
 import uuid
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.core import mail
 
 from audit.models import AuditEntry
 from orders.models import Order
@@ -13,70 +11,9 @@ from payments.models import Dispute, Refund, WebhookEvent
 from payments.services import refundable_amount
 from tests import stripe_events as se
 from tests.concurrency import run_in_threads
-from tests.factories import UserFactory
+from tests.staff import confirm_at_stripe, refund_url, staff_with, submit_refund
 
 pytestmark = pytest.mark.django_db
-
-
-def staff_with(*codenames):
-    user = UserFactory(is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    return user
-
-
-@pytest.fixture
-def staff_client(client):
-    def login(*codenames):
-        user = staff_with(*codenames)
-        client.force_login(user)
-        client.user = user
-        return client
-
-    return login
-
-
-@pytest.fixture
-def paid_order(send_event, start_payment):
-    attempt = start_payment()
-    send_event(se.event("payment_intent.succeeded", se.payment_intent(attempt)))
-    attempt.refresh_from_db()
-    mail.outbox.clear()
-    return attempt.order
-
-
-def refund_url(order):
-    return f"/admin/orders/order/{order.pk}/refund/"
-
-
-def submit_refund(client, order, amount, request_id=None, reason="Damaged in transit"):
-    """Fill the form, then confirm: the two steps a staff member goes through."""
-    request_id = request_id or str(uuid.uuid4())
-    first = client.post(
-        refund_url(order), {"amount": amount, "reason": reason, "request_id": request_id}
-    )
-    assert first.status_code == 200, first.content
-    assert b"confirm-text" in first.content, first.content.decode()[-2000:]
-    return client.post(
-        refund_url(order),
-        {"amount": amount, "reason": reason, "request_id": request_id, "confirmed": "True"},
-    )
-
-
-def confirm_at_stripe(send_event, stripe_fake, refund_id=None):
-    refund = (
-        Refund.objects.get(stripe_refund_id=refund_id) if refund_id else Refund.objects.latest("id")
-    )
-    send_event(
-        se.event(
-            "refund.updated",
-            se.refund(
-                refund.attempt.stripe_payment_intent_id,
-                amount=refund.amount,
-                refund_id=refund.stripe_refund_id,
-                metadata={"refund_uuid": str(refund.idempotency_uuid)},
-            ),
-        )
-    )
 
 
 class TestOrderPages:

@@ -191,7 +191,7 @@ class TestCacheOutage:
         class Broken(Exception):
             pass
 
-        settings.CACHES = {"default": {"BACKEND": "tests.test_client_address.BrokenCache"}}
+        settings.CACHES = {"default": {"BACKEND": "tests.core.test_client_address.BrokenCache"}}
         BrokenCache.error = Broken
         with pytest.raises(Broken):
             enforce(request_from("203.0.113.9"), "auth")

@@ -23,7 +23,7 @@ from stripe_emulator import money as emulator_money
 from tests import stripe_events as se
 from tests.conftest import error_code
 from tests.factories import ProductFactory
-from tests.test_admin import refund_url, staff_client  # noqa: F401 (fixture)
+from tests.staff import refund_url
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +111,7 @@ class TestCatalog:
         product.refresh_from_db()
         assert product.unit_amount == 1230
 
-    def test_the_admin_product_form_refuses_1_235_kwd(self, staff_client):  # noqa: F811
+    def test_the_admin_product_form_refuses_1_235_kwd(self, staff_client):
         client = staff_client("add_product", "view_product", "change_product")
         form = {
             "sku": "OUD-1",
@@ -209,7 +209,7 @@ def paid_kwd_order(send_event, start_payment):
 class TestRefunds:
     def test_the_admin_form_refuses_1_235_kwd_and_audits_it(
         self,
-        staff_client,  # noqa: F811
+        staff_client,
         paid_kwd_order,
         stripe_fake,
     ):
@@ -241,11 +241,11 @@ class TestRefunds:
 
     def test_the_admin_form_takes_a_valid_kwd_amount(
         self,
-        staff_client,  # noqa: F811
+        staff_client,
         paid_kwd_order,
         stripe_fake,
     ):
-        from tests.test_admin import submit_refund
+        from tests.staff import submit_refund
 
         client = staff_client("view_order", "refund_order")
         submit_refund(client, paid_kwd_order, "1.230")

@@ -47,7 +47,7 @@ def test_order_from_the_cart_freezes_catalog_prices_and_reserves_stock(api, user
 @override_settings(ORDER_HOLD_MINUTES=7, ORDER_RESERVATION_MINUTES=30)
 def test_reserved_until_follows_the_setting(api, product):
     # Until a payment is started the order holds its stock for ORDER_HOLD_MINUTES only
-    # (tests/test_stock_hoarding.py has the extension to ORDER_RESERVATION_MINUTES).
+    # (tests/orders/test_stock_hoarding.py has the extension to ORDER_RESERVATION_MINUTES).
     before = timezone.now()
     body = api.post_idem(
         "/api/v1/orders/", {"lines": [{"product_id": product.pk, "quantity": 1}]}

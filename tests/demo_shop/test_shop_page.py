@@ -1,6 +1,6 @@
 """The demo storefront page's HTML and policy: /shop/ and the order page /shop/orders/<id>.
 
-tests/test_security_headers.py holds the policy with the real Stripe; here is what changes
+tests/config/test_security_headers.py holds the policy with the real Stripe; here is what changes
 offline (STRIPE_API_BASE set: the emulator stands in for Stripe.js) and what the page is
 made of. tests/e2e/test_browser.py drives it in a browser.
 """
@@ -10,7 +10,7 @@ import re
 import pytest
 from django.contrib.staticfiles import finders
 
-from tests.test_security_headers import directives, inline_scripts
+from tests.csp import directives, inline_scripts
 
 pytestmark = pytest.mark.django_db
 

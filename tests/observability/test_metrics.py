@@ -13,8 +13,8 @@ from payments import handlers
 from payments.models import WebhookEvent
 from tests import stripe_events as se
 from tests.factories import UserFactory
+from tests.staff import confirm_at_stripe, submit_refund
 from tests.stripe_fake import CONNECTION
-from tests.test_admin import confirm_at_stripe, submit_refund
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def _fresh_counters():
 
 
 TOKEN = "metrics-token-for-tests"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import textwrap
 
-from tests.test_settings import ROOT
+from devstack import ROOT
 
 PRODUCTION = {
     "DEBUG": "false",
