@@ -6,8 +6,8 @@ import pytest
 import stripe
 
 from payments import stripe_client
+from payments.checkout.services import start_checkout_session, start_payment_intent
 from payments.errors import TooManyFailedPayments
-from payments.services import start_checkout_session, start_payment_intent
 from tests.factories import OrderFactory
 from tests.real_processes import EmulatorServer, wait_until
 
