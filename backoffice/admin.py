@@ -26,9 +26,10 @@ from catalog.money import format_amount
 from core.errors import ShopError
 from orders import services as order_services
 from orders.models import Order, OrderStatus
-from payments import selectors, services
+from payments import selectors
 from payments.admin.common import audit_refusal
 from payments.errors import OverRefund
+from payments.refunds import services as refund_services
 
 
 @admin.register(Order)
@@ -179,8 +180,8 @@ class OrderAdmin(admin.ModelAdmin):
         if not request.user.has_perm("orders.refund_order"):
             raise PermissionDenied
         order = get_object_or_404(Order, pk=order_id)
-        attempt = services.paid_attempt(order)
-        refundable = services.refundable_amount(attempt) if attempt else 0
+        attempt = refund_services.paid_attempt(order)
+        refundable = refund_services.refundable_amount(attempt) if attempt else 0
         form = RefundForm(
             request.POST or None,
             currency=order.currency,
@@ -220,7 +221,7 @@ class OrderAdmin(admin.ModelAdmin):
                 )
             else:
                 try:
-                    services.create_refund(
+                    refund_services.create_refund(
                         order_id=order.pk,
                         amount=data["amount"],
                         reason=data["reason"],
@@ -289,11 +290,11 @@ class OrderAdmin(admin.ModelAdmin):
 
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         if obj is not None:
-            attempt = services.paid_attempt(obj)
+            attempt = refund_services.paid_attempt(obj)
             context.update(
                 {
                     "can_refund": request.user.has_perm("orders.refund_order")
-                    and obj.status in services.REFUNDABLE_ORDER_STATES
+                    and obj.status in refund_services.REFUNDABLE_ORDER_STATES
                     and attempt is not None,
                     "can_fulfil": request.user.has_perm("orders.fulfil_order")
                     and obj.status == OrderStatus.PAID,

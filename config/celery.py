@@ -11,6 +11,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Sub-packages of an app keep their tasks in their own tasks.py (names kept explicitly).
+app.autodiscover_tasks(["payments.checkout", "payments.reconciliation"])
 
 
 @worker_init.connect

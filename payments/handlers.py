@@ -20,7 +20,9 @@ from audit.services import record
 from orders import payment_outcomes
 from orders.models import Order, OrderStatus
 from orders.services import expire_locked_order
-from payments import declines, emails
+from payments import emails
+from payments.checkout import declines
+from payments.checkout.outcomes import record_payment_failure
 from payments.locks import (
     lock_dispute,
     lock_order_and_attempt,
@@ -38,7 +40,6 @@ from payments.models import (
     RefundStatus,
     WebhookEvent,
 )
-from payments.services import record_payment_failure
 
 logger = logging.getLogger(__name__)
 

@@ -129,7 +129,7 @@ class PaymentDecline(models.Model):
     confirmed: our API, Stripe.js with the client secret, or Checkout. A PaymentIntent can
     fail many times while it stays confirmable, so each failure event is its own row.
     Keyed by shopper, by the client address that made the attempt and by the card's
-    fingerprint (when Stripe sends one); see payments.declines.
+    fingerprint (when Stripe sends one); see payments.checkout.declines.
     """
 
     stripe_event_id = models.CharField(max_length=255, unique=True)

@@ -2,7 +2,7 @@ from django.dispatch import receiver
 
 from orders.models import Order
 from orders.signals import order_closed_unpaid
-from payments.services import close_open_attempts
+from payments.checkout.closing import close_open_attempts
 
 
 @receiver(order_closed_unpaid, sender=Order, dispatch_uid="payments.close_open_attempts")

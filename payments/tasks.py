@@ -1,11 +1,11 @@
-"""Celery tasks: thin wrappers over payments.processing and payments.reconciliation."""
+"""Celery tasks: thin wrappers over payments.processing, payments.inbox and payments.mirror."""
 
 import logging
 
 from celery import shared_task
 from django.conf import settings
 
-from payments import declines, inbox, mirror, processing, reconciliation
+from payments import inbox, mirror, processing
 from payments.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -33,18 +33,6 @@ def sweep_webhook_events() -> int:
     return processing.sweep()
 
 
-@shared_task(ignore_result=True)
-def reconcile() -> dict:
-    """Hourly: compare the recent window with Stripe; repairs only with RECONCILE_AUTO_FIX."""
-    if not settings.STRIPE_SECRET_KEY:
-        logger.info("reconcile: no Stripe key configured, nothing to compare")
-        return {}
-    report = reconciliation.run(fix=settings.RECONCILE_AUTO_FIX)
-    for line in report.lines():
-        logger.info("reconcile: %s", line)
-    return report.counts()
-
-
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=3)
 def mirror_stripe_object(self, obj: dict) -> str:
     """Copy a Stripe object into dj-stripe's tables (and a PaymentIntent's charge)."""
@@ -63,24 +51,3 @@ def mirror_stripe_object(self, obj: dict) -> str:
         )
         return "failed"
     return "mirrored"
-
-
-@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=6)
-def enforce_decline_limits(self, decline_pk: int) -> str:
-    """After a decline committed: close at Stripe the open payments a tripped limit covers.
-
-    Closing is idempotent (Stripe's "already closed" counts as done), so a retry or a
-    second task repeats nothing. What is still open after the last retry is closed by the
-    beat sweep below.
-    """
-    closed, failed = declines.enforce(decline_pk)
-    if failed and not settings.CELERY_TASK_ALWAYS_EAGER and self.request.retries < self.max_retries:
-        raise self.retry(countdown=15 * 2**self.request.retries)
-    return f"{closed} closed, {failed} failed"
-
-
-@shared_task(ignore_result=True)
-def close_blocked_payments() -> str:
-    """Beat, every minute: the kill switch and the decline limits, applied at Stripe."""
-    closed, failed = declines.close_blocked()
-    return f"{closed} closed, {failed} failed"

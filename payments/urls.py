@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments.api import CheckoutSessionApi, OrderPaymentApi, PaymentIntentApi
+from payments.checkout.api import CheckoutSessionApi, OrderPaymentApi, PaymentIntentApi
 from payments.views import stripe_webhook
 
 # Mounted under api/v1/.

@@ -9,7 +9,7 @@ from payments.models import PaymentDecline
 
 @admin.register(PaymentDecline)
 class PaymentDeclineAdmin(ReadOnlyAdmin):
-    """The declines the card-testing limits count (payments.declines).
+    """The declines the card-testing limits count (payments.checkout.declines).
 
     Staff with the delete permission lift a block early by deleting the rows that caused
     it (a shopper who called, an office behind one address); every deletion is audited.

@@ -10,9 +10,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core.errors import ShopError
-from payments import reconciliation
 from payments.admin.common import ReadOnlyAdmin, audit_refusal, dashboard_link
 from payments.models import ReconciliationMismatch
+from payments.reconciliation import mismatches
 
 
 class OpenMismatchFilter(admin.SimpleListFilter):
@@ -104,7 +104,7 @@ class ReconciliationMismatchAdmin(ReadOnlyAdmin):
 
     def _fix(self, request, mismatch) -> None:
         try:
-            report = reconciliation.fix_mismatch(mismatch, staff_user=request.user)
+            report = mismatches.fix_mismatch(mismatch, staff_user=request.user)
         except ShopError as exc:
             audit_refusal(exc)
             self.message_user(request, f"{mismatch}: {exc.message}", messages.ERROR)
@@ -158,7 +158,7 @@ class ReconciliationMismatchAdmin(ReadOnlyAdmin):
         mismatch = get_object_or_404(ReconciliationMismatch, pk=pk)
         form = AcknowledgeForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            reconciliation.acknowledge(
+            mismatches.acknowledge(
                 mismatch, staff_user=request.user, note=form.cleaned_data["note"]
             )
             self.message_user(request, f"{mismatch}: marked resolved.", messages.SUCCESS)

@@ -8,7 +8,7 @@ import pytest
 from audit.models import AuditEntry
 from orders.models import Order
 from payments.models import Dispute, Refund, WebhookEvent
-from payments.services import refundable_amount
+from payments.refunds.services import refundable_amount
 from tests import stripe_events as se
 from tests.concurrency import run_in_threads
 from tests.staff import confirm_at_stripe, refund_url, staff_with, submit_refund

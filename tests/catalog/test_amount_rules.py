@@ -17,8 +17,8 @@ from catalog.models import Product
 from catalog.services import save_product
 from core.errors import ShopError
 from orders.models import Order
-from payments import services
 from payments.models import PaymentAttempt, Refund
+from payments.refunds import services
 from stripe_emulator import money as emulator_money
 from tests import stripe_events as se
 from tests.conftest import error_code

@@ -7,8 +7,8 @@ import stripe
 
 from devstack import Emulator, wait_until
 from payments import stripe_client
+from payments.checkout.services import start_checkout_session, start_payment_intent
 from payments.errors import TooManyFailedPayments
-from payments.services import start_checkout_session, start_payment_intent
 from tests.factories import OrderFactory
 
 WEBHOOK_SECRET = "whsec_card_testing"

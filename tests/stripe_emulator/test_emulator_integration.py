@@ -13,9 +13,10 @@ from devstack import Emulator, wait_until
 from orders.models import OrderStatus
 from orders.services import cancel_order
 from payments import stripe_client
+from payments.checkout.services import start_checkout_session, start_payment_intent
 from payments.errors import PaymentInProgress
 from payments.inbox import parse_event, verify_signature
-from payments.services import create_refund, start_checkout_session, start_payment_intent
+from payments.refunds.services import create_refund
 from tests.factories import OrderFactory, UserFactory
 
 WEBHOOK_SECRET = "whsec_integration_tests"

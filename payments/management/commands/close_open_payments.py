@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from payments import declines
+from payments.checkout import declines
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from payments import reconciliation
+from payments.reconciliation.run import run
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args, since=None, fix=False, **options):
         if since is not None and since <= 0:
             raise CommandError("--since takes a number of hours above zero.")
-        report = reconciliation.run(since_hours=since, fix=fix)
+        report = run(since_hours=since, fix=fix)
         for line in report.lines():
             self.stdout.write(line)
         if report.errors and not report.checked_attempts and not report.checked_events:

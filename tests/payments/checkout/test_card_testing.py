@@ -335,7 +335,7 @@ class TestKillSwitch:
     def test_switching_payments_off_closes_every_open_payment_at_stripe(
         self, api, shopper, stripe_fake, settings
     ):
-        from payments.tasks import close_blocked_payments
+        from payments.checkout.tasks import close_blocked_payments
 
         intent = open_payment(api)
         _, other = shopper()
@@ -373,7 +373,7 @@ class TestKillSwitch:
     def test_a_closing_stripe_cannot_reach_is_retried_by_the_sweep(
         self, api, stripe_fake, settings
     ):
-        from payments.tasks import close_blocked_payments
+        from payments.checkout.tasks import close_blocked_payments
         from tests.stripe_fake import CONNECTION
 
         intent = open_payment(api)

@@ -394,7 +394,7 @@ class TestStuckAndUndelivered:
 
 class TestBeatJob:
     def test_records_without_fixing_unless_auto_fix(self, start_payment, stripe_fake, settings):
-        from payments.tasks import reconcile as reconcile_task
+        from payments.reconciliation.tasks import reconcile as reconcile_task
 
         attempt = start_payment()
         succeed_at_stripe(stripe_fake, attempt)

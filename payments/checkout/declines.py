@@ -36,6 +36,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from core.errors import ShopError
+from payments.checkout import tasks
+from payments.checkout.closing import close_attempt_at_stripe
 from payments.models import OPEN, PaymentAttempt, PaymentDecline, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -95,10 +97,8 @@ def record(event: WebhookEvent, attempt: PaymentAttempt, *, user_id, code: str) 
 
 
 def _queue_enforcement(decline_pk: int) -> None:
-    from payments.tasks import enforce_decline_limits
-
     try:
-        enforce_decline_limits.apply_async((decline_pk,), retry=False)
+        tasks.enforce_decline_limits.apply_async((decline_pk,), retry=False)
     except Exception as exc:  # broker down: the beat sweep closes what is over a limit
         logger.warning("decline %s counted, limit check not queued (%s)", decline_pk, exc)
 
@@ -228,8 +228,6 @@ def _over_limits(now: datetime) -> Q:
 
 def _close(attempts, reason: str) -> tuple[int, int]:
     """Close each at Stripe; one that fails is left open for the next run. (closed, failed)"""
-    from payments.services import close_attempt_at_stripe
-
     closed = failed = 0
     for attempt in attempts:
         try:

@@ -11,7 +11,8 @@ from core.errors import NotFound
 from idempotency.api import idempotent
 from orders.selectors import orders_of
 from orders.serializers import EmptyInput, PaymentSummaryOutput
-from payments import selectors, services
+from payments import selectors
+from payments.checkout import services
 
 CheckoutSessionOutput = inline_serializer(
     "CheckoutSession",

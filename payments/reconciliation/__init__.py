@@ -1,0 +1,1 @@
+"""Reconciliation: our orders, attempts and refunds against Stripe's truth (run.py)."""

@@ -1,0 +1,1 @@
+"""Refunds staff make, sent to Stripe with a key of their own."""
