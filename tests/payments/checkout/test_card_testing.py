@@ -1,12 +1,10 @@
-"""Card testing: declines counted from Stripe's events, limits per shopper, address and card,
-open payments closed at Stripe, decline e-mails throttled, and the kill switch."""
+"""Card testing: declines counted from Stripe's events, limits per shopper, address, card
+and attempt, whatever the order or repetition of the events."""
 
 import itertools
 from datetime import timedelta
 
 import pytest
-from django.core import mail
-from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given
@@ -14,102 +12,24 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from audit.models import AuditEntry
-from notifications.models import OutboxEmail
-from orders.models import Order
 from payments import handlers
-from payments.models import PaymentAttempt, PaymentDecline, StripeCustomer
+from payments.models import PaymentAttempt, PaymentDecline
 from tests import stripe_events as se
 from tests.conftest import error_code
-from tests.factories import OrderFactory, ProductFactory, UserFactory
+from tests.factories import OrderFactory, UserFactory
+from tests.payments.checkout.card_testing import (
+    CARDS,
+    ELSEWHERE,
+    HOME,
+    closed_at_stripe,
+    decline,
+    fresh,
+    new_order,
+    open_payment,
+    start,
+)
 
-pytestmark = pytest.mark.django_db
-
-HOME = "203.0.113.10"
-ELSEWHERE = "198.51.100.77"
-_cards = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def _limits(settings):
-    # Generous defaults, so each test trips only the key it is about.
-    settings.PAYMENT_FAILURES_PER_HOUR = 100
-    settings.PAYMENT_FAILURES_PER_ADDRESS_PER_HOUR = 100
-    settings.PAYMENT_FAILURES_PER_CARD_PER_HOUR = 100
-    settings.PAYMENT_FAILURES_PER_ATTEMPT = 100
-    settings.PAYMENT_FAILED_EMAIL_INTERVAL_MINUTES = 0
-
-
-@pytest.fixture
-def shopper(client_for):
-    """A second-shopper factory: (user, API client)."""
-
-    def make():
-        user = UserFactory()
-        StripeCustomer.objects.create(user=user, stripe_customer_id=f"cus_known_{user.pk}")
-        return user, client_for(user)
-
-    return make
-
-
-def new_order(client, address=HOME) -> int:
-    product = ProductFactory(unit_amount=2500, stock=5)
-    body = {"lines": [{"product_id": product.pk, "quantity": 1}]}
-    response = client.post_idem("/api/v1/orders/", body, REMOTE_ADDR=address)
-    assert response.status_code == 201, response.content
-    return response.json()["id"]
-
-
-def start(client, order_id, kind="payment-intent", address=HOME):
-    return client.post_idem(f"/api/v1/orders/{order_id}/{kind}/", {}, REMOTE_ADDR=address)
-
-
-def open_payment(client, kind="payment-intent", address=HOME) -> PaymentAttempt:
-    order_id = new_order(client, address)
-    response = start(client, order_id, kind, address)
-    assert response.status_code == 201, response.content
-    return PaymentAttempt.objects.filter(order_id=order_id).latest("number")
-
-
-def card(fingerprint=None) -> dict:
-    """A decline as Stripe puts it in last_payment_error (the payment method expanded)."""
-    return {
-        "type": "card_error",
-        "code": "card_declined",
-        "decline_code": "generic_decline",
-        "message": "Your card was declined.",
-        "payment_method": {
-            "id": f"pm_{next(_cards)}",
-            "object": "payment_method",
-            "type": "card",
-            "card": {"brand": "visa", "last4": "0002", "fingerprint": fingerprint or "fpX"},
-        },
-    }
-
-
-def decline(attempt, fingerprint=None, **kwargs) -> dict:
-    """A payment_intent.payment_failed event: the card was confirmed with Stripe.js."""
-    return se.event(
-        "payment_intent.payment_failed",
-        se.payment_intent(attempt, status="requires_payment_method", error=card(fingerprint)),
-        **kwargs,
-    )
-
-
-def closed_at_stripe(stripe_fake) -> set[str]:
-    """Ids of the PaymentIntents cancelled and Sessions expired at Stripe."""
-    closed = set()
-    for sent in stripe_fake.sent("POST"):
-        parts = sent.path.strip("/").split("/")
-        if parts[1] == "payment_intents" and parts[-1] == "cancel":
-            closed.add(parts[2])
-        if parts[1:3] == ["checkout", "sessions"] and parts[-1] == "expire":
-            closed.add(parts[3])
-    return closed
-
-
-def fresh(obj):
-    obj.refresh_from_db()
-    return obj
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("card_testing_limits")]
 
 
 class TestDeclinesCountFromStripeEvents:
@@ -199,7 +119,7 @@ class TestKeys:
         _, other = shopper()
         others_open = open_payment(other, address=HOME)
         for _ in range(3):
-            send_event(decline(first, fingerprint=f"fp{next(_cards)}"))
+            send_event(decline(first, fingerprint=f"fp{next(CARDS)}"))
 
         # Every open payment made from that address is closed, the other shopper's too.
         assert closed_at_stripe(stripe_fake) == {
@@ -304,87 +224,6 @@ class TestPerAttemptCap:
         assert attempt.stripe_payment_intent_id in closed_at_stripe(stripe_fake)
 
 
-class TestDeclineEmails:
-    def test_one_decline_email_per_order_within_the_window(
-        self, api, stripe_fake, send_event, settings
-    ):
-        settings.PAYMENT_FAILED_EMAIL_INTERVAL_MINUTES = 30
-        attempt = open_payment(api)
-        for _ in range(3):
-            send_event(decline(attempt))
-        assert [m.subject for m in mail.outbox] == [
-            f"Payment for order {attempt.order.number} did not go through"
-        ]
-        OutboxEmail.objects.update(created_at=timezone.now() - timedelta(minutes=31))
-        send_event(decline(attempt))
-        assert len(mail.outbox) == 2
-
-    def test_no_decline_email_once_the_shopper_is_blocked(
-        self, api, stripe_fake, send_event, settings
-    ):
-        settings.PAYMENT_FAILURES_PER_HOUR = 2
-        first, second = open_payment(api), open_payment(api)
-        send_event(decline(first))
-        assert len(mail.outbox) == 1
-        send_event(decline(second))  # this one trips the limit
-        send_event(decline(second))
-        assert len(mail.outbox) == 1
-
-
-class TestKillSwitch:
-    def test_switching_payments_off_closes_every_open_payment_at_stripe(
-        self, api, shopper, stripe_fake, settings
-    ):
-        from payments.checkout.tasks import close_blocked_payments
-
-        intent = open_payment(api)
-        _, other = shopper()
-        session = open_payment(other, kind="checkout-session", address=ELSEWHERE)
-        close_blocked_payments()
-        assert closed_at_stripe(stripe_fake) == set()  # switched on: nothing to do
-
-        settings.PAYMENTS_ENABLED = False
-        close_blocked_payments()
-
-        assert closed_at_stripe(stripe_fake) == {
-            intent.stripe_payment_intent_id,
-            session.stripe_checkout_session_id,
-        }
-        assert {fresh(intent).status, fresh(session).status} == {"canceled"}
-
-    def test_the_command_closes_them_at_once(self, api, stripe_fake, settings, capsys):
-        intent = open_payment(api)
-        settings.PAYMENTS_ENABLED = False
-        call_command("close_open_payments")
-        assert closed_at_stripe(stripe_fake) == {intent.stripe_payment_intent_id}
-        assert "1 closed" in capsys.readouterr().out
-        call_command("close_open_payments")  # again: nothing left, nothing sent
-        assert len(closed_at_stripe(stripe_fake)) == 1
-
-    def test_a_payment_that_succeeded_while_switched_off_is_recorded(
-        self, api, stripe_fake, send_event, settings
-    ):
-        attempt = open_payment(api)
-        settings.PAYMENTS_ENABLED = False
-        send_event(se.event("payment_intent.succeeded", se.payment_intent(attempt)))
-        assert fresh(attempt).status == "succeeded"
-        assert Order.objects.get(pk=attempt.order_id).status == "paid"
-
-    def test_a_closing_stripe_cannot_reach_is_retried_by_the_sweep(
-        self, api, stripe_fake, settings
-    ):
-        from payments.checkout.tasks import close_blocked_payments
-        from tests.stripe_fake import CONNECTION
-
-        intent = open_payment(api)
-        settings.PAYMENTS_ENABLED = False
-        stripe_fake.fail_next(CONNECTION)
-        close_blocked_payments()
-        assert fresh(intent).status == "requires_payment"  # Stripe unreachable: still open
-        close_blocked_payments()
-        assert fresh(intent).status == "canceled"
-
-
 # --- property: any order or repetition of failure events counts the same ----------------
 _serial = itertools.count()
 
@@ -427,37 +266,3 @@ def test_any_order_or_repetition_of_failures_counts_each_once(order, repeats, se
         "fp1",
         "fp1",
     ]
-
-
-class TestOperators:
-    def test_staff_lift_a_block_by_deleting_its_declines_and_it_is_audited(
-        self, api, stripe_fake, send_event, settings, client
-    ):
-        from django.contrib.auth.models import Permission
-
-        settings.PAYMENT_FAILURES_PER_HOUR = 2
-        attempt = open_payment(api)
-        send_event(decline(attempt))
-        send_event(decline(attempt))
-        assert start(api, new_order(api)).status_code == 429
-        viewer = UserFactory(is_staff=True)
-        viewer.user_permissions.set(Permission.objects.filter(codename="view_paymentdecline"))
-        client.force_login(viewer)
-        url = "/admin/payments/paymentdecline/"
-        assert client.get(url).status_code == 200
-        pk = PaymentDecline.objects.first().pk
-        client.post(f"{url}{pk}/delete/", {"post": "yes"})
-        assert PaymentDecline.objects.count() == 2  # viewing is not lifting
-
-        staff = UserFactory(is_staff=True)
-        staff.user_permissions.set(
-            Permission.objects.filter(codename__in=["view_paymentdecline", "delete_paymentdecline"])
-        )
-        client.force_login(staff)
-        response = client.post(f"{url}{pk}/delete/", {"post": "yes"})
-
-        assert response.status_code == 302
-        assert PaymentDecline.objects.count() == 1
-        entry = AuditEntry.objects.get(action="payment_decline.deleted")
-        assert entry.actor == staff and entry.order_id == attempt.order_id
-        assert start(api, new_order(api)).status_code == 201
