@@ -11,6 +11,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Autodiscovery finds each installed app's own tasks module; payments keeps its tasks in
+# its sub-packages.
+app.autodiscover_tasks(
+    [
+        "payments.gateway",
+    ]
+)
 
 
 @worker_init.connect

@@ -12,7 +12,8 @@ from django.utils import timezone
 from observability import logging as log_context
 from observability import metrics
 from observability.redaction import redact
-from payments import handlers, inbox, mirror
+from payments import handlers, inbox
+from payments.gateway import mirror
 from payments.locks import claim_event
 from payments.models import WebhookEvent
 

@@ -32,7 +32,8 @@ from core.errors import ShopError
 from orders.locks import lock_order
 from orders.models import Order, OrderStatus
 from orders.services import expire_order
-from payments import handlers, inbox, processing, stripe_client
+from payments import handlers, inbox, processing
+from payments.gateway import client as stripe_client
 from payments.locks import lock_mismatch, lock_open_mismatch
 from payments.models import (
     AttemptStatus,

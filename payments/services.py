@@ -30,7 +30,7 @@ from observability import logging as log_context
 from orders.locks import lock_order
 from orders.models import Order, OrderStatus
 from orders.services import extend_reservation
-from payments import declines, mirror, stripe_client
+from payments import declines
 from payments.errors import (
     DuplicateSubmission,
     NotRefundable,
@@ -42,6 +42,8 @@ from payments.errors import (
     StripeRefused,
     TooManyFailedPayments,
 )
+from payments.gateway import client as stripe_client
+from payments.gateway import mirror
 from payments.locks import (
     attempts_for_update,
     lock_attempt,

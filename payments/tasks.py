@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from payments import declines, inbox, mirror, processing, reconciliation
+from payments import declines, inbox, processing, reconciliation
 from payments.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -43,26 +43,6 @@ def reconcile() -> dict:
     for line in report.lines():
         logger.info("reconcile: %s", line)
     return report.counts()
-
-
-@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=3)
-def mirror_stripe_object(self, obj: dict) -> str:
-    """Copy a Stripe object into dj-stripe's tables (and a PaymentIntent's charge)."""
-    try:
-        mirror.mirror_object(obj)
-        if obj.get("object") == "payment_intent" and isinstance(obj.get("latest_charge"), str):
-            mirror.mirror_charge(obj["latest_charge"])
-    except Exception as exc:
-        if self.request.retries < self.max_retries and not settings.CELERY_TASK_ALWAYS_EAGER:
-            raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
-        logger.warning(
-            "stripe mirror of %s %s failed (%s); the books are unaffected",
-            obj.get("object"),
-            obj.get("id"),
-            type(exc).__name__,
-        )
-        return "failed"
-    return "mirrored"
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=6)

@@ -5,8 +5,8 @@ open PaymentIntents and Sessions closed at the emulator."""
 import pytest
 import stripe
 
-from payments import stripe_client
 from payments.errors import TooManyFailedPayments
+from payments.gateway import client as stripe_client
 from payments.services import start_checkout_session, start_payment_intent
 from tests.factories import OrderFactory
 from tests.real_processes import EmulatorServer, wait_until

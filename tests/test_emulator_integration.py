@@ -1,4 +1,4 @@
-"""The shop against the Stripe emulator: the real SDK client of `payments.stripe_client`,
+"""The shop against the Stripe emulator: the real SDK client of `payments.gateway.client`,
 real HTTP, real signed webhooks fed to the shop's own webhook view."""
 
 import json
@@ -11,8 +11,8 @@ from django.conf import settings
 
 from orders.models import OrderStatus
 from orders.services import cancel_order
-from payments import stripe_client
 from payments.errors import PaymentInProgress
+from payments.gateway import client as stripe_client
 from payments.inbox import parse_event, verify_signature
 from payments.services import create_refund, start_checkout_session, start_payment_intent
 from tests.factories import OrderFactory, UserFactory

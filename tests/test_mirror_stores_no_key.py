@@ -5,9 +5,9 @@ import pytest
 from django.db import connection
 from djstripe import models as djstripe_models
 
-from payments import mirror as mirror_module
-from payments import stripe_client
-from payments.tasks import mirror_stripe_object
+from payments.gateway import client as stripe_client
+from payments.gateway import mirror as mirror_module
+from payments.gateway.tasks import mirror_stripe_object
 from stripe_emulator.keys import placeholder_key
 from tests.real_processes import EmulatorServer
 
