@@ -12,8 +12,9 @@ from django.utils import timezone
 from observability import logging as log_context
 from observability import metrics
 from observability.redaction import redact
-from payments import handlers, inbox
+from payments import inbox
 from payments.gateway import mirror
+from payments.handlers import registry
 from payments.locks import claim_event
 from payments.models import WebhookEvent
 
@@ -48,9 +49,9 @@ def process(event_pk: int) -> str:
         )
         try:
             with transaction.atomic():
-                status, note = handlers.dispatch(event)
+                status, note = registry.dispatch(event)
         except Exception as exc:
-            waiting = isinstance(exc, handlers.WaitForDependency)
+            waiting = isinstance(exc, registry.WaitForDependency)
             if not waiting:
                 logger.exception("webhook event %s (%s) failed", event.stripe_event_id, event.type)
             # Redacted as a log line is: an exception may quote a key or an address.

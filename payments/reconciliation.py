@@ -32,8 +32,12 @@ from core.errors import ShopError
 from orders.locks import lock_order
 from orders.models import Order, OrderStatus
 from orders.services import expire_order
-from payments import handlers, inbox, processing
+from payments import inbox, processing
 from payments.gateway import client as stripe_client
+from payments.handlers.refund_outcomes import refund_status
+from payments.handlers.registry import HANDLERS
+from payments.handlers.review import flag_for_review
+from payments.handlers.stripe_objects import names_another_shop, stripe_id
 from payments.locks import lock_mismatch, lock_open_mismatch
 from payments.models import (
     AttemptStatus,
@@ -207,7 +211,7 @@ def _flag_repair(order_id: int, reason: str, **details) -> Callable[[], str] | N
             order = lock_order(order_id)
             if order.status == OrderStatus.NEEDS_REVIEW:
                 return "order already in needs review"
-            handlers.flag_for_review(order, reason, source="reconciliation", **details)
+            flag_for_review(order, reason, source="reconciliation", **details)
         return "order put in needs review"
 
     return repair
@@ -267,7 +271,7 @@ def read_payment(attempt: PaymentAttempt) -> StripePayment:
         )
         expected, event_type = _session_expectation(session)
         intent = session.get("payment_intent")
-        session_for_handler = {**session, "payment_intent": handlers.stripe_id(intent) or None}
+        session_for_handler = {**session, "payment_intent": stripe_id(intent) or None}
         return StripePayment(
             obj=session_for_handler,
             expected=expected,
@@ -275,7 +279,7 @@ def read_payment(attempt: PaymentAttempt) -> StripePayment:
             amount=session.get("amount_total"),
             currency=session.get("currency") or "",
             state=f"{session.get('status')}/{session.get('payment_status')}",
-            payment_intent_id=handlers.stripe_id(intent),
+            payment_intent_id=stripe_id(intent),
         )
     intent = _fetch(
         "payment_intents.retrieve",
@@ -374,7 +378,7 @@ def check_refunds(attempt: PaymentAttempt, payment_intent_id: str) -> list[Findi
     for theirs in at_stripe:
         refund_uuid = (theirs.get("metadata") or {}).get("refund_uuid", "")
         local = by_id.get(theirs["id"]) or by_uuid.get(refund_uuid)
-        status = handlers.refund_status(theirs)
+        status = refund_status(theirs)
         common = {
             "subject": theirs["id"],
             "order_id": attempt.order_id,
@@ -468,7 +472,7 @@ def check_overdue_order(order: Order, stuck_before: datetime) -> list[Finding]:
 
 
 def _handled_types() -> list[str]:
-    return sorted(handlers.HANDLERS)
+    return sorted(HANDLERS)
 
 
 def undelivered_events(since: datetime) -> list[dict]:
@@ -495,7 +499,7 @@ def check_events(events: Iterable[dict]) -> list[Finding]:
     events = [
         event
         for event in events
-        if not handlers.names_another_shop(((event.get("data") or {}).get("object")) or {})
+        if not names_another_shop(((event.get("data") or {}).get("object")) or {})
     ]
     stored = set(
         WebhookEvent.objects.filter(stripe_event_id__in=[e["id"] for e in events]).values_list(

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from audit.models import AuditEntry
 from notifications.models import OutboxEmail
 from orders.models import Order
-from payments import handlers
+from payments.handlers import registry
 from payments.models import PaymentAttempt, PaymentDecline, StripeCustomer
 from tests import stripe_events as se
 from tests.conftest import error_code
@@ -418,7 +418,7 @@ def test_any_order_or_repetition_of_failures_counts_each_once(order, repeats, se
     ]
     for index in [*order, *repeats]:  # a replay or a second worker runs the handler again
         with transaction.atomic():
-            handlers.dispatch(rows[index])
+            registry.dispatch(rows[index])
     declines = PaymentDecline.objects.filter(attempt=attempt)
     assert declines.count() == 4
     assert sorted(declines.values_list("card_fingerprint", flat=True)) == [

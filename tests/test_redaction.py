@@ -17,7 +17,7 @@ from structlog.stdlib import ProcessorFormatter
 from audit.models import AuditEntry
 from observability import sentry
 from observability.redaction import redact
-from payments import handlers
+from payments.handlers import registry
 from tests import stripe_events as se
 from tests.factories import UserFactory, token_for
 from tests.test_admin import confirm_at_stripe, submit_refund
@@ -115,7 +115,7 @@ def test_a_full_day_of_payments_leaks_nothing(
             f"Authorization: Token {token} {RESTRICTED_KEY}"
         )
 
-    monkeypatch.setitem(handlers.HANDLERS, "payment_intent.payment_failed", explode)
+    monkeypatch.setitem(registry.HANDLERS, "payment_intent.payment_failed", explode)
     failing = se.event("payment_intent.payment_failed", se.payment_intent(attempt))
     assert send_event(failing).status_code == 200
     sentry_sdk.flush()
