@@ -92,9 +92,9 @@ def run(opts) -> dict:
     )
     worker = common.CeleryWorker(env, concurrency=opts.memory_worker_concurrency).start()
     queue_all = (
-        "import django; django.setup(); from payments import inbox; "
+        "import django; django.setup(); from payments.webhooks import processing; "
         "from payments.models import WebhookEvent; "
-        "[inbox.enqueue(pk) for pk in "
+        "[processing.enqueue(pk) for pk in "
         "WebhookEvent.objects.filter(status='received').order_by('pk')"
         ".values_list('pk', flat=True).iterator()]"
     )

@@ -16,6 +16,7 @@ app.autodiscover_tasks()
 app.autodiscover_tasks(
     [
         "payments.gateway",
+        "payments.webhooks",
     ]
 )
 

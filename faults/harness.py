@@ -434,7 +434,7 @@ class Sweeper(Process):
             "django.setup()\n"
             "from django.db import close_old_connections\n"
             "from notifications import services as outbox\n"
-            "from payments import processing\n"
+            "from payments.webhooks import processing\n"
             "log = logging.getLogger('faults.sweeper')\n"
             "deadline = time.monotonic() + 3600\n"
             "while time.monotonic() < deadline:\n"

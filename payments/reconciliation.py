@@ -32,7 +32,6 @@ from core.errors import ShopError
 from orders.locks import lock_order
 from orders.models import Order, OrderStatus
 from orders.services import expire_order
-from payments import inbox, processing
 from payments.gateway import client as stripe_client
 from payments.handlers.refund_outcomes import refund_status
 from payments.handlers.registry import HANDLERS
@@ -48,6 +47,7 @@ from payments.models import (
     WebhookEvent,
 )
 from payments.services import send_refund
+from payments.webhooks import inbox, processing
 
 logger = logging.getLogger(__name__)
 

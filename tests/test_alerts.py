@@ -11,9 +11,9 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from audit.services import record
 from observability import alerts, tasks
-from payments import processing
 from payments.handlers import registry
 from payments.models import ReconciliationMismatch, WebhookEvent
+from payments.webhooks import processing
 from tests import stripe_events as se
 
 pytestmark = pytest.mark.django_db

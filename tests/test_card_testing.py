@@ -292,8 +292,8 @@ class TestPerAttemptCap:
         # never given out again.
         settings.PAYMENT_FAILURES_PER_ATTEMPT = 1
         attempt = open_payment(api)
-        from payments.inbox import store_event
-        from payments.processing import process
+        from payments.webhooks.inbox import store_event
+        from payments.webhooks.processing import process
 
         pk, _ = store_event(decline(attempt))
         with django_capture_on_commit_callbacks(execute=False):

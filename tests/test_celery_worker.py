@@ -9,8 +9,8 @@ from django.conf import settings
 
 from audit.models import AuditEntry
 from core import redis_client
-from payments import inbox, processing, tasks
 from payments.models import PaymentAttempt, WebhookEvent
+from payments.webhooks import processing, tasks
 from tests import stripe_events as se
 from tests.conftest import ShopClient
 from tests.real_processes import CeleryWorker, RedisServer, celery_sending_to, wait_until
@@ -43,7 +43,7 @@ def status_of(row):
 
 
 def pending_ids() -> list[bytes]:
-    return redis_client.client().lrange(redis_client.key(inbox.PENDING_KEY), 0, -1)
+    return redis_client.client().lrange(redis_client.key(processing.PENDING_KEY), 0, -1)
 
 
 def test_a_burst_of_events_queues_one_dispatcher_and_the_worker_processes_every_event(

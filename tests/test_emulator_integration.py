@@ -13,8 +13,8 @@ from orders.models import OrderStatus
 from orders.services import cancel_order
 from payments.errors import PaymentInProgress
 from payments.gateway import client as stripe_client
-from payments.inbox import parse_event, verify_signature
 from payments.services import create_refund, start_checkout_session, start_payment_intent
+from payments.webhooks.verification import parse_event, verify_signature
 from tests.factories import OrderFactory, UserFactory
 from tests.real_processes import EmulatorServer, wait_until
 

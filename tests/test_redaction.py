@@ -151,7 +151,7 @@ def test_a_full_day_of_payments_leaks_nothing(
     assert "[card redacted]" in failure["exception"] and "Token [redacted]" in failure["exception"]
     alert = next(line for line in lines if "failed after 1 attempts" in line["event"])
     assert alert["event"].startswith("ALERT webhook event")
-    assert any(line.get("logger") == "payments.views" for line in lines)  # the forged one
+    assert any(line.get("logger") == "payments.webhooks.views" for line in lines)  # the forged one
     requests = [line for line in lines if line.get("logger") == "shop.request"]
     assert requests and all(line["request_id"] for line in requests)
     assert {line.get("user_id") for line in requests} >= {user.pk, staff.pk}
