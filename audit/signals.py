@@ -5,7 +5,7 @@ from observability import metrics
 
 # Audit actions are the one place every money movement passes through (and only committed
 # entries count): payment outcomes, refunds and disputes. Refused webhook deliveries are
-# counted one by one where they are refused (payments.views): their audit rows are
+# counted one by one where they are refused (payments.webhooks.views): their audit rows are
 # aggregated per client address and window (audit.rejections).
 def count_audit_entry(entry) -> None:
     action, details = entry.action, entry.details or {}

@@ -88,9 +88,9 @@ def run(opts) -> dict:
     redis.flushall()  # what the web side queued: the worker starts from the inbox alone
     worker = common.celery_worker(env, concurrency=opts.memory_worker_concurrency)
     queue_all = (
-        "import django; django.setup(); from payments import inbox; "
+        "import django; django.setup(); from payments.webhooks import processing; "
         "from payments.models import WebhookEvent; "
-        "[inbox.enqueue(pk) for pk in "
+        "[processing.enqueue(pk) for pk in "
         "WebhookEvent.objects.filter(status='received').order_by('pk')"
         ".values_list('pk', flat=True).iterator()]"
     )

@@ -25,7 +25,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from accounts.models import User  # noqa: E402
 from bench import processing as bench_processing  # noqa: E402
 from orders.models import Order  # noqa: E402
-from payments import inbox, processing  # noqa: E402
+from payments.webhooks import inbox, processing  # noqa: E402
 
 BIG = ("orders_order", "payments_webhookevent", "payments_paymentattempt", "orders_orderline")
 

@@ -12,10 +12,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from config.urls import handler400, handler403, handler404, handler500  # noqa: F401
 from config.urls import urlpatterns as shop_urlpatterns
-from payments import stripe_client
+from payments.gateway import client
 
 # dj-stripe calls the SDK's module-level API: point it at STRIPE_API_BASE (the emulator).
-stripe_client.configure_global_sdk()
+client.configure_global_sdk()
 
 
 @csrf_exempt

@@ -11,8 +11,16 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-# Sub-packages of an app keep their tasks in their own tasks.py (names kept explicitly).
-app.autodiscover_tasks(["payments.checkout", "payments.reconciliation"])
+# Autodiscovery finds each installed app's own tasks module; payments keeps its tasks in
+# its sub-packages (each task keeps its name explicitly).
+app.autodiscover_tasks(
+    [
+        "payments.checkout",
+        "payments.gateway",
+        "payments.reconciliation",
+        "payments.webhooks",
+    ]
+)
 
 
 @worker_init.connect

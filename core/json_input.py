@@ -14,7 +14,7 @@ not `ValueError`:
 
 `loads` raises `MalformedJSON` (a ValueError) for all of it. The webhook, which must store
 what Stripe signed, asks to keep NUL characters (`allow_nul=True`) and escapes them itself
-(payments.nul_characters).
+(payments.webhooks.nul_characters).
 """
 
 import json

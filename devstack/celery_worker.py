@@ -145,7 +145,7 @@ def publishing_to(app, broker_url: str, queue: str):
 
 # What beat's sweep tasks call (CELERY_BEAT_SCHEDULE: sweep-webhook-events, send-unsent-emails).
 SWEEPS = {
-    "payments.processing.sweep": "re-queued",
+    "payments.webhooks.processing.sweep": "re-queued",
     "notifications.services.send_unsent": "e-mailed",
 }
 

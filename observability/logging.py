@@ -142,7 +142,7 @@ def logging_config(level: str = "INFO", fmt: str = "json") -> dict:
             "django.server": {"handlers": [], "propagate": True},
             "django.db.backends": {"level": "WARNING"},
             # The SDK's INFO/DEBUG lines carry request bodies (e-mail addresses) and
-            # Stripe's raw error text; payments.stripe_client logs what operators need.
+            # Stripe's raw error text; payments.gateway.client logs what operators need.
             "stripe": {"level": "WARNING"},
         },
     }

@@ -9,8 +9,8 @@ class PaymentsConfig(AppConfig):
         from core import housekeeping
         from orders.selectors import register_payment_summary
         from payments import monitoring, receivers  # noqa: F401  (receivers: the order signals)
+        from payments.gateway.mirror import install_keyless_owner_lookup
         from payments.housekeeping import prune_webhook_events
-        from payments.mirror import install_keyless_owner_lookup
         from payments.selectors import payment_summary, summary_prefetch
 
         register_payment_summary(payment_summary, prefetch=summary_prefetch)

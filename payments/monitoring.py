@@ -15,7 +15,7 @@ from audit.models import AuditEntry
 from observability import alerts, health, metrics_export
 from observability.alerts import Reading
 from observability.health import NotReady
-from payments import breaker
+from payments.gateway import breaker
 from payments.models import DISPUTE_CLOSED, Dispute, ReconciliationMismatch, WebhookEvent
 
 SIGNATURE_CODES = ["missing_signature", "invalid_signature"]

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from payments.checkout.api import CheckoutSessionApi, OrderPaymentApi, PaymentIntentApi
-from payments.views import stripe_webhook
+from payments.webhooks.views import stripe_webhook
 
 # Mounted under api/v1/.
 urlpatterns = [

@@ -100,7 +100,7 @@ def error_code(response) -> str:
 @pytest.fixture
 def stripe_fake(settings):
     """Stripe's HTTP layer replaced by a recording fake; test keys configured."""
-    from payments import stripe_client
+    from payments.gateway import client as stripe_client
     from tests.stripe_fake import FAKE_SECRET_KEY, FakeStripe
 
     settings.STRIPE_SECRET_KEY = FAKE_SECRET_KEY

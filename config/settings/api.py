@@ -77,5 +77,5 @@ RATE_LIMITS["register"] = {"ip": env.str("RATE_LIMIT_REGISTRATIONS_PER_IP", defa
 # API tokens (accounts.AuthToken, stored hashed) expire this many hours after issue.
 AUTH_TOKEN_TTL_HOURS = env.int("AUTH_TOKEN_TTL_HOURS", default=720)
 # Refused (bad signature, size, sender) and repeated deliveries per address; new signed
-# events are never throttled (payments.views._over_limit).
+# events are never throttled (payments.webhooks.views._over_limit).
 RATE_LIMITS["webhook"] = {"ip": env.str("RATE_LIMIT_WEBHOOK_PER_IP", default="600/m")}

@@ -52,7 +52,8 @@ WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=3
 # Refused webhook deliveries are audited per client address and code in windows of this
 # many seconds: one row at the first, one summary row with the count (audit.rejections).
 AUDIT_REJECTION_WINDOW_SECONDS = env.int("AUDIT_REJECTION_WINDOW_SECONDS", default=60)
-# dj-stripe mirrors the Stripe objects we touch (read-only, for staff); see payments/mirror.py.
+# dj-stripe mirrors the Stripe objects we touch (read-only, for staff); see
+# payments/gateway/mirror.py.
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 # Its own webhook view is not mounted: our inbox receives Stripe's events.
 DJSTRIPE_WEBHOOK_VALIDATION = "retrieve_event"

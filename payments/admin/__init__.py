@@ -18,6 +18,6 @@ from payments.admin import (  # noqa: F401  (each registers its screen)
 )
 
 # dj-stripe's API key admin would store a key in clear (djstripe_apikey): keys live in the
-# environment only (payments.mirror refuses APIKey rows).
+# environment only (payments.gateway.mirror refuses APIKey rows).
 if admin.site.is_registered(djstripe_models.APIKey):
     admin.site.unregister(djstripe_models.APIKey)

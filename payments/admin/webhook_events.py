@@ -6,9 +6,9 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from observability.redaction import redact
-from payments import processing
 from payments.admin.common import ReadOnlyAdmin
 from payments.models import WebhookEvent
+from payments.webhooks import processing
 
 
 @admin.register(WebhookEvent)

@@ -7,9 +7,9 @@ from django.db import transaction
 from audit.services import record
 from core.errors import ShopError
 from orders.models import Order
-from payments import stripe_client
 from payments.checkout.params import idempotency
 from payments.errors import PaymentInProgress
+from payments.gateway import client as stripe_client
 from payments.locks import attempts_for_update, lock_attempt
 from payments.models import IN_FLIGHT, OPEN, PaymentAttempt
 

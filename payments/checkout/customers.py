@@ -3,8 +3,9 @@
 from django.db import IntegrityError, transaction
 
 from audit.services import record
-from payments import mirror, stripe_client
 from payments.checkout.params import idempotency
+from payments.gateway import client as stripe_client
+from payments.gateway import mirror
 from payments.models import StripeCustomer
 
 

@@ -27,7 +27,6 @@ from observability import logging as log_context
 from orders.locks import lock_order
 from orders.models import Order, OrderStatus
 from orders.services import extend_reservation
-from payments import stripe_client
 from payments.checkout import declines
 from payments.checkout.closing import attempt_audit, close_attempt_at_stripe
 from payments.checkout.customers import ensure_customer
@@ -39,6 +38,7 @@ from payments.errors import (
     ReservationExpired,
     TooManyFailedPayments,
 )
+from payments.gateway import client as stripe_client
 from payments.locks import attempts_for_update, lock_order_and_attempt
 from payments.models import IN_FLIGHT, OPEN, AttemptStatus, PaymentAttempt
 

@@ -12,7 +12,8 @@ from django_fsm import can_proceed
 
 from orders.models import Order, OrderStatus
 from orders.services import expire_order
-from payments import handlers
+from payments.handlers.refund_outcomes import refund_status
+from payments.handlers.stripe_objects import names_another_shop
 from payments.models import (
     AttemptStatus,
     PaymentAttempt,
@@ -128,7 +129,7 @@ def check_refunds(attempt: PaymentAttempt, payment_intent_id: str) -> list[Findi
     for theirs in at_stripe:
         refund_uuid = (theirs.get("metadata") or {}).get("refund_uuid", "")
         local = by_id.get(theirs["id"]) or by_uuid.get(refund_uuid)
-        status = handlers.refund_status(theirs)
+        status = refund_status(theirs)
         common = {
             "subject": theirs["id"],
             "order_id": attempt.order_id,
@@ -221,7 +222,7 @@ def check_events(events: Iterable[dict]) -> list[Finding]:
     events = [
         event
         for event in events
-        if not handlers.names_another_shop(((event.get("data") or {}).get("object")) or {})
+        if not names_another_shop(((event.get("data") or {}).get("object")) or {})
     ]
     stored = set(
         WebhookEvent.objects.filter(stripe_event_id__in=[e["id"] for e in events]).values_list(

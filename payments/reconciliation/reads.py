@@ -5,7 +5,9 @@ not deliver. Nothing here changes a row."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from payments import handlers, stripe_client
+from payments.gateway import client as stripe_client
+from payments.handlers.registry import HANDLERS
+from payments.handlers.stripe_objects import stripe_id
 from payments.models import AttemptStatus, PaymentAttempt
 
 A = AttemptStatus
@@ -84,7 +86,7 @@ def read_payment(attempt: PaymentAttempt) -> StripePayment:
         )
         expected, event_type = _session_expectation(session)
         intent = session.get("payment_intent")
-        session_for_handler = {**session, "payment_intent": handlers.stripe_id(intent) or None}
+        session_for_handler = {**session, "payment_intent": stripe_id(intent) or None}
         return StripePayment(
             obj=session_for_handler,
             expected=expected,
@@ -92,7 +94,7 @@ def read_payment(attempt: PaymentAttempt) -> StripePayment:
             amount=session.get("amount_total"),
             currency=session.get("currency") or "",
             state=f"{session.get('status')}/{session.get('payment_status')}",
-            payment_intent_id=handlers.stripe_id(intent),
+            payment_intent_id=stripe_id(intent),
         )
     intent = fetch(
         "payment_intents.retrieve",
@@ -125,7 +127,7 @@ def refunds_at_stripe(payment_intent_id: str) -> list[dict]:
 
 
 def _handled_types() -> list[str]:
-    return sorted(handlers.HANDLERS)
+    return sorted(HANDLERS)
 
 
 def undelivered_events(since: datetime) -> list[dict]:

@@ -12,9 +12,10 @@ from django.db import transaction
 
 from orders.locks import lock_order
 from orders.models import Order, OrderStatus
-from payments import handlers, inbox, processing
+from payments.handlers.review import flag_for_review
 from payments.models import Refund, WebhookEvent
 from payments.refunds.services import send_refund
+from payments.webhooks import inbox, processing
 
 
 def apply_stripe_object(event_type: str, obj: dict, *, state: str) -> str:
@@ -56,7 +57,7 @@ def flag_repair(order_id: int, reason: str, **details) -> Callable[[], str] | No
             order = lock_order(order_id)
             if order.status == OrderStatus.NEEDS_REVIEW:
                 return "order already in needs review"
-            handlers.flag_for_review(order, reason, source="reconciliation", **details)
+            flag_for_review(order, reason, source="reconciliation", **details)
         return "order put in needs review"
 
     return repair

@@ -12,8 +12,8 @@ from catalog.money import format_amount
 from core.errors import ShopError
 from orders.locks import lock_order
 from orders.models import Order, OrderStatus
-from payments import stripe_client
 from payments.errors import DuplicateSubmission, NotRefundable, OverRefund, StripeRefused
+from payments.gateway import client as stripe_client
 from payments.locks import lock_attempt, lock_refund, lock_refund_by_uuid, lock_refunds
 from payments.models import AttemptStatus, PaymentAttempt, Refund, RefundStatus
 

@@ -14,8 +14,8 @@ import pytest
 from audit.models import AuditEntry
 from observability import metrics
 from orders.models import Order
-from payments import inbox
 from payments.models import WebhookEvent
+from payments.webhooks import verification
 from tests.conftest import error_code
 from tests.stripe_events import deliver, event
 
@@ -149,8 +149,8 @@ def test_a_signature_over_replacement_characters_does_not_verify_other_bytes(ano
     timestamp = int(time.time())
     mac = hmac.new(SECRET.encode(), f"{timestamp}.".encode() + sent, hashlib.sha256).hexdigest()
     header = f"t={timestamp},v1={mac}"
-    with pytest.raises(inbox.RejectedEvent):
-        inbox.verify_signature(actual, header, [SECRET])
+    with pytest.raises(verification.RejectedEvent):
+        verification.verify_signature(actual, header, [SECRET])
     response = deliver(anon, actual, signature=header)
     assert response.status_code == 400
     assert error_code(response) in {"invalid_signature", "invalid_payload"}
@@ -169,7 +169,7 @@ def test_a_timestamp_from_the_future_is_refused(anon, stripe_fake, settings):
 def test_signed_event_with_nul_characters_is_stored_escaped_and_recoverable(
     anon, stripe_fake, send_event
 ):
-    from payments import nul_characters
+    from payments.webhooks import nul_characters
 
     metrics.reset()
     original = event(
@@ -189,7 +189,7 @@ def test_signed_event_with_nul_characters_is_stored_escaped_and_recoverable(
 
 
 def test_nul_escaping_round_trips():
-    from payments import nul_characters
+    from payments.webhooks import nul_characters
 
     original = {
         "a\x00": ["x\x00y", {"\x00": "\x00"}, 1, None, "plain", "\ufffd"],

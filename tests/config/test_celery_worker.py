@@ -11,8 +11,8 @@ from audit.models import AuditEntry
 from config.celery import app as celery_app
 from core import redis_client
 from devstack import RedisServer, publishing_to, wait_until
-from payments import inbox, processing, tasks
 from payments.models import PaymentAttempt, WebhookEvent
+from payments.webhooks import processing, tasks
 from tests import stripe_events as se
 from tests.conftest import ShopClient
 
@@ -44,7 +44,7 @@ def status_of(row):
 
 
 def pending_ids() -> list[bytes]:
-    return redis_client.client().lrange(redis_client.key(inbox.PENDING_KEY), 0, -1)
+    return redis_client.client().lrange(redis_client.key(processing.PENDING_KEY), 0, -1)
 
 
 def test_a_burst_of_events_queues_one_dispatcher_and_the_worker_processes_every_event(

@@ -12,8 +12,9 @@ from django.utils import timezone
 from notifications import services as outbox
 from notifications.models import OutboxEmail
 from notifications.tasks import send_unsent_emails
-from payments import emails, processing
-from payments.inbox import store_event
+from payments import emails
+from payments.webhooks import processing
+from payments.webhooks.inbox import store_event
 from tests import stripe_events as se
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,9 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from audit.services import record
 from observability import alerts, tasks
-from payments import handlers, processing
+from payments.handlers import registry
 from payments.models import ReconciliationMismatch, WebhookEvent
+from payments.webhooks import processing
 from tests import stripe_events as se
 
 pytestmark = pytest.mark.django_db
@@ -102,12 +103,12 @@ def test_a_failed_event_fires_once_and_clears_when_replayed(
 ):
     settings.WEBHOOK_MAX_ATTEMPTS = 1
     attempt = start_payment()
-    real_handler = handlers.HANDLERS["payment_intent.succeeded"]
+    real_handler = registry.HANDLERS["payment_intent.succeeded"]
 
     def broken(event):
         raise RuntimeError("bug")
 
-    monkeypatch.setitem(handlers.HANDLERS, "payment_intent.succeeded", broken)
+    monkeypatch.setitem(registry.HANDLERS, "payment_intent.succeeded", broken)
     send_event(se.event("payment_intent.succeeded", se.payment_intent(attempt)))
     event = WebhookEvent.objects.get()
     assert event.status == "failed"
@@ -120,7 +121,7 @@ def test_a_failed_event_fires_once_and_clears_when_replayed(
     assert alert_mails("1 webhook event(s) failed") != []
 
     # The bug is fixed and the event replayed (admin action / replay_webhook_events --failed).
-    monkeypatch.setitem(handlers.HANDLERS, "payment_intent.succeeded", real_handler)
+    monkeypatch.setitem(registry.HANDLERS, "payment_intent.succeeded", real_handler)
     processing.reopen(WebhookEvent.objects.filter(pk=event.pk))
     processing.process(event.pk)
     assert [r["webhook_events_failed"] for r in run_checks_three_times()] == [

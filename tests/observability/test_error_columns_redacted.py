@@ -6,7 +6,7 @@ import pytest
 from django.core.mail.backends.base import BaseEmailBackend
 
 from notifications.models import OutboxEmail
-from payments import handlers
+from payments.handlers import registry
 from payments.models import WebhookEvent
 from tests import stripe_events as se
 
@@ -32,7 +32,7 @@ def test_a_failing_event_stores_its_error_redacted(
     def explode(event):
         raise RuntimeError(f"boom with {key} for jane.doe@example.com and 4242424242424242")
 
-    monkeypatch.setitem(handlers.HANDLERS, "payment_intent.payment_failed", explode)
+    monkeypatch.setitem(registry.HANDLERS, "payment_intent.payment_failed", explode)
     send_event(se.event("payment_intent.payment_failed", se.payment_intent(attempt)))
 
     [event] = WebhookEvent.objects.filter(type="payment_intent.payment_failed")

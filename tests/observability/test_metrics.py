@@ -9,7 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from observability import metrics
-from payments import handlers
+from payments.handlers import registry
 from payments.models import WebhookEvent
 from tests import stripe_events as se
 from tests.factories import UserFactory
@@ -103,7 +103,7 @@ def test_counters_and_gauges_after_known_traffic(
     def broken(event):
         raise RuntimeError("bug")
 
-    monkeypatch.setitem(handlers.HANDLERS, "payment_intent.canceled", broken)
+    monkeypatch.setitem(registry.HANDLERS, "payment_intent.canceled", broken)
     send_event(se.event("payment_intent.canceled", se.payment_intent(declined, status="canceled")))
     # ... Stripe unreachable (the breaker opens at the first failure here) ...
     settings.STRIPE_BREAKER_THRESHOLD = 1

@@ -14,7 +14,7 @@ from sentry_sdk.transport import Transport
 from audit.models import AuditEntry
 from observability import sentry
 from observability.redaction import redact
-from payments import handlers
+from payments.handlers import registry
 from tests import stripe_events as se
 from tests.factories import UserFactory, token_for
 from tests.staff import confirm_at_stripe, submit_refund
@@ -93,7 +93,7 @@ def test_a_full_day_of_payments_leaks_nothing(
             f"Authorization: Token {token} {RESTRICTED_KEY}"
         )
 
-    monkeypatch.setitem(handlers.HANDLERS, "payment_intent.payment_failed", explode)
+    monkeypatch.setitem(registry.HANDLERS, "payment_intent.payment_failed", explode)
     failing = se.event("payment_intent.payment_failed", se.payment_intent(attempt))
     assert send_event(failing).status_code == 200
     sentry_sdk.flush()
@@ -129,7 +129,7 @@ def test_a_full_day_of_payments_leaks_nothing(
     assert "[card redacted]" in failure["exception"] and "Token [redacted]" in failure["exception"]
     alert = next(line for line in lines if "failed after 1 attempts" in line["event"])
     assert alert["event"].startswith("ALERT webhook event")
-    assert any(line.get("logger") == "payments.views" for line in lines)  # the forged one
+    assert any(line.get("logger") == "payments.webhooks.views" for line in lines)  # the forged one
     requests = [line for line in lines if line.get("logger") == "shop.request"]
     assert requests and all(line["request_id"] for line in requests)
     assert {line.get("user_id") for line in requests} >= {user.pk, staff.pk}

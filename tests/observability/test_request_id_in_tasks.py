@@ -55,7 +55,7 @@ def test_the_worker_logs_and_audits_under_the_delivery_request_id(
     ]
     assert lines, worker.output()[-2000:]
     assert {line["request_id"] for line in lines} == {"stripe-delivery-42"}
-    [processed] = [line for line in lines if line["logger"] == "payments.processing"]
+    [processed] = [line for line in lines if line["logger"] == "payments.webhooks.processing"]
     assert processed["event"] == f"webhook event {evt['id']} (payment_intent.succeeded) processed"
     assert processed["stripe_event_id"] == evt["id"]
     assert processed["order_id"] == attempt.order_id

@@ -38,7 +38,7 @@ def test_a_stripe_outage_line_names_the_request_user_order_and_attempt(
         for line in json_lines(log_output)
         if line["event"] == "stripe payment_intents.create: unreachable (APIConnectionError)"
     ]
-    assert outage["level"] == "warning" and outage["logger"] == "payments.stripe_client"
+    assert outage["level"] == "warning" and outage["logger"] == "payments.gateway.client"
     assert outage["request_id"] == "trace-me-7" and outage["user_id"] == user.pk
     assert outage["order_id"] == order_id and outage["attempt_id"]
     assert outage["timestamp"].endswith("Z")

@@ -6,9 +6,9 @@ import pytest
 import stripe
 
 from devstack import Emulator, wait_until
-from payments import stripe_client
 from payments.checkout.services import start_checkout_session, start_payment_intent
 from payments.errors import TooManyFailedPayments
+from payments.gateway import client as stripe_client
 from tests.factories import OrderFactory
 
 WEBHOOK_SECRET = "whsec_card_testing"

@@ -1,4 +1,4 @@
-"""The shop against the Stripe emulator: the real SDK client of `payments.stripe_client`,
+"""The shop against the Stripe emulator: the real SDK client of `payments.gateway.client`,
 real HTTP, real signed webhooks fed to the shop's own webhook view."""
 
 import json
@@ -12,11 +12,11 @@ from django.conf import settings
 from devstack import Emulator, wait_until
 from orders.models import OrderStatus
 from orders.services import cancel_order
-from payments import stripe_client
 from payments.checkout.services import start_checkout_session, start_payment_intent
 from payments.errors import PaymentInProgress
-from payments.inbox import parse_event, verify_signature
+from payments.gateway import client as stripe_client
 from payments.refunds.services import create_refund
+from payments.webhooks.verification import parse_event, verify_signature
 from tests.factories import OrderFactory, UserFactory
 
 WEBHOOK_SECRET = "whsec_integration_tests"

@@ -6,8 +6,8 @@ import pytest
 from djstripe import models as djstripe_models
 
 from devstack import Emulator
-from payments import stripe_client
-from payments.tasks import mirror_stripe_object
+from payments.gateway import client as stripe_client
+from payments.gateway.tasks import mirror_stripe_object
 from stripe_emulator.keys import placeholder_key
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +96,7 @@ def test_every_row_belongs_to_the_emulators_account(stripe):
     mirrored = djstripe_models.Customer.objects.get(id=customer.id)
     assert mirrored.djstripe_owner_account.id == account.id
     assert djstripe_models.Account.objects.get().stripe_data["country"] == "US"
-    # The account is found through the key without storing it (payments.mirror).
+    # The account is found through the key without storing it (payments.gateway.mirror).
     assert not djstripe_models.APIKey.objects.exists()
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from payments import processing
 from payments.models import WebhookEvent
+from payments.webhooks import processing
 
 
 class Command(BaseCommand):

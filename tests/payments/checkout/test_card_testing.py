@@ -12,7 +12,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from audit.models import AuditEntry
-from payments import handlers
+from payments.handlers import registry
 from payments.models import PaymentAttempt, PaymentDecline
 from tests import stripe_events as se
 from tests.conftest import error_code
@@ -212,8 +212,8 @@ class TestPerAttemptCap:
         # never given out again.
         settings.PAYMENT_FAILURES_PER_ATTEMPT = 1
         attempt = open_payment(api)
-        from payments.inbox import store_event
-        from payments.processing import process
+        from payments.webhooks.inbox import store_event
+        from payments.webhooks.processing import process
 
         pk, _ = store_event(decline(attempt))
         with django_capture_on_commit_callbacks(execute=False):
@@ -257,7 +257,7 @@ def test_any_order_or_repetition_of_failures_counts_each_once(order, repeats, se
     ]
     for index in [*order, *repeats]:  # a replay or a second worker runs the handler again
         with transaction.atomic():
-            handlers.dispatch(rows[index])
+            registry.dispatch(rows[index])
     declines = PaymentDecline.objects.filter(attempt=attempt)
     assert declines.count() == 4
     assert sorted(declines.values_list("card_fingerprint", flat=True)) == [

@@ -6,9 +6,9 @@ from django.db import connection
 from djstripe import models as djstripe_models
 
 from devstack import Emulator
-from payments import mirror as mirror_module
-from payments import stripe_client
-from payments.tasks import mirror_stripe_object
+from payments.gateway import client as stripe_client
+from payments.gateway import mirror as mirror_module
+from payments.gateway.tasks import mirror_stripe_object
 from stripe_emulator.keys import placeholder_key
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]

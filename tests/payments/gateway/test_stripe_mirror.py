@@ -164,7 +164,7 @@ class TestMirror:
         attempt = start_payment()
         # Stripe unreachable for the mirror's own calls (its owning account, the charge).
         stripe_fake.fail_next(*[CONNECTION] * 10)
-        with caplog.at_level(logging.WARNING, logger="payments.tasks"):
+        with caplog.at_level(logging.WARNING, logger="payments.gateway.tasks"):
             response = send_event(se.event("payment_intent.succeeded", se.payment_intent(attempt)))
         assert response.status_code == 200
         attempt.order.refresh_from_db()
@@ -185,7 +185,7 @@ class TestMirror:
 def test_every_read_of_the_mirror_uses_the_mirror_key(
     mirroring, settings, start_payment, stripe_fake, send_event
 ):
-    from payments import mirror as mirror_module
+    from payments.gateway import mirror as mirror_module
 
     settings.STRIPE_MIRROR_KEY = "rk_test_" + "MirrorReadsOnly" + "0" * 17
     mirror_module.forget_owner_accounts()

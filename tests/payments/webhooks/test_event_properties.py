@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orders.models import Order
-from payments import inbox, processing
 from payments.models import PaymentAttempt, Refund, WebhookEvent
+from payments.webhooks import inbox, processing
 from tests import stripe_events as se
 from tests.factories import OrderFactory
 

@@ -3,8 +3,8 @@
 import pytest
 from django.core.management import call_command
 
-from payments import processing
 from payments.models import PaymentAttempt, WebhookEvent
+from payments.webhooks import processing
 from tests import stripe_events as se
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from audit.services import record
 from core.client_address import client_address, parse_networks
 from core.errors import ShopError
 from observability import metrics
-from payments import inbox
+from payments.webhooks import inbox, processing, verification
 
 logger = logging.getLogger(__name__)
 
@@ -101,16 +101,16 @@ def stripe_webhook(request):
     if len(payload) > limit:
         return _reject(request, 413, "payload_too_large", "The event body is too large.")
     try:
-        inbox.verify_signature(
+        verification.verify_signature(
             payload, request.headers.get("Stripe-Signature"), settings.STRIPE_WEBHOOK_SECRETS
         )
-        event = inbox.parse_event(payload)
-    except inbox.RejectedEvent as exc:
+        event = verification.parse_event(payload)
+    except verification.RejectedEvent as exc:
         return _reject(request, 400, exc.code, exc.message, signed=exc.signed)
 
     event_pk, created = inbox.store_event(event, nul_escaped=True)
     if created:
-        transaction.on_commit(lambda: inbox.hand_over(event_pk, event["type"]))
+        transaction.on_commit(lambda: processing.hand_over(event_pk, event["type"]))
     else:
         metrics.count("webhook_events_duplicate", type=event["type"])
         limited = _over_limit(request)

@@ -15,13 +15,13 @@ import stripe
 from django.conf import settings
 
 from observability import metrics
-from payments import breaker
 from payments.errors import (
     CardDeclined,
     StripeMisconfigured,
     StripeRefused,
     StripeUnavailable,
 )
+from payments.gateway import breaker
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -5,7 +5,7 @@ side beside an order in the admin. Mirroring runs in a Celery task after an even
 processed or a customer created, never inside the webhook request, and a failure is logged
 and retried without touching our books. dj-stripe makes its own SDK calls (the owning
 account once per key, related objects it lacks), through the SDK's global settings, which
-payments.stripe_client sets like its own client: API base, timeouts, retries.
+payments.gateway.client sets like its own client: API base, timeouts, retries.
 
 No key is ever written to the database. dj-stripe finds the account that owns each object
 through `Account.get_or_retrieve_for_api_key`, which stores the key itself, in clear, in
@@ -27,7 +27,8 @@ from django.conf import settings
 from django.db import transaction
 from djstripe import models as djstripe_models
 
-from payments import stripe_client
+from payments.gateway import client
+from payments.gateway.tasks import mirror_stripe_object
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def mirror_key() -> str:
 
 def mirror_object(obj: dict):
     """Upsert one Stripe object (as Stripe sent it) into dj-stripe's table for its type."""
-    stripe_client.configure_global_sdk()
+    client.configure_global_sdk()
     model = MIRRORED[obj["object"]]
     return model.sync_from_stripe_data(obj, api_key=mirror_key())
 
@@ -143,7 +144,7 @@ def install_keyless_owner_lookup() -> None:
 
 def mirror_charge(charge_id: str):
     """A PaymentIntent's charge is not in its events at this API version: fetch it."""
-    charge = stripe_client.call(
+    charge = client.call(
         "charges.retrieve",
         lambda c: c.v1.charges.retrieve(charge_id, options={"api_key": mirror_key()}),
     )
@@ -154,7 +155,6 @@ def after_commit(obj: dict) -> None:
     """Queue mirroring once the surrounding transaction has committed."""
     if not mirrors(obj):
         return
-    from payments.tasks import mirror_stripe_object
 
     def queue():
         try:
