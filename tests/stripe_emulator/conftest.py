@@ -1,14 +1,15 @@
-"""The emulator's API tests: one emulator process per test module, reset before each test
-(tests/conftest.py's `fresh_emulator`), and an SDK client for it."""
+"""The emulator's tests: one emulator process per test module, delivering to this process's
+receiver, reset before each test (tests/conftest.py's `fresh_emulator`), and an SDK client."""
 
 import pytest
 
 from devstack import Emulator
+from tests.stripe_emulator.helpers import WEBHOOK_SECRET
 
 
 @pytest.fixture(scope="module")
 def emulator(receiver):
-    server = Emulator(webhook_urls=[receiver.url], webhook_secret="whsec_api_tests").start()
+    server = Emulator(webhook_urls=[receiver.url], webhook_secret=WEBHOOK_SECRET).start()
     yield server
     server.stop()
 

@@ -8,6 +8,8 @@ import urllib.request
 from devstack import wait_until
 
 CARD = "pm_card_visa"
+# What the folder's emulator signs its deliveries with (conftest.py).
+WEBHOOK_SECRET = "whsec_api_tests"
 
 
 def event_types(receiver, count: int) -> list[str]:

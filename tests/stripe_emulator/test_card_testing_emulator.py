@@ -5,36 +5,31 @@ open PaymentIntents and Sessions closed at the emulator."""
 import pytest
 import stripe
 
-from devstack import Emulator, wait_until
+from devstack import wait_until
 from payments.checkout.services import start_checkout_session, start_payment_intent
 from payments.errors import TooManyFailedPayments
 from payments.gateway import client as stripe_client
+from tests.emulator_settings import point_shop_at
 from tests.factories import OrderFactory
+from tests.stripe_emulator.helpers import WEBHOOK_SECRET
 
-WEBHOOK_SECRET = "whsec_card_testing"
 DECLINING_CARD = "pm_card_visa_chargeDeclined"
 
 
-@pytest.fixture(scope="module")
-def emulator(receiver):
-    server = Emulator(webhook_urls=[receiver.url], webhook_secret=WEBHOOK_SECRET).start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def stripe_emulator(settings, emulator, fresh_emulator):
-    settings.STRIPE_API_BASE = emulator.url
-    settings.STRIPE_SECRET_KEY = "sk_test_card_testing"
-    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_card_testing"
-    settings.STRIPE_WEBHOOK_SECRETS = [WEBHOOK_SECRET]
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    # Only the card key is under test.
-    settings.PAYMENT_FAILURES_PER_HOUR = 100
-    settings.PAYMENT_FAILURES_PER_ADDRESS_PER_HOUR = 100
-    settings.PAYMENT_FAILURES_PER_ATTEMPT = 100
-    settings.PAYMENT_FAILURES_PER_CARD_PER_HOUR = 3
-    stripe_client.use_http_client(None)
+def stripe_emulator(settings, emulator):
+    point_shop_at(
+        settings,
+        emulator,
+        secret_key="sk_test_card_testing",
+        webhook_secret=WEBHOOK_SECRET,
+        STRIPE_PUBLISHABLE_KEY="pk_test_card_testing",
+        # Only the card key is under test.
+        PAYMENT_FAILURES_PER_HOUR=100,
+        PAYMENT_FAILURES_PER_ADDRESS_PER_HOUR=100,
+        PAYMENT_FAILURES_PER_ATTEMPT=100,
+        PAYMENT_FAILURES_PER_CARD_PER_HOUR=3,
+    )
     yield emulator
     stripe_client.use_http_client(None)
 

@@ -9,7 +9,7 @@ import pytest
 import stripe
 from django.conf import settings
 
-from devstack import Emulator, wait_until
+from devstack import wait_until
 from orders.models import OrderStatus
 from orders.services import cancel_order
 from payments.checkout.services import start_checkout_session, start_payment_intent
@@ -17,28 +17,20 @@ from payments.errors import PaymentInProgress
 from payments.gateway import client as stripe_client
 from payments.refunds.services import create_refund
 from payments.webhooks.verification import parse_event, verify_signature
+from tests.emulator_settings import point_shop_at
 from tests.factories import OrderFactory, UserFactory
-
-WEBHOOK_SECRET = "whsec_integration_tests"
-
-
-@pytest.fixture(scope="module")
-def emulator(receiver):
-    server = Emulator(webhook_urls=[receiver.url], webhook_secret=WEBHOOK_SECRET).start()
-    yield server
-    server.stop()
+from tests.stripe_emulator.helpers import WEBHOOK_SECRET
 
 
 @pytest.fixture
-def shop_on_emulator(settings, emulator, receiver):
-    emulator.control("POST", "/reset")
-    receiver.clear()
-    settings.STRIPE_API_BASE = emulator.url
-    settings.STRIPE_SECRET_KEY = "sk_test_shop_on_emulator"
-    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_shop_on_emulator"
-    settings.STRIPE_WEBHOOK_SECRETS = [WEBHOOK_SECRET]
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    stripe_client.use_http_client(None)
+def shop_on_emulator(settings, emulator):
+    point_shop_at(
+        settings,
+        emulator,
+        secret_key="sk_test_shop_on_emulator",
+        webhook_secret=WEBHOOK_SECRET,
+        STRIPE_PUBLISHABLE_KEY="pk_test_shop_on_emulator",
+    )
     yield emulator
     stripe_client.use_http_client(None)
 

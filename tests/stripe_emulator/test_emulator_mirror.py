@@ -5,31 +5,25 @@ account behind the key, balance transactions, related objects) served by the emu
 import pytest
 from djstripe import models as djstripe_models
 
-from devstack import Emulator
-from payments.gateway import client as stripe_client
 from payments.gateway.tasks import mirror_stripe_object
 from stripe_emulator.keys import placeholder_key
+from tests.emulator_settings import point_shop_at
 
 pytestmark = pytest.mark.django_db
 
 SECRET_KEY = placeholder_key("sk", "MirrorOnEmulator")  # dj-stripe checks the shape
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    server = Emulator().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def stripe(settings, emulator):
     emulator.control("POST", "/reset")
-    settings.STRIPE_API_BASE = emulator.url
-    settings.STRIPE_SECRET_KEY = SECRET_KEY
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    settings.MIRROR_STRIPE_OBJECTS = True
-    stripe_client.use_http_client(None)
+    point_shop_at(
+        settings,
+        emulator,
+        secret_key=SECRET_KEY,
+        webhook_secret="whsec_unused",
+        MIRROR_STRIPE_OBJECTS=True,
+    )
     return emulator.client(SECRET_KEY)
 
 

@@ -6,10 +6,10 @@ from django.db import connection
 from djstripe import models as djstripe_models
 
 from devstack import Emulator
-from payments.gateway import client as stripe_client
 from payments.gateway import mirror as mirror_module
 from payments.gateway.tasks import mirror_stripe_object
 from stripe_emulator.keys import placeholder_key
+from tests.emulator_settings import point_shop_at
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -28,13 +28,14 @@ def emulator():
 @pytest.fixture
 def stripe(settings, emulator):
     emulator.control("POST", "/reset")
-    settings.STRIPE_API_BASE = emulator.url
-    settings.STRIPE_SECRET_KEY = SECRET_KEY
-    settings.STRIPE_MIRROR_KEY = MIRROR_KEY
-    settings.STRIPE_WEBHOOK_SECRETS = [WEBHOOK_SECRET]
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    settings.MIRROR_STRIPE_OBJECTS = True
-    stripe_client.use_http_client(None)
+    point_shop_at(
+        settings,
+        emulator,
+        secret_key=SECRET_KEY,
+        webhook_secret=WEBHOOK_SECRET,
+        STRIPE_MIRROR_KEY=MIRROR_KEY,
+        MIRROR_STRIPE_OBJECTS=True,
+    )
     mirror_module.forget_owner_accounts()
     return emulator.client(SECRET_KEY)
 
