@@ -250,6 +250,8 @@ def save(name: str, data: dict, markdown: str) -> None:
         f"{m.get('python')}, PostgreSQL {m.get('postgres')}; started {m.get('date')}; "
         f"`{m.get('command')}`."
     )
+    if "Machine:" in rest:  # the report states the machine itself (ingest)
+        machine_line = f"Python {m.get('python')}; started {m.get('date')}."
     raw = f"Raw numbers: [{json_path.name}]({json_path.name})."
     md_path.write_text(f"# {title}\n\n{machine_line}\n{rest.rstrip()}\n\n{raw}\n")
     print(markdown, flush=True)
