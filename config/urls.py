@@ -1,8 +1,10 @@
-"""Each app's urls.py, mounted: the API under api/v1/, the admin, the demo shop, /metrics."""
+"""Each app's urls.py, mounted: the API under api/v1/, the admin, the demo shop (also the
+site root's destination), /metrics."""
 
 from django.contrib import admin
 from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from accounts.urls import admin_urlpatterns as admin_login_urlpatterns
 from observability.urls import metrics_urlpatterns
@@ -22,6 +24,7 @@ urlpatterns = [
     path("admin/", include(admin_login_urlpatterns)),  # before the admin site's own login
     path("admin/", admin.site.urls),
     path("shop/", include("demo_shop.urls")),
+    path("", RedirectView.as_view(pattern_name="shop"), name="home"),  # the site root: the shop
     path("", include(metrics_urlpatterns)),
 ]
 

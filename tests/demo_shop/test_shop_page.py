@@ -57,3 +57,10 @@ def test_the_page_has_only_static_scripts_and_no_inline_handlers(client):
     assert scripts[-1] == "shop/shop.js"  # the entry point runs last
     for script in scripts:
         assert finders.find(script), script
+
+
+def test_the_site_root_leads_to_the_shop(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/shop/"
+    assert client.get(response["Location"]).status_code == 200
