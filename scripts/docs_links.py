@@ -10,12 +10,15 @@ mkdocs hook (scripts/mkdocs_hooks.py) rewrites the links to match. The check:
 - every relative link resolves to a file in the repository that the site includes, and an
   anchor (`page.md#heading`) to a heading of that page;
 - external links go only to the hosts in ALLOWED_HOSTS (nothing is fetched);
-- no text points outside the repository (`../shared`, files that are not in it), and
+- no text points outside the repository (a relative path above its root, a Markdown file
+  it does not have), and
   README.md and docs/ read as a description of the software, not a diary (no issue
   numbers, "this change", commit hashes);
 - every result file is listed in its directory's README.md.
 """
 
+import functools
+import os
 import posixpath
 import re
 import sys
@@ -29,8 +32,35 @@ SITE_DIRS = {"docs": "", "bench/results": "results/bench", "faults/results": "re
 RESULT_DIRS = ("bench/results", "faults/results")
 ALLOWED_HOSTS = {"docs.stripe.com", "stripe.com", "status.stripe.com", "docs.djangoproject.com"}
 
-# Anywhere, code included: pointers outside the repository.
-OUTSIDE = re.compile(r"\.\./shared|\bshared/|\bCONTRACT\.md|\bDESIGN\.md|/work/", re.I)
+# Anywhere, code included: pointers outside the repository, by rule rather than by name: a
+# relative path that climbs above the repository's root, and a Markdown file the repository
+# does not have.
+CLIMBING_PATH = re.compile(r"(?:\.\./)+[\w.-]+(?:/[\w.-]+)*")
+MARKDOWN_NAME = re.compile(r"\b[\w-]+\.md\b")
+SKIPPED_DIRS = {".git", ".venv", "var", "node_modules", "site"}
+
+
+@functools.cache
+def repository_markdown_names() -> frozenset[str]:
+    names = set()
+    for _folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [d for d in subfolders if d not in SKIPPED_DIRS]
+        names.update(name for name in files if name.endswith(".md"))
+    return frozenset(names)
+
+
+def outside_pointers(rel: str, line: str):
+    """What in `line` (of the file `rel`) points at something outside the repository."""
+    for match in CLIMBING_PATH.finditer(line):
+        if posixpath.normpath(posixpath.join(posixpath.dirname(rel), match.group(0))).startswith(
+            ".."
+        ):
+            yield match.group(0)
+    for match in MARKDOWN_NAME.finditer(line):
+        if match.group(0) not in repository_markdown_names():
+            yield match.group(0)
+
+
 # README.md and docs/ (not the dated results): the history of the work.
 DIARY = re.compile(
     r"\b(?:issue|pull request|PR)\s*#?\d+|(?<![\w/&])#\d{2,}\b|\bthis change\b"
@@ -132,8 +162,8 @@ def check_file(path: Path, anchor_cache: dict) -> list[str]:
     text = path.read_text(encoding="utf-8")
     problems = []
     for number, line in enumerate(text.splitlines(), 1):
-        for match in OUTSIDE.finditer(line):
-            problems.append(f"{rel}:{number}: points outside the repository: {match.group(0)!r}")
+        for pointer in outside_pointers(rel, line):
+            problems.append(f"{rel}:{number}: points outside the repository: {pointer!r}")
         if not rel.startswith(RESULT_DIRS):
             for match in DIARY.finditer(line):
                 problems.append(

@@ -96,7 +96,8 @@ def owner_account_for_key(account_model, api_key: str):
         return None
     with _owner_lock:
         _owner_account_ids[digest] = data["id"]
-    # A stub row first, as dj-stripe does: syncing the account looks its owner up again.
+    # An empty row first, filled by the sync right after (dj-stripe does the same): syncing
+    # the account looks its owner up again.
     account, created = account_model.objects.get_or_create(id=data["id"])
     if created:
         account_model.sync_from_stripe_data(data, api_key=api_key)
