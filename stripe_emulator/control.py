@@ -175,10 +175,17 @@ def open_dispute(emulator, *, data, query):
     payment = data.get("payment")
     if not isinstance(payment, str):
         raise ControlError(400, "payment: a charge, PaymentIntent or Checkout Session id")
+    due_by = data.get("evidence_due_by")
+    if due_by is not None and (not isinstance(due_by, int) or isinstance(due_by, bool)):
+        raise ControlError(400, "evidence_due_by: a Unix timestamp")
     with emulator.store.lock:
         charge = emulator.payments.charge_of(payment)
         dispute = emulator.payments.open_dispute(
-            charge, reason=data.get("reason", "fraudulent"), amount=data.get("amount")
+            charge,
+            reason=data.get("reason", "fraudulent"),
+            amount=data.get("amount"),
+            inquiry=data.get("inquiry") is True,
+            due_by=due_by,
         )
         return emulator.store.render(dispute)
 
