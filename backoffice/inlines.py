@@ -1,10 +1,12 @@
 """The order screen's inlines: its lines, payment attempts, refunds and disputes, read-only."""
 
 from django.contrib import admin
+from django.urls import reverse
 from django.utils.html import format_html
 
 from orders.models import OrderLine
 from payments.admin.common import dashboard_link
+from payments.disputes.services import RESPONDABLE
 from payments.models import Dispute, PaymentAttempt, Refund
 
 
@@ -77,9 +79,28 @@ class RefundInline(ReadOnlyInline):
 
 class DisputeInline(ReadOnlyInline):
     model = Dispute
-    fields = ("stripe_link", "status", "reason", "amount", "evidence_due_by", "funds_withdrawn")
+    fields = (
+        "stripe_link",
+        "status",
+        "reason",
+        "amount",
+        "evidence_due_by",
+        "submission_count",
+        "funds_withdrawn",
+        "respond_link",
+    )
     readonly_fields = fields
 
     @admin.display(description="Stripe dispute")
     def stripe_link(self, dispute):
         return dashboard_link("dispute", dispute.stripe_dispute_id)
+
+    @admin.display(description="response")
+    def respond_link(self, dispute):
+        """The response page (evidence, accepting), while the dispute still takes one."""
+        if dispute.status not in RESPONDABLE:
+            return "-"
+        return format_html(
+            '<a href="{}" class="respond-to-dispute">Respond</a>',
+            reverse("admin:payments_dispute_respond", args=[dispute.pk]),
+        )

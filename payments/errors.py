@@ -77,3 +77,13 @@ class OverRefund(Conflict):
 class DuplicateSubmission(Conflict):
     code = "duplicate_submission"
     message = "This refund was already submitted."
+
+
+class DisputeNotOpen(Conflict):
+    code = "dispute_not_open"
+    message = "This dispute no longer needs a response."
+
+
+class EvidenceOverdue(Conflict):
+    code = "evidence_past_due"
+    message = "The deadline for evidence on this dispute has passed."

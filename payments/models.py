@@ -275,12 +275,16 @@ class Dispute(FSMModelMixin, models.Model):
     status = FSMField(max_length=32, choices=DisputeStatus.choices, protected=True, db_index=True)
     reason = models.CharField(max_length=64, blank=True)
     evidence_due_by = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Stripe's evidence_details: evidence staged, and how often it was submitted.
+    has_evidence = models.BooleanField(default=False)
+    submission_count = models.PositiveIntegerField(default=0)
     funds_withdrawn = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["evidence_due_by", "id"]
+        permissions = [("respond_dispute", "Can respond to disputes (evidence, accept)")]
 
     def __str__(self):
         return self.stripe_dispute_id

@@ -1,6 +1,11 @@
 """What Stripe's news does to a dispute: the row created or moved through its state machine
 (a closed dispute never reopens), where the funds are, and what it does to the order
-(orders.payment_outcomes). The order and the paid attempt are locked by the caller."""
+(orders.payment_outcomes). The order and the paid attempt are locked by the caller.
+
+The news is an event's dispute, or Stripe's answer to a staff response
+(payments.disputes.services), applied the same way: whichever of the two comes second
+changes nothing more. News older than what is recorded (fewer evidence submissions than
+the row counts) moves no open status back."""
 
 from datetime import UTC, datetime
 
@@ -14,11 +19,28 @@ from payments.models import DISPUTE_CLOSED, Dispute, PaymentAttempt, WebhookEven
 
 def _due_by(dispute: dict):
     due = (dispute.get("evidence_details") or {}).get("due_by")
-    return datetime.fromtimestamp(due, tz=UTC) if isinstance(due, int) else None
+    return datetime.fromtimestamp(due, tz=UTC) if isinstance(due, int) and due else None
 
 
-def apply_dispute(order: Order, attempt: PaymentAttempt, obj: dict, *, event: WebhookEvent) -> str:
-    """Upsert one Stripe dispute, as `event` (its type tells the funds events) reports it."""
+def _follow_evidence(dispute: Dispute, obj: dict) -> bool:
+    """Take Stripe's evidence_details; False when the news predates what the row knows."""
+    details = obj.get("evidence_details") or {}
+    submissions = details.get("submission_count")
+    if not isinstance(submissions, int):
+        return True
+    if submissions < dispute.submission_count:
+        return False
+    dispute.submission_count = submissions
+    dispute.has_evidence = bool(details.get("has_evidence", dispute.has_evidence))
+    return True
+
+
+def apply_dispute(
+    order: Order, attempt: PaymentAttempt, obj: dict, *, event: WebhookEvent | None = None
+) -> str:
+    """Upsert one Stripe dispute, as `event` (its type tells the funds events) or Stripe's
+    answer to our own call (no event) reports it."""
+    event_type = event.type if event is not None else ""
     dispute = lock_dispute(obj.get("id"))
     status = obj.get("status") or "needs_response"
     opened = dispute is None
@@ -32,10 +54,11 @@ def apply_dispute(order: Order, attempt: PaymentAttempt, obj: dict, *, event: We
             status=status,
         )
     was_closed = not opened and dispute.is_closed
+    current = _follow_evidence(dispute, obj)
     if not opened and not was_closed:  # a closed dispute never reopens, whatever arrives late
         if status in DISPUTE_CLOSED:
             dispute.close(status)
-        else:
+        elif current:
             dispute.follow(status)
     dispute.reason = obj.get("reason") or dispute.reason
     dispute.evidence_due_by = _due_by(obj) or dispute.evidence_due_by
@@ -43,9 +66,9 @@ def apply_dispute(order: Order, attempt: PaymentAttempt, obj: dict, *, event: We
         # Closed, the outcome decides where the money is, whichever funds event comes
         # last: a lost dispute keeps the funds withdrawn, a won one has them reinstated.
         dispute.funds_withdrawn = dispute.status == "lost"
-    elif event.type == "charge.dispute.funds_withdrawn":
+    elif event_type == "charge.dispute.funds_withdrawn":
         dispute.funds_withdrawn = True
-    elif event.type == "charge.dispute.funds_reinstated":
+    elif event_type == "charge.dispute.funds_reinstated":
         dispute.funds_withdrawn = False
     dispute.save()
     if opened:  # also when the closing event is the first we hear of it
