@@ -10,6 +10,11 @@ from payments.disputes import evidence
 class EvidenceForm(forms.Form):
     request_id = forms.UUIDField(widget=forms.HiddenInput)
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # Text Stripe holds in evidence fields this form does not show (entered in Stripe's
+    # dashboard): it counts towards the 150,000 characters too. Stripe checks it again.
+    staged_elsewhere = forms.IntegerField(
+        required=False, min_value=0, initial=0, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -24,7 +29,7 @@ class EvidenceForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        total = evidence.total_length(data)
+        total = evidence.total_length(data) + (data.get("staged_elsewhere") or 0)
         if total > evidence.TOTAL_LIMIT:
             raise forms.ValidationError(
                 f"Stripe takes at most {evidence.TOTAL_LIMIT:,} characters of evidence in all; "

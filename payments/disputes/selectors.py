@@ -8,7 +8,8 @@ from payments.models import Dispute
 
 def staged_evidence(dispute: Dispute) -> dict | None:
     """The text evidence Stripe holds for the dispute (a draft saved here or in Stripe's
-    dashboard), or None when Stripe cannot be asked right now."""
+    dashboard), with `staged_elsewhere`: the length of the text in fields this form does not
+    show, which counts towards Stripe's limit too. None when Stripe cannot be asked now."""
     try:
         answer = stripe_client.call(
             "disputes.retrieve", lambda c: c.v1.disputes.retrieve(dispute.stripe_dispute_id)
@@ -16,4 +17,10 @@ def staged_evidence(dispute: Dispute) -> dict | None:
     except ShopError:
         return None
     staged = answer.get("evidence") or {}
-    return {name: staged.get(name) or "" for name in evidence_fields.NAMES}
+    shown = {name: staged.get(name) or "" for name in evidence_fields.NAMES}
+    elsewhere = sum(
+        len(value)
+        for name, value in staged.items()
+        if name not in shown and isinstance(value, str) and not value.startswith("file_")
+    )
+    return {**shown, "staged_elsewhere": elsewhere}
