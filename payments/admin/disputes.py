@@ -18,7 +18,7 @@ from catalog.money import format_amount
 from core.errors import ShopError
 from payments.admin.common import ReadOnlyAdmin, audit_refusal, dashboard_link
 from payments.admin.dispute_forms import AcceptForm, EvidenceForm
-from payments.disputes import selectors, services
+from payments.disputes import evidence, selectors, services
 from payments.models import Dispute
 
 RESPOND_PERMISSION = "payments.respond_dispute"
@@ -115,7 +115,7 @@ class DisputeAdmin(ReadOnlyAdmin):
                     messages.WARNING,
                 )
             form = EvidenceForm(initial={**(staged or {}), "request_id": uuid.uuid4()})
-            return self._respond_page(request, dispute, form)
+            return self._respond_page(request, dispute, form, staged=staged)
         kind = request.POST.get("action")
         if kind not in services.ACTIONS:
             return HttpResponseBadRequest("Unknown action.")
@@ -149,7 +149,7 @@ class DisputeAdmin(ReadOnlyAdmin):
         self.message_user(request, DONE[kind], messages.SUCCESS)
         return HttpResponseRedirect(page_url)
 
-    def _respond_page(self, request, dispute, form, confirming=None):
+    def _respond_page(self, request, dispute, form, confirming=None, staged=None):
         evidence_form = (
             form
             if isinstance(form, EvidenceForm)
@@ -171,5 +171,10 @@ class DisputeAdmin(ReadOnlyAdmin):
             else AcceptForm(initial={"request_id": uuid.uuid4()}),
             "confirming": confirming,
             "filled": [f for f in evidence_form.evidence_fields() if f.value()],
+            "at_stripe": [
+                (label, staged[name]) for name, label, *_ in evidence.FIELDS if staged[name]
+            ]
+            if staged
+            else [],
         }
         return TemplateResponse(request, "admin/payments/dispute/respond.html", context)

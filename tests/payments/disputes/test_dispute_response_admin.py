@@ -188,7 +188,7 @@ def test_a_closed_dispute_offers_no_response(open_dispute, staff_client, emulato
     client = staff_client(RESPOND, "view_order")
 
     shown = client.get(page(dispute)).content.decode()
-    assert "it no longer takes a response" in shown
+    assert "This dispute is closed (won): it takes no more response." in shown
     assert 'id="evidence-form"' not in shown and 'id="accept-form"' not in shown
     order_page = client.get(f"/admin/orders/order/{dispute.order_id}/change/").content.decode()
     assert page(dispute) not in order_page
