@@ -61,7 +61,10 @@ works against the emulator.
     charge (`charge_already_refunded`, `amount_too_large`; a lost dispute gives
     `charge_disputed`); retrieve, list. Card refunds succeed at once, and bank debit
     refunds start `pending`.
-  - disputes: retrieve, update (evidence, `submit`), close (accept → `lost`), list
+  - disputes: retrieve, update (evidence merged, metadata, `submit`: `under_review`,
+    `submission_count`, `past_due`), close (accept → `lost`; an inquiry `warning_closed`),
+    list. Evidence is refused once submitted or closed, per field over Stripe's length and
+    over 150,000 characters in all (stripe_emulator/disputes.py)
   - balance_transactions: retrieve, list (`source`, `type`, `currency`, `created`). One is
     made when money moves: a charge's when it is captured (`pending`, available two days
     later; fee 2.9% + 30 for cards, 0.8% capped at 500 for bank debits), a refund's when
@@ -135,8 +138,8 @@ control API answers no CORS preflight.
 | `GET /test_cards` | the table above |
 | `POST /payment_intents/<pi or cs>/authenticate` `{"outcome": "succeeded" or "failed"}` | 3-D Secure passed or failed |
 | `POST /payment_intents/<pi or cs>/settle` `{"outcome": "succeeded" or "failed"}` | a bank debit settles now |
-| `POST /disputes` `{"payment": "<ch, pi or cs id>", "reason"?, "amount"?}` | the card holder disputes |
-| `POST /disputes/<du>/resolve` `{"outcome": "won" or "lost"}` | the bank decides |
+| `POST /disputes` `{"payment": "<ch, pi or cs id>", "reason"?, "amount"?, "inquiry"?, "evidence_due_by"?}` | the card holder disputes (an inquiry moves no money) |
+| `POST /disputes/<du>/resolve` `{"outcome": "won" or "lost"}` | the bank decides (an inquiry: `warning_closed`) |
 | `POST /refunds/<re>/settle` `{"outcome": "succeeded" or "failed"}` | a pending refund (of a bank debit; they settle on their own after `--async-delay-seconds`) is paid out or fails |
 | `POST /refunds/<re>/fail` `{"reason"?}` | the refund fails, even a succeeded card refund (`refund.failed`, `refund.updated`, `charge.refund.updated`) |
 | `POST /checkout_sessions/<cs>/expire` | expires now (`checkout.session.expired`) |
