@@ -19,6 +19,7 @@ from core.errors import ShopError
 from payments.admin.common import ReadOnlyAdmin, audit_refusal, dashboard_link
 from payments.admin.dispute_forms import AcceptForm, EvidenceForm
 from payments.disputes import evidence, selectors, services
+from payments.errors import StripeRefused
 from payments.models import Dispute
 
 RESPOND_PERMISSION = "payments.respond_dispute"
@@ -142,10 +143,19 @@ class DisputeAdmin(ReadOnlyAdmin):
             audit_refusal(exc)
             self.message_user(request, exc.message, messages.ERROR)
             dispute.refresh_from_db()
-            if isinstance(form, EvidenceForm) and dispute.status in services.RESPONDABLE:
-                # Sent again as it is, the same form repeats the same Stripe call.
-                return self._respond_page(request, dispute, form)
-            return HttpResponseRedirect(page_url)
+            if exc.audit or dispute.status not in services.RESPONDABLE:
+                return HttpResponseRedirect(page_url)  # refused: the page says why
+            if isinstance(exc, StripeRefused):
+                if kind == "accept":
+                    return HttpResponseRedirect(page_url)
+                # Stripe keeps its refusal under the old key: a corrected form needs a new one.
+                data = request.POST.copy()
+                data["request_id"] = str(uuid.uuid4())
+                return self._respond_page(request, dispute, EvidenceForm(data))
+            # Stripe could not be reached: sent again, the same form (the same key) repeats
+            # the same call, which Stripe answers once.
+            confirming = None if kind == "draft" else kind
+            return self._respond_page(request, dispute, form, confirming=confirming)
         self.message_user(request, DONE[kind], messages.SUCCESS)
         return HttpResponseRedirect(page_url)
 

@@ -199,3 +199,27 @@ def test_the_order_page_links_an_open_dispute_to_its_response_page(open_dispute,
     client = staff_client(RESPOND, "view_order")
     order_page = client.get(f"/admin/orders/order/{dispute.order_id}/change/")
     assert page(dispute) in order_page.content.decode()
+
+
+def test_when_stripe_is_unreachable_confirming_again_submits_once(
+    open_dispute, staff_client, stripe_api, emulator
+):
+    dispute = open_dispute()
+    client = staff_client(RESPOND)
+    confirmed = {**evidence_form(), "action": "submit", "confirmed": "True"}
+    fault = {"kind": "500", "count": 1, "when": "after", "path_prefix": "/v1/disputes"}
+    emulator.control("POST", "/faults", fault)  # Stripe takes it, the answer is lost
+
+    lost = client.post(page(dispute), confirmed)
+
+    assert lost.status_code == 200
+    assert b"cannot be reached" in lost.content
+    assert b"Yes, submit the evidence" in lost.content
+    again = re.search(rb'name="request_id" value="([^"]+)"', lost.content)[1].decode()
+    assert again == confirmed["request_id"]  # the confirmation is offered with the same key
+    done = client.post(page(dispute), confirmed, follow=True)
+    assert b"under review" in done.content
+    at_stripe = stripe_api.v1.disputes.retrieve(dispute.stripe_dispute_id)
+    assert at_stripe.evidence_details.submission_count == 1
+    outcomes = AuditEntry.objects.filter(action="dispute.evidence_submit").order_by("id")
+    assert [e.outcome for e in outcomes] == ["failed", "success"]
