@@ -60,9 +60,7 @@ def resolve(schema, node):
 
 # --- Idempotency-Key -------------------------------------------------------------------
 def test_every_post_that_needs_an_idempotency_key_documents_it_as_required(schema):
-    documented = {
-        path for method, path, op in operations(schema) if header(op, "Idempotency-Key")
-    }
+    documented = {path for method, path, op in operations(schema) if header(op, "Idempotency-Key")}
     assert documented == IDEMPOTENT_POSTS
     for path in IDEMPOTENT_POSTS:
         parameter = header(schema["paths"][path]["post"], "Idempotency-Key")
@@ -144,9 +142,7 @@ def test_each_operation_lists_the_statuses_it_can_answer(schema):
     order = error_codes(schema, "post", "/api/v1/orders/")
     assert set(order) == {400, 401, 403, 409, 413, 422, 429, 503}
     assert {"validation_error", "idempotency_key_required", "invalid_amount"} <= order[400]
-    assert {"insufficient_stock", "too_many_pending_orders", "idempotency_key_in_use"} <= order[
-        409
-    ]
+    assert {"insufficient_stock", "too_many_pending_orders", "idempotency_key_in_use"} <= order[409]
     assert order[422] == {"idempotency_key_reused"}
     assert order[401] == {"not_authenticated", "invalid_token"}
     assert order[403] == {"csrf_failed"}
