@@ -93,7 +93,7 @@ class SwaggerPage:
         return status.strip(), body, headers
 
 
-def test_swagger_try_it_out_places_an_order_and_starts_a_payment(stack, browser):
+def test_swagger_try_it_out_places_an_order_and_starts_a_payment(stack, browser):  # noqa: F811
     for stale in ARTIFACTS.glob("swagger-*.png"):
         stale.unlink()
     browser.test_name = "swagger"
