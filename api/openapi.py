@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.plumbing import ResolvedComponent, force_instance
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.fields import Field
 from rest_framework.permissions import SAFE_METHODS, AllowAny
+from rest_framework.serializers import BaseSerializer
 
 from api.errors import error_body
 from core.errors import ServiceUnavailable, ShopError
@@ -47,9 +49,8 @@ def refusal(error: "type[ShopError] | ShopError | Refusal") -> Refusal:
     return Refusal(error.status, error.code, error.message, error.fields)
 
 
-VALIDATION_ERROR = Refusal(
-    400, "validation_error", "Invalid input.", {"quantity": ["Ensure this value is at least 1."]}
-)
+UNKNOWN_FIELD = Refusal(400, "validation_error", "Invalid input.", {"price": ["Unknown field."]})
+REQUIRED = str(Field.default_error_messages["required"])
 MALFORMED_JSON = Refusal(400, "malformed_json", "The body is not valid JSON.")
 PAYLOAD_TOO_LARGE = Refusal(413, "payload_too_large", "The request body is too large.")
 NOT_AUTHENTICATED = Refusal(
@@ -209,7 +210,7 @@ class ShopAutoSchema(AutoSchema):
         view, found = self.view, []
         parameters = operation.get("parameters", [])
         if "requestBody" in operation:
-            found += [VALIDATION_ERROR, MALFORMED_JSON, PAYLOAD_TOO_LARGE]
+            found += [self._validation_error(), MALFORMED_JSON, PAYLOAD_TOO_LARGE]
         authentication = list(view.authentication_classes)
         if authentication:
             open_to_all = any(
@@ -225,6 +226,16 @@ class ShopAutoSchema(AutoSchema):
         if found:
             found.append(DATABASE_UNAVAILABLE)
         return found
+
+    def _validation_error(self) -> Refusal:
+        """The example of a 400 validation_error: a required field of this body left out,
+        or (a body without one) a field it does not declare."""
+        serializer = force_instance(self.get_request_serializer())
+        if isinstance(serializer, BaseSerializer):
+            for name, field in serializer.fields.items():
+                if field.required and not field.read_only:
+                    return Refusal(400, "validation_error", "Invalid input.", {name: [REQUIRED]})
+        return UNKNOWN_FIELD
 
 
 class SessionScheme(OpenApiAuthenticationExtension):

@@ -242,3 +242,28 @@ def test_the_docs_page_loads_everything_from_this_site_under_the_strict_policy(a
     script = next(s for s in sources if "script" in s and "docs" in s)
     init = anon.get(script.replace("&amp;", "&"))
     assert init.status_code == 200 and b"SwaggerUIBundle" in init.content
+
+
+def test_documented_examples_are_the_bodies_the_api_sends(schema, client_for, user):
+    documented = schema["paths"]["/api/v1/orders/"]["post"]["responses"]
+    client = client_for(user)
+
+    unknown = client.post_idem("/api/v1/orders/", {"price": 1})
+    example = documented["400"]["content"]["application/json"]["examples"]["validation_error"]
+    assert (unknown.status_code, unknown.json()) == (400, example["value"])
+
+    keyless = client.post("/api/v1/orders/", {})
+    example = documented["400"]["content"]["application/json"]["examples"][
+        "idempotency_key_required"
+    ]
+    assert keyless.json() == example["value"]
+
+    anonymous = client_for(user)
+    anonymous.credentials()
+    refused = anonymous.post_idem("/api/v1/orders/", {})
+    example = documented["401"]["content"]["application/json"]["examples"]["not_authenticated"]
+    assert (refused.status_code, refused.json()) == (401, example["value"])
+    assert (
+        refused["WWW-Authenticate"]
+        == documented["401"]["headers"]["WWW-Authenticate"]["schema"]["enum"][0]
+    )
