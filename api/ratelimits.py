@@ -32,6 +32,7 @@ from django_ratelimit.core import get_usage
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from api.openapi import document
 from audit.models import AuditEntry
 from audit.services import record
 from core.client_address import UNKNOWN, client_address, parse_trusted_proxies
@@ -140,7 +141,7 @@ def rate_limited(group: str):
             enforce(request, group)
             return handler(view, request, *args, **kwargs)
 
-        return wrapper
+        return document(wrapper, refusals=[RateLimited])  # 429 in the schema
 
     return decorator
 

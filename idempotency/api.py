@@ -4,11 +4,45 @@ import functools
 from contextlib import nullcontext
 
 from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
+from api.openapi import document
 from idempotency import services
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+
+# What the schema shows on every handler wrapped by @idempotent (api/openapi.py): the
+# header, required, with its rules; the refusals below; the replay header on the answer.
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    name=services.HEADER,
+    location=OpenApiParameter.HEADER,
+    required=True,
+    type={"type": "string", "minLength": 1, "maxLength": services.MAX_LENGTH},
+    description=(
+        f"Any string of at most {services.MAX_LENGTH} characters, new for each action (a UUID "
+        "will do). Keys are per user (another user's equal key is another key) and kept for "
+        "a day. Sending the same key with the same request (method, path, JSON body) "
+        f"again replays the stored answer with `{REPLAYED_HEADER}: true`, without doing "
+        "anything twice. The same key with a different request is refused with 422 "
+        "`idempotency_key_reused`; while the first request with the key is still running, "
+        "409 `idempotency_key_in_use`. Refusals (4xx other than a stored answer), 429 and "
+        "5xx are not stored: retry them with the same key."
+    ),
+)
+REFUSALS = (
+    services.IdempotencyKeyRequired,
+    services.IdempotencyKeyInvalid,
+    services.IdempotencyKeyInUse,
+    services.IdempotencyKeyReused,
+)
+REPLAYED_RESPONSE_HEADER = {
+    REPLAYED_HEADER: {
+        "description": "`true` when this is the stored answer to an earlier request with the "
+        "same Idempotency-Key; absent on a first answer.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
 
 
 def _is_storable(status: int) -> bool:
@@ -51,4 +85,9 @@ def idempotent(handler=None, *, atomic: bool = True):
                 services.release(claim.record)
         return response
 
-    return wrapper
+    return document(
+        wrapper,
+        refusals=REFUSALS,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        success_headers=REPLAYED_RESPONSE_HEADER,
+    )

@@ -28,6 +28,21 @@ class IdempotencyKeyReused(ShopError):
     message = "This Idempotency-Key was already used for a different request."
 
 
+class IdempotencyKeyRequired(InvalidInput):
+    code = "idempotency_key_required"
+    message = "This request needs an Idempotency-Key header."
+
+
+class IdempotencyKeyInvalid(InvalidInput):
+    code = "idempotency_key_invalid"
+    message = f"The Idempotency-Key header is longer than {MAX_LENGTH} characters."
+
+
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency_key_in_use"
+    message = "A request with this Idempotency-Key is still being processed."
+
+
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
     try:
         parsed = json_input.loads(body or b"{}")
@@ -44,14 +59,9 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
 
 def validate_key(raw: str | None) -> str:
     if raw is None or not raw.strip():
-        raise InvalidInput(
-            "This request needs an Idempotency-Key header.", code="idempotency_key_required"
-        )
+        raise IdempotencyKeyRequired()
     if len(raw) > MAX_LENGTH:
-        raise InvalidInput(
-            f"The Idempotency-Key header is longer than {MAX_LENGTH} characters.",
-            code="idempotency_key_invalid",
-        )
+        raise IdempotencyKeyInvalid()
     return raw
 
 
@@ -88,7 +98,7 @@ def claim(*, user, key: str, fingerprint: str) -> Claim:
             if record is not None:
                 break
     if record is None:
-        raise _in_use()
+        raise IdempotencyKeyInUse()
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused()
     if record.state == IdempotencyKey.State.COMPLETED:
@@ -101,14 +111,7 @@ def claim(*, user, key: str, fingerprint: str) -> Claim:
     if taken_over:
         record.locked_at = now
         return Claim(record=record, replay=False)
-    raise _in_use()
-
-
-def _in_use() -> Conflict:
-    return Conflict(
-        "A request with this Idempotency-Key is still being processed.",
-        code="idempotency_key_in_use",
-    )
+    raise IdempotencyKeyInUse()
 
 
 def complete(record: IdempotencyKey, *, status: int, body) -> None:

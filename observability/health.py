@@ -16,7 +16,8 @@ from django.conf import settings
 from django.contrib.auth import get_user
 from django.core.cache import cache
 from django.db import connection
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -69,20 +70,50 @@ def may_see_details(request) -> bool:
     return bool(user.is_authenticated and user.is_staff)
 
 
+Liveness = inline_serializer("Liveness", {"status": serializers.CharField()})
+Readiness = inline_serializer(
+    "Readiness",
+    {
+        "status": serializers.ChoiceField(choices=["ok", "unavailable"]),
+        "checks": serializers.DictField(
+            child=inline_serializer(
+                "ReadinessCheck",
+                {
+                    "status": serializers.ChoiceField(choices=["ok", "error"]),
+                    "detail": serializers.CharField(required=False),
+                },
+            )
+        ),
+    },
+)
+
+
+@extend_schema(tags=["Health"])
 class HealthApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        summary="Liveness",
+        description="200 while the process serves requests; touches no dependency.",
+        responses={200: Liveness},
+    )
     def get(self, request):
         return Response({"status": "ok"})
 
 
+@extend_schema(tags=["Health"])
 class ReadinessApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(responses={200: dict, 503: dict})
+    @extend_schema(
+        summary="Readiness",
+        description="Each dependency (database, cache, broker, Stripe) as `ok` or `error`; "
+        "503 with the same body when any fails. `detail` only for the `METRICS_TOKEN` "
+        "bearer or a signed-in staff member.",
+        responses={200: Readiness, 503: Readiness},
+    )
     def get(self, request):
         details = may_see_details(request)
         results, ready = {}, True
