@@ -32,6 +32,7 @@ class OutboxEmail(models.Model):
                 name="outbox_email_unsent",
             ),
         ]
+        permissions = [("resend_outboxemail", "Can resend e-mails from the outbox")]
 
     def __str__(self):
         return f"{self.kind}: {self.subject}"
