@@ -54,7 +54,7 @@ class CustomerAdmin(admin.ModelAdmin):
     list_display = ("email", "date_joined", "last_login", "is_active", "order_count")
     search_fields = ("email",)
     search_help_text = "A customer's exact e-mail address, or one of their order numbers."
-    ordering = ("-date_joined", "-id")
+    ordering = ("-id",)  # newest first through the primary key: no sort of every user
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     list_per_page = 50
