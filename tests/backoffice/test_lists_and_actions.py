@@ -49,6 +49,12 @@ class TestDateRanges:
         assert '<input type="hidden" name="q" value="x">' in text
         assert 'name="created_from" value="2026-11-01"' in text
 
+    def test_the_range_works_beside_the_lists_counts(self, staff_client):
+        made = made_on((2026, 11, 1))
+        client = staff_client("view_order")
+        page = client.get(f"{ORDERS}?_facets=True&created_from=2026-11-01")
+        assert numbers(page) == {made.number}
+
     def test_a_bad_date_is_refused_like_any_bad_filter(self, staff_client):
         client = staff_client("view_order")
         response = client.get(f"{ORDERS}?created_to=30/11/2026")
