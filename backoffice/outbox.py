@@ -20,6 +20,8 @@ from notifications.models import OutboxEmail
 from observability.redaction import redact
 from payments.admin.common import ReadOnlyAdmin
 
+RESEND_LIMIT = 500  # e-mails per resend, so a request ends in reasonable time
+
 STATUSES = {
     "sent": ("Sent", Q(sent_at__isnull=False)),
     "queued": ("Queued (not tried yet)", Q(sent_at__isnull=True, attempts=0)),
@@ -136,8 +138,16 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
         self._resend(request, queryset, include_sent=True)
 
     def _resend(self, request, queryset, *, include_sent: bool) -> None:
+        chosen = list(queryset.order_by(F("pk")).values_list("pk", flat=True)[: RESEND_LIMIT + 1])
+        if len(chosen) > RESEND_LIMIT:
+            self.message_user(
+                request,
+                f"Select at most {RESEND_LIMIT} e-mails at a time; nothing was resent.",
+                messages.ERROR,
+            )
+            return
         outcomes = {outbox.Resend.QUEUED: 0, outbox.Resend.BUSY: 0, outbox.Resend.ALREADY_SENT: 0}
-        for pk in queryset.order_by(F("pk")).values_list("pk", flat=True)[:500]:
+        for pk in chosen:
             outcome, before = outbox.requeue(pk, include_sent=include_sent)
             outcomes[outcome] += 1
             if outcome != outbox.Resend.QUEUED:
