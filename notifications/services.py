@@ -6,7 +6,8 @@ about. Right after the commit the same process sends it; a worker killed in betw
 mail server that refused, leaves the row for `send_unsent()` (beat, every minute), which
 queues a task per unsent e-mail. Nothing is sent for a transaction that rolled back, and
 nothing committed is lost. Sending is at least once, under a stable Message-ID
-(`OutboxEmail.message_id`), so a repeat is recognisably the same message.
+(`OutboxEmail.message_id`), so a repeat is recognisably the same message. Staff send a
+stored e-mail again with `requeue` (the outbox's admin screen).
 """
 
 import logging
