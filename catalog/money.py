@@ -175,3 +175,10 @@ def format_amount(amount: int, currency: str) -> str:
     whole, fraction = divmod(abs(amount), 10**places) if places else (abs(amount), 0)
     text = f"{whole:,}" + (f".{fraction:0{places}d}" if places else "")
     return f"{sign}{text} {currency.upper()}"
+
+
+def major_units(amount: int, currency: str) -> Decimal:
+    """`6100, "usd"` → `Decimal("61.00")`; `500, "jpy"` → `Decimal("500")`; `1230, "kwd"` →
+    `Decimal("1.230")`: exact, with the currency's own number of places (exports, forms)."""
+    places = decimal_places(currency)
+    return Decimal(amount).scaleb(-places).quantize(Decimal(1).scaleb(-places))

@@ -11,3 +11,9 @@ def claim_unsent_email(pk: int) -> OutboxEmail | None:
     """The outbox row, still unsent, unless another worker is sending it (SKIP LOCKED)."""
     unsent = OutboxEmail.objects.select_for_update(skip_locked=True)
     return unsent.filter(pk=pk, sent_at=None).first()
+
+
+def claim_email(pk: int) -> OutboxEmail | None:
+    """The outbox row, sent or not, unless a sender or another resend holds it (SKIP
+    LOCKED): a resend never waits for, nor runs beside, a send of the same e-mail."""
+    return OutboxEmail.objects.select_for_update(skip_locked=True).filter(pk=pk).first()

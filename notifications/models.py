@@ -31,7 +31,10 @@ class OutboxEmail(models.Model):
                 condition=models.Q(sent_at__isnull=True),
                 name="outbox_email_unsent",
             ),
+            # The outbox's admin list, newest first (one e-mail or more per order).
+            models.Index(fields=["created_at"], name="outbox_email_created"),
         ]
+        permissions = [("resend_outboxemail", "Can resend e-mails from the outbox")]
 
     def __str__(self):
         return f"{self.kind}: {self.subject}"

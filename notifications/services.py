@@ -6,7 +6,8 @@ about. Right after the commit the same process sends it; a worker killed in betw
 mail server that refused, leaves the row for `send_unsent()` (beat, every minute), which
 queues a task per unsent e-mail. Nothing is sent for a transaction that rolled back, and
 nothing committed is lost. Sending is at least once, under a stable Message-ID
-(`OutboxEmail.message_id`), so a repeat is recognisably the same message.
+(`OutboxEmail.message_id`), so a repeat is recognisably the same message. Staff send a
+stored e-mail again with `requeue` (the outbox's admin screen).
 """
 
 import logging
@@ -19,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications import tasks
-from notifications.locks import claim_unsent_email
+from notifications.locks import claim_email, claim_unsent_email
 from notifications.models import OutboxEmail
 from observability.redaction import redact
 
@@ -120,3 +121,39 @@ def send_unsent(grace_seconds: int | None = None, limit: int = 500) -> int:
     if pks:
         logger.warning("e-mail sweep re-queued %s unsent e-mail(s)", len(pks))
     return len(pks)
+
+
+# --- resending (staff, from the outbox's admin) -----------------------------------------
+class Resend:
+    QUEUED = "queued"
+    BUSY = "busy"  # a worker (or another resend) holds the row right now
+    ALREADY_SENT = "already_sent"
+
+
+def requeue(pk: int, *, include_sent: bool = False) -> tuple[str, dict]:
+    """Queue a stored e-mail to be sent again: one that failed (even past the automatic
+    retries) or, with `include_sent`, one already sent (a shopper who lost it).
+
+    The row is claimed (SKIP LOCKED), marked unsent with its retry count started afresh,
+    and its send queued after the commit; the send claims it again (`send`), so it goes
+    out once however many resends, sweeps and workers meet on it. Returns the outcome and
+    the row as it was (order, sent at, attempts, last error) for the caller's audit.
+    """
+    with transaction.atomic():
+        row = claim_email(pk)
+        if row is None:
+            return Resend.BUSY, {}
+        before = {
+            "order_id": row.order_id,
+            "kind": row.kind,
+            "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+            "attempts": row.attempts,
+            "last_error": row.last_error,
+        }
+        if row.sent_at is not None and not include_sent:
+            return Resend.ALREADY_SENT, before
+        row.sent_at = None
+        row.attempts = 0
+        row.save(update_fields=["sent_at", "attempts"])
+        transaction.on_commit(lambda: _enqueue(pk))
+    return Resend.QUEUED, before

@@ -104,6 +104,7 @@ class Order(FSMModelMixin, models.Model):
         permissions = [
             ("refund_order", "Can refund an order"),
             ("fulfil_order", "Can mark an order fulfilled"),
+            ("export_order", "Can export orders as CSV"),
         ]
 
     def __str__(self):

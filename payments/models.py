@@ -64,6 +64,8 @@ class PaymentAttempt(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["-number"]
+        # The list's date range (backoffice): attempts grow with orders.
+        indexes = [models.Index(fields=["created_at"], name="attempt_created")]
         constraints = [
             models.UniqueConstraint(fields=["order", "number"], name="attempt_number_per_order"),
             # At most one attempt of an order can succeed.
@@ -200,6 +202,8 @@ class Refund(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at"], name="refund_created")]
+        permissions = [("export_refund", "Can export refunds as CSV")]
 
     def __str__(self):
         return self.stripe_refund_id or f"refund {self.pk} (not at Stripe yet)"
@@ -284,7 +288,11 @@ class Dispute(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["evidence_due_by", "id"]
-        permissions = [("respond_dispute", "Can respond to disputes (evidence, accept)")]
+        indexes = [models.Index(fields=["created_at"], name="dispute_created")]
+        permissions = [
+            ("respond_dispute", "Can respond to disputes (evidence, accept)"),
+            ("export_dispute", "Can export disputes as CSV"),
+        ]
 
     def __str__(self):
         return self.stripe_dispute_id

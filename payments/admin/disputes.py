@@ -17,7 +17,9 @@ from django.utils.html import format_html
 from catalog.money import format_amount
 from core.errors import ShopError
 from payments.admin.common import ReadOnlyAdmin, audit_refusal, dashboard_link
+from payments.admin.date_range import CreatedRangeFilter
 from payments.admin.dispute_forms import AcceptForm, EvidenceForm
+from payments.admin.exports import DISPUTE_COLUMNS, DISPUTE_FIELDS, CsvExportMixin
 from payments.disputes import evidence, selectors, services
 from payments.errors import StripeRefused
 from payments.models import Dispute
@@ -47,7 +49,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(ReadOnlyAdmin):
+class DisputeAdmin(CsvExportMixin, ReadOnlyAdmin):
     list_display = (
         "stripe_dispute_id",
         "order_link",
@@ -58,10 +60,12 @@ class DisputeAdmin(ReadOnlyAdmin):
         "overdue",
         "respond_link",
     )
-    list_filter = ("status", OverdueFilter, "reason")
+    list_filter = ("status", OverdueFilter, "reason", CreatedRangeFilter)
     search_fields = ("stripe_dispute_id", "order__number")
     ordering = ("evidence_due_by", "id")
     list_select_related = ("order",)
+    actions = ["export_csv"]
+    export_name, export_fields, export_columns = "disputes", DISPUTE_FIELDS, DISPUTE_COLUMNS
 
     @admin.display(description="order")
     def order_link(self, dispute):

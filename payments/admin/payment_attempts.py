@@ -3,12 +3,13 @@
 from django.contrib import admin
 
 from payments.admin.common import ReadOnlyAdmin
+from payments.admin.date_range import CreatedRangeFilter
 from payments.models import PaymentAttempt
 
 
 @admin.register(PaymentAttempt)
 class PaymentAttemptAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "kind", "status", "amount", "currency", "created_at")
-    list_filter = ("status", "kind")
+    list_filter = ("status", "kind", CreatedRangeFilter)
     search_fields = ("=stripe_payment_intent_id", "=stripe_checkout_session_id", "order__number")
     list_select_related = ("order",)

@@ -3,12 +3,16 @@
 from django.contrib import admin
 
 from payments.admin.common import ReadOnlyAdmin
+from payments.admin.date_range import CreatedRangeFilter
+from payments.admin.exports import REFUND_COLUMNS, REFUND_FIELDS, CsvExportMixin
 from payments.models import Refund
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(CsvExportMixin, ReadOnlyAdmin):
     list_display = ("__str__", "order", "amount", "currency", "status", "created_by", "created_at")
-    list_filter = ("status", "currency")
+    list_filter = ("status", "currency", CreatedRangeFilter)
     search_fields = ("stripe_refund_id", "order__number")
     list_select_related = ("order", "created_by")
+    actions = ["export_csv"]
+    export_name, export_fields, export_columns = "refunds", REFUND_FIELDS, REFUND_COLUMNS

@@ -51,6 +51,23 @@ def test_decimal_text_becomes_minor_units_exactly(text, currency, expected):
 
 
 @pytest.mark.parametrize(
+    "amount, currency, shown",
+    [
+        (6100, "usd", "61.00"),
+        (0, "usd", "0.00"),
+        (7, "eur", "0.07"),
+        (500, "jpy", "500"),
+        (0, "jpy", "0"),
+        (1230, "kwd", "1.230"),
+        (500, "isk", "5.00"),
+    ],
+)
+def test_minor_units_become_the_decimal_an_export_shows_and_back(amount, currency, shown):
+    assert str(money.major_units(amount, currency)) == shown
+    assert money.minor_units(shown, currency) == amount
+
+
+@pytest.mark.parametrize(
     "text, currency",
     [
         ("1.235", "kwd"),  # the audit's amount: a last digit Stripe's partners refuse
