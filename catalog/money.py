@@ -169,9 +169,17 @@ def minor_units(value: Decimal | str, currency: str) -> int:
 
 
 def format_amount(amount: int, currency: str) -> str:
-    """`1999, "usd"` → `"19.99 USD"`; `500, "jpy"` → `"500 JPY"` (for e-mails and admin)."""
+    """The one way money is shown to people (e-mails, every admin page): `1999, "usd"` →
+    `"19.99 USD"`; `500, "jpy"` → `"500 JPY"`; `1230, "kwd"` → `"1.230 KWD"`."""
     places = decimal_places(currency)
     sign = "-" if amount < 0 else ""
     whole, fraction = divmod(abs(amount), 10**places) if places else (abs(amount), 0)
     text = f"{whole:,}" + (f".{fraction:0{places}d}" if places else "")
     return f"{sign}{text} {currency.upper()}"
+
+
+def major_units(amount: int, currency: str) -> Decimal:
+    """`6100, "usd"` → `Decimal("61.00")`; `500, "jpy"` → `Decimal("500")`; `1230, "kwd"` →
+    `Decimal("1.230")`: exact, with the currency's own number of places (exports, forms)."""
+    places = decimal_places(currency)
+    return Decimal(amount).scaleb(-places).quantize(Decimal(1).scaleb(-places))

@@ -64,6 +64,8 @@ class PaymentAttempt(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["-number"]
+        # The back office's dashboard counts today's and this week's attempts.
+        indexes = [models.Index(fields=["created_at"], name="attempt_created")]
         constraints = [
             models.UniqueConstraint(fields=["order", "number"], name="attempt_number_per_order"),
             # At most one attempt of an order can succeed.
@@ -200,6 +202,8 @@ class Refund(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The back office's dashboard and the refund list read recent refunds.
+        indexes = [models.Index(fields=["created_at"], name="refund_created")]
 
     def __str__(self):
         return self.stripe_refund_id or f"refund {self.pk} (not at Stripe yet)"

@@ -6,8 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from catalog.money import format_amount
-from payments.admin.common import ReadOnlyAdmin
+from payments.admin.common import ReadOnlyAdmin, money_display
 from payments.models import Dispute
 
 
@@ -42,6 +41,20 @@ class DisputeAdmin(ReadOnlyAdmin):
     search_fields = ("stripe_dispute_id", "order__number")
     ordering = ("evidence_due_by", "id")
     list_select_related = ("order",)
+    fields = (
+        "stripe_dispute_id",
+        "order_link",
+        "attempt",
+        "status",
+        "reason",
+        "amount_display",
+        "evidence_due_by",
+        "overdue",
+        "funds_withdrawn",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
 
     @admin.display(description="order")
     def order_link(self, dispute):
@@ -51,9 +64,7 @@ class DisputeAdmin(ReadOnlyAdmin):
             dispute.order.number,
         )
 
-    @admin.display(description="amount")
-    def amount_display(self, dispute):
-        return format_amount(dispute.amount, dispute.currency)
+    amount_display = money_display("amount")
 
     @admin.display(boolean=True, description="overdue")
     def overdue(self, dispute):

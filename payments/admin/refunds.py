@@ -2,13 +2,29 @@
 
 from django.contrib import admin
 
-from payments.admin.common import ReadOnlyAdmin
+from payments.admin.common import ReadOnlyAdmin, money_display
 from payments.models import Refund
 
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ("__str__", "order", "amount", "currency", "status", "created_by", "created_at")
+    list_display = ("__str__", "order", "amount_display", "status", "created_by", "created_at")
     list_filter = ("status", "currency")
     search_fields = ("stripe_refund_id", "order__number")
     list_select_related = ("order", "created_by")
+    fields = (
+        "order",
+        "attempt",
+        "stripe_refund_id",
+        "amount_display",
+        "status",
+        "reason",
+        "failure_reason",
+        "created_by",
+        "idempotency_uuid",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+    amount_display = money_display("amount")
