@@ -105,7 +105,9 @@ def check_attempt(attempt: PaymentAttempt) -> list[Finding]:
         findings = []
         if stripe.amount != attempt.amount_received or stripe.currency != attempt.currency:
             common["local_state"] = f"{local}, {money(attempt.amount_received, attempt.currency)}"
-            common["stripe_state"] = f"{stripe.state}, {money(stripe.amount, stripe.currency)}"
+            common["stripe_state"] = (
+                f"{stripe.obj.get('status')}, {money(stripe.amount, stripe.currency)}"
+            )
             findings.append(
                 Finding(
                     Kind.AMOUNT,

@@ -127,7 +127,7 @@ def test_the_home_page_draws_the_charts_as_svg_with_links(admin_client, shop_wee
     page = admin_client.get("/admin/")
     html = page.content.decode()
     assert page.status_code == 200
-    assert html.count("<svg class=\"chart") == 6  # two volume, two success, disputes, events
+    assert html.count('<svg class="chart') == 6  # two volume, two success, disputes, events
     assert "<script" not in html.split('id="dashboard"')[1].split("</div>")[0]
     assert "/static/backoffice/dashboard.css" in html
     assert "61.00 USD" in html
@@ -230,7 +230,7 @@ def test_every_dashboard_query_can_use_an_index(admin_user, shop_week):
 def test_the_home_page_costs_a_fixed_number_of_queries(admin_client, shop_week):
     with CaptureQueriesContext(connection) as few:
         admin_client.get("/admin/")
-    for n in range(20):
+    for _ in range(20):
         order = OrderFactory(status="paid")
         attempt(order, "failed")
     with CaptureQueriesContext(connection) as many:
