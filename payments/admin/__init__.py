@@ -23,5 +23,5 @@ from payments.admin.stripe_mirror import hide_stripe_mirror
 if admin.site.is_registered(djstripe_models.APIKey):
     admin.site.unregister(djstripe_models.APIKey)
 
-# dj-stripe's ~45 mirror pages: superusers only (payments/admin/stripe_mirror.py).
+# dj-stripe's ~45 mirror pages: in no menu, superusers only (payments/admin/stripe_mirror.py).
 hide_stripe_mirror()

@@ -5,9 +5,12 @@ subscriptions, payouts, ... most of which this shop never uses). Listed for staf
 crowd the menu, and two of them share our names: dj-stripe's "Disputes" and "Refunds" sat
 beside ours, and a permission looked up by codename alone (`view_dispute`) granted both.
 
-The mirror keeps working (payments.gateway.mirror fills it through the models, not the
-admin); its pages stay for superusers, who can read what Stripe said about an object. Staff
-read Stripe's side on the order page, which lists the mirrored objects.
+So the mirror is out of every menu, superusers' included: the admin index and its side bar
+list only the shop's own models, one "Disputes" and one "Refunds". Its pages stay, read-only
+and for superusers only, reached from the order page ("Stripe's side" links each mirrored
+object) or by address (/admin/djstripe/...). Other staff read the same objects, without
+links, on the order page. The mirror itself keeps working: payments.gateway.mirror fills it
+through the models, not the admin.
 """
 
 from django.contrib import admin
@@ -18,12 +21,13 @@ def _superuser(request) -> bool:
 
 
 def superuser_only(model_admin_class):
-    """`model_admin_class`, visible to superusers only and read-only for them too (no
-    actions: dj-stripe's "sync from Stripe" actions would write the mirror from a page)."""
+    """`model_admin_class`, in no menu, its pages for superusers only and read-only for them
+    too (no actions: dj-stripe's "sync from Stripe" actions would write the mirror from a
+    page)."""
 
     class SuperuserOnly(model_admin_class):
         def has_module_permission(self, request):
-            return _superuser(request)
+            return False  # in no menu; the pages below stay for superusers
 
         def has_view_permission(self, request, obj=None):
             return _superuser(request)
@@ -50,7 +54,7 @@ def superuser_only(model_admin_class):
 
 
 def hide_stripe_mirror(site: admin.AdminSite = admin.site) -> int:
-    """Re-register every dj-stripe admin as superuser-only; returns how many."""
+    """Re-register every dj-stripe admin as `superuser_only`; returns how many."""
     mirrored = [
         (model, type(model_admin))
         for model, model_admin in list(site._registry.items())
