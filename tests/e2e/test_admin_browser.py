@@ -4,13 +4,14 @@ page, where money reads in major units. Screenshots: test-artifacts/browser/admi
 
 import re
 import uuid
+from datetime import timedelta
 
 from django.contrib.auth.models import Group
 from django.utils import timezone
 from selenium.webdriver.common.by import By
 
 from accounts.staff_groups import FINANCE
-from payments.models import ReconciliationMismatch, WebhookEvent
+from payments.models import Dispute, PaymentAttempt, ReconciliationMismatch, WebhookEvent
 from tests.e2e import test_browser as shop_browser
 from tests.e2e.stack import Shopper, confirm_as_stripe_js
 from tests.factories import ProductFactory, UserFactory
@@ -64,6 +65,17 @@ def test_the_dashboard_and_a_refund_page_in_major_units(stack, browser):
         status="failed",
         last_error="KeyError: 'charge'",
     )
+    attempt = PaymentAttempt.objects.get(order_id=order["id"])
+    Dispute.objects.create(
+        attempt=attempt,
+        order_id=order["id"],
+        stripe_dispute_id=f"dp_e2e_{uuid.uuid4().hex[:8]}",
+        amount=4000,
+        currency="usd",
+        status="needs_response",
+        reason="fraudulent",
+        evidence_due_by=timezone.now() + timedelta(days=2),
+    )
     ReconciliationMismatch.objects.create(
         kind="amount",
         subject=f"pi_e2e_{uuid.uuid4().hex[:8]}",
@@ -80,8 +92,11 @@ def test_the_dashboard_and_a_refund_page_in_major_units(stack, browser):
     assert len(charts) >= 5
     assert re.search(r"[1-9]\d* open", browser.text("#widget-mismatches"))
     assert re.search(r"[1-9]\d* failed events", browser.text("#widget-webhooks"))
+    assert re.search(r"[1-9]\d* open, 0 overdue", browser.text("#widget-disputes"))
     assert csp_violations(browser) == []  # the charts need no script and break no rule
+    browser.driver.set_window_size(1280, 1100)  # every widget in the picture
     shot(browser, "admin-dashboard")
+    browser.driver.set_window_size(1280, 900)
 
     # A bar is a link to the list it counts.
     browser.click("#widget-volume svg a:last-of-type")
