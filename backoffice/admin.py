@@ -31,9 +31,13 @@ from core.errors import ShopError
 from orders import services as order_services
 from orders.models import Order, OrderStatus
 from payments import selectors
+<<<<<<< HEAD
 from payments.admin.common import audit_refusal
 from payments.admin.date_range import CreatedRangeFilter
 from payments.admin.exports import CsvExportMixin
+=======
+from payments.admin.common import audit_refusal, money_display
+>>>>>>> adminui
 from payments.errors import OverRefund
 from payments.refunds import services as refund_services
 
@@ -71,10 +75,9 @@ class OrderAdmin(OrderBulkActions, CsvExportMixin, admin.ModelAdmin):
         customer_link,
         "email",
         "status",
-        "currency",
-        "subtotal",
-        "total",
-        "amount_refunded",
+        "subtotal_display",
+        "total_display",
+        "refunded_display",
         "reserved_until",
         "stock_released",
         "created_at",
@@ -97,27 +100,42 @@ class OrderAdmin(OrderBulkActions, CsvExportMixin, admin.ModelAdmin):
             return results, False
         return results.distinct(), False
 
-    @admin.display(description="total", ordering="total")
-    def total_display(self, order):
-        return format_amount(order.total, order.currency)
+    subtotal_display = money_display("subtotal")
+    total_display = money_display("total")
+    refunded_display = money_display("amount_refunded", "refunded")
 
-    @admin.display(description="refunded", ordering="amount_refunded")
-    def refunded_display(self, order):
-        return format_amount(order.amount_refunded, order.currency)
+    def get_fields(self, request, obj=None):
+        # dj-stripe's pages are for superusers (payments/admin/stripe_mirror.py): other
+        # staff see the mirrored objects without links to them.
+        if request.user.is_superuser:
+            return self.fields
+        return tuple("stripe_side_text" if f == "stripe_side" else f for f in self.fields)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
 
     @admin.display(description="Stripe's side (dj-stripe mirror)")
-    def stripe_side(self, order):
+    def stripe_side_text(self, order):
+        return self.stripe_side(order, links=False)
+
+    @admin.display(description="Stripe's side (dj-stripe mirror)")
+    def stripe_side(self, order, links=True):
         mirrored = selectors.stripe_mirror(order)
         if not mirrored:
             return "Not mirrored yet (filled in by Celery after Stripe's events)."
         rows = format_html_join(
             "",
-            '<tr><td>{}</td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td></tr>',
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
                     obj._meta.verbose_name,
-                    reverse(f"admin:djstripe_{obj._meta.model_name}_change", args=[obj.pk]),
-                    obj.id,
+                    format_html(
+                        '<a href="{}">{}</a>',
+                        reverse(f"admin:djstripe_{obj._meta.model_name}_change", args=[obj.pk]),
+                        obj.id,
+                    )
+                    if links
+                    else obj.id,
                     obj.stripe_data.get("status") or "",
                     format_amount(obj.stripe_data["amount"], obj.stripe_data["currency"])
                     if isinstance(obj.stripe_data.get("amount"), int)
@@ -258,6 +276,7 @@ class OrderAdmin(OrderBulkActions, CsvExportMixin, admin.ModelAdmin):
             "confirming": confirming,
             "amount_display": amount_display,
             "refundable_display": format_amount(refundable, order.currency),
+            "paid_display": format_amount(order.total, order.currency),
             "refundable": refundable,
         }
         return TemplateResponse(request, "admin/backoffice/order/refund.html", context)
@@ -308,6 +327,11 @@ class OrderAdmin(OrderBulkActions, CsvExportMixin, admin.ModelAdmin):
                     and obj.status == OrderStatus.PAID,
                     "can_cancel": request.user.has_perm("orders.change_order")
                     and obj.status == OrderStatus.PENDING_PAYMENT,
+                    # Every field is read-only: staff act through the buttons above, so
+                    # the page offers "Close", not a "Save" that would change nothing.
+                    "show_save": False,
+                    "show_save_and_continue": False,
+                    "show_save_and_add_another": False,
                 }
             )
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)

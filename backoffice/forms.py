@@ -1,12 +1,10 @@
 """The staff refund form (the order screen's Refund page)."""
 
-from decimal import Decimal
-
 from django import forms
 
 from audit.models import AuditEntry
 from audit.services import record
-from catalog.money import decimal_places, minor_units
+from catalog.money import major_units, minor_units
 
 
 class RefundForm(forms.Form):
@@ -49,5 +47,4 @@ class RefundForm(forms.Form):
 
 def major(amount: int, currency: str) -> str:
     """Minor units as the decimal the form shows (5000 EUR -> "50.00")."""
-    places = decimal_places(currency)
-    return f"{Decimal(amount).scaleb(-places):.{places}f}"  # exact: no float on the way
+    return str(major_units(amount, currency))

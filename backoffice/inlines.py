@@ -5,8 +5,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from orders.models import OrderLine
+<<<<<<< HEAD
 from payments.admin.common import dashboard_link
 from payments.disputes.services import RESPONDABLE
+=======
+from payments.admin.common import dashboard_link, money_display
+>>>>>>> adminui
 from payments.models import Dispute, PaymentAttempt, Refund
 
 
@@ -28,8 +32,14 @@ class ReadOnlyInline(admin.TabularInline):
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = ("sku", "name", "unit_amount", "quantity", "line_total")
+    fields = ("sku", "name", "unit_price", "quantity", "line_total_display")
     readonly_fields = fields
+
+    unit_price = money_display("unit_amount", "unit price", currency="order.currency")
+    line_total_display = money_display("line_total", "line total", currency="order.currency")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order")
 
 
 class PaymentAttemptInline(ReadOnlyInline):
@@ -38,15 +48,19 @@ class PaymentAttemptInline(ReadOnlyInline):
         "number",
         "kind",
         "status",
-        "amount",
-        "amount_received",
-        "amount_refunded",
+        "amount_display",
+        "received_display",
+        "refunded_display",
         "stripe_links",
         "failure_code",
         "failure_message",
         "created_at",
     )
     readonly_fields = fields
+
+    amount_display = money_display("amount")
+    received_display = money_display("amount_received", "received")
+    refunded_display = money_display("amount_refunded", "refunded")
 
     @admin.display(description="Stripe")
     def stripe_links(self, attempt):
@@ -63,7 +77,7 @@ class RefundInline(ReadOnlyInline):
     model = Refund
     fields = (
         "stripe_link",
-        "amount",
+        "amount_display",
         "status",
         "reason",
         "failure_reason",
@@ -71,6 +85,7 @@ class RefundInline(ReadOnlyInline):
         "created_at",
     )
     readonly_fields = fields
+    amount_display = money_display("amount")
 
     @admin.display(description="Stripe refund")
     def stripe_link(self, refund):
@@ -83,13 +98,20 @@ class DisputeInline(ReadOnlyInline):
         "stripe_link",
         "status",
         "reason",
+<<<<<<< HEAD
         "amount",
         "evidence_due_by",
         "submission_count",
         "funds_withdrawn",
         "respond_link",
+=======
+        "amount_display",
+        "evidence_due_by",
+        "funds_withdrawn",
+>>>>>>> adminui
     )
     readonly_fields = fields
+    amount_display = money_display("amount")
 
     @admin.display(description="Stripe dispute")
     def stripe_link(self, dispute):

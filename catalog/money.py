@@ -169,7 +169,8 @@ def minor_units(value: Decimal | str, currency: str) -> int:
 
 
 def format_amount(amount: int, currency: str) -> str:
-    """`1999, "usd"` → `"19.99 USD"`; `500, "jpy"` → `"500 JPY"` (for e-mails and admin)."""
+    """The one way money is shown to people (e-mails, every admin page): `1999, "usd"` →
+    `"19.99 USD"`; `500, "jpy"` → `"500 JPY"`; `1230, "kwd"` → `"1.230 KWD"`."""
     places = decimal_places(currency)
     sign = "-" if amount < 0 else ""
     whole, fraction = divmod(abs(amount), 10**places) if places else (abs(amount), 0)

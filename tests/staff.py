@@ -11,8 +11,21 @@ from tests.factories import UserFactory
 
 
 def staff_with(*codenames):
+    """A staff member with these permissions: "app_label.codename", or a bare codename for
+    the shop's own apps (never dj-stripe's models of the same name: Dispute, Refund, ...)."""
     user = UserFactory(is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    chosen = Permission.objects.none()
+    for name in codenames:
+        app_label, _, codename = name.rpartition(".")
+        found = Permission.objects.filter(codename=codename)
+        found = (
+            found.filter(content_type__app_label=app_label)
+            if app_label
+            else found.exclude(content_type__app_label="djstripe")
+        )
+        assert found.count() == 1, f"{name} names {found.count()} permissions"
+        chosen = chosen | found
+    user.user_permissions.set(chosen)
     return user
 
 

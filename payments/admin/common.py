@@ -5,7 +5,31 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from audit.services import record_refusal
+from catalog.money import format_amount
 from core.errors import ShopError
+
+
+def money_display(field: str, description: str | None = None, currency: str = "currency"):
+    """A read-only admin column or field showing `field` (minor units) as every admin page
+    shows money: catalog.money.format_amount, "61.00 USD", "500 JPY", "1.230 KWD".
+
+    `field` and `currency` name attributes of the row, dotted for a related row
+    ("attempt.amount", "order.currency").
+    """
+
+    def get(obj, dotted):
+        for name in dotted.split("."):
+            obj = getattr(obj, name)
+        return obj
+
+    label = description or field.rsplit(".", 1)[-1].replace("_", " ")
+
+    @admin.display(description=label, ordering=field.replace(".", "__"))
+    def show(self, obj):
+        amount = get(obj, field)
+        return "-" if amount is None else format_amount(amount, get(obj, currency))
+
+    return show
 
 
 def dashboard_link(kind: str, stripe_id: str | None):

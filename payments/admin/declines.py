@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from audit.services import record
-from payments.admin.common import ReadOnlyAdmin
+from payments.admin.common import ReadOnlyAdmin, money_display
 from payments.models import PaymentDecline
 
 
@@ -15,10 +15,19 @@ class PaymentDeclineAdmin(ReadOnlyAdmin):
     it (a shopper who called, an office behind one address); every deletion is audited.
     """
 
-    list_display = ("declined_at", "user", "client_address", "card_fingerprint", "code", "attempt")
+    list_display = (
+        "declined_at",
+        "user",
+        "client_address",
+        "card_fingerprint",
+        "code",
+        "attempt",
+        "amount_display",
+    )
     list_filter = ("code",)
     search_fields = ("=client_address", "=card_fingerprint", "=user__email", "=stripe_event_id")
     list_select_related = ("user", "attempt__order")
+    amount_display = money_display("attempt.amount", "amount", currency="attempt.currency")
 
     def has_delete_permission(self, request, obj=None):
         return admin.ModelAdmin.has_delete_permission(self, request, obj)

@@ -2,14 +2,46 @@
 
 from django.contrib import admin
 
+<<<<<<< HEAD
 from payments.admin.common import ReadOnlyAdmin
 from payments.admin.date_range import CreatedRangeFilter
+=======
+from payments.admin.common import ReadOnlyAdmin, money_display
+>>>>>>> adminui
 from payments.models import PaymentAttempt
 
 
 @admin.register(PaymentAttempt)
 class PaymentAttemptAdmin(ReadOnlyAdmin):
+<<<<<<< HEAD
     list_display = ("__str__", "kind", "status", "amount", "currency", "created_at")
     list_filter = ("status", "kind", CreatedRangeFilter)
+=======
+    list_display = ("__str__", "kind", "status", "amount_display", "created_at")
+    list_filter = ("status", "kind")
+>>>>>>> adminui
     search_fields = ("=stripe_payment_intent_id", "=stripe_checkout_session_id", "order__number")
     list_select_related = ("order",)
+    fields = (
+        "order",
+        "number",
+        "kind",
+        "status",
+        "amount_display",
+        "amount_received_display",
+        "amount_refunded_display",
+        "stripe_payment_intent_id",
+        "stripe_checkout_session_id",
+        "stripe_charge_id",
+        "checkout_expires_at",
+        "failure_code",
+        "failure_message",
+        "client_address",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+    amount_display = money_display("amount")
+    amount_received_display = money_display("amount_received", "received")
+    amount_refunded_display = money_display("amount_refunded", "refunded")

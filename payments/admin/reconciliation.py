@@ -1,5 +1,7 @@
 """Reconciliation mismatches: open ones first, fixed with Stripe's truth or acknowledged."""
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -9,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from catalog.money import format_amount
 from core.errors import ShopError
 from payments.admin.common import ReadOnlyAdmin, audit_refusal, dashboard_link
 from payments.models import ReconciliationMismatch
@@ -47,6 +50,8 @@ class AcknowledgeForm(forms.Form):
     note = forms.CharField(max_length=200, help_text="What was done, for the audit trail.")
 
 
+# A PaymentIntent's state as reconciliation records it: status/amount_received[/code].
+STATE_WITH_AMOUNT = re.compile(r"([a-z_]+)/(\d+)(/.*)?")
 STRIPE_ID_KINDS = {"pi_": "payment_intent", "cs_": "checkout_session", "re_": "refund"}
 
 
@@ -57,19 +62,19 @@ class ReconciliationMismatchAdmin(ReadOnlyAdmin):
         "subject_link",
         "order_link",
         "local_state",
-        "stripe_state",
+        "stripe_state_display",
         "last_seen_at",
         "resolution",
     )
     list_filter = (OpenMismatchFilter, "kind")
     search_fields = ("=subject", "order__number")
-    list_select_related = ("order",)
+    list_select_related = ("order", "attempt")
     readonly_fields = (
         "kind",
         "subject_link",
         "order_link",
         "local_state",
-        "stripe_state",
+        "stripe_state_display",
         "details",
         "first_seen_at",
         "last_seen_at",
@@ -88,6 +93,17 @@ class ReconciliationMismatchAdmin(ReadOnlyAdmin):
             None,
         )
         return dashboard_link(kind, mismatch.subject) if kind else mismatch.subject
+
+    @admin.display(description="stripe state")
+    def stripe_state_display(self, mismatch):
+        """Stripe's state as reconciliation keeps it ("succeeded/6800", the key of its fix),
+        its amount shown as money: "succeeded, 68.00 USD"."""
+        state = mismatch.stripe_state
+        raw = STATE_WITH_AMOUNT.fullmatch(state)
+        if raw is None or mismatch.attempt is None:
+            return state
+        status, amount, rest = raw.groups()
+        return f"{status}, {format_amount(int(amount), mismatch.attempt.currency)}{rest or ''}"
 
     @admin.display(description="order")
     def order_link(self, mismatch):

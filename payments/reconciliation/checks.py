@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from catalog.money import format_amount
 from orders.models import Order, OrderStatus
 from orders.services import expire_order
 from payments.handlers.refund_outcomes import refund_status
@@ -34,6 +35,14 @@ TRANSITION_TO = {
     A.FAILED: "mark_failed",
     A.CANCELED: "cancel",
 }
+
+
+def money(amount, currency) -> str:
+    """An amount as staff read it everywhere (19.99 USD); what Stripe sent when it is not
+    a usable amount."""
+    if isinstance(amount, int) and isinstance(currency, str) and currency:
+        return format_amount(amount, currency.lower())
+    return f"{amount} {currency or ''}".strip()
 
 
 @dataclass
@@ -95,8 +104,10 @@ def check_attempt(attempt: PaymentAttempt) -> list[Finding]:
     if local == A.SUCCEEDED:
         findings = []
         if stripe.amount != attempt.amount_received or stripe.currency != attempt.currency:
-            common["local_state"] = f"{local}/{attempt.amount_received} {attempt.currency}"
-            common["stripe_state"] = f"{stripe.state} {stripe.currency}"
+            common["local_state"] = f"{local}, {money(attempt.amount_received, attempt.currency)}"
+            common["stripe_state"] = (
+                f"{stripe.obj.get('status')}, {money(stripe.amount, stripe.currency)}"
+            )
             findings.append(
                 Finding(
                     Kind.AMOUNT,
@@ -134,8 +145,10 @@ def check_refunds(attempt: PaymentAttempt, payment_intent_id: str) -> list[Findi
             "subject": theirs["id"],
             "order_id": attempt.order_id,
             "attempt_id": attempt.pk,
-            "local_state": f"{local.status}/{local.amount}" if local else "missing",
-            "stripe_state": f"{status}/{theirs.get('amount')}",
+            "local_state": f"{local.status}, {money(local.amount, local.currency)}"
+            if local
+            else "missing",
+            "stripe_state": f"{status}, {money(theirs.get('amount'), theirs.get('currency'))}",
         }
         if local is not None and local.amount != theirs.get("amount"):
             findings.append(
@@ -167,7 +180,7 @@ def check_refunds(attempt: PaymentAttempt, payment_intent_id: str) -> list[Findi
                     subject=local.stripe_refund_id,
                     order_id=attempt.order_id,
                     attempt_id=attempt.pk,
-                    local_state=f"{local.status}/{local.amount}",
+                    local_state=f"{local.status}, {money(local.amount, local.currency)}",
                     stripe_state="missing",
                     repair=flag_repair(
                         attempt.order_id,
@@ -190,7 +203,7 @@ def check_refunds(attempt: PaymentAttempt, payment_intent_id: str) -> list[Findi
                     subject=f"refund-{local.idempotency_uuid}",
                     order_id=attempt.order_id,
                     attempt_id=attempt.pk,
-                    local_state=f"pending/{local.amount}",
+                    local_state=f"pending, {money(local.amount, local.currency)}",
                     stripe_state="missing",
                     repair=lambda local=local: resend(local),
                 )

@@ -134,7 +134,7 @@ class TestCatalog:
             "sku": "OUD-1",
             "name": "Oud oil",
             "description": "",
-            "unit_amount": "1235",
+            "price": "1.235",  # typed in dinars, as written
             "currency": "kwd",
             "stock": "5",
             "active": "on",
@@ -144,7 +144,7 @@ class TestCatalog:
         assert b"KWD amounts must end in 0" in response.content
         assert not Product.objects.exists()
 
-        response = client.post("/admin/catalog/product/add/", {**form, "unit_amount": "1230"})
+        response = client.post("/admin/catalog/product/add/", {**form, "price": "1.230"})
         assert response.status_code == 302
         assert Product.objects.get().unit_amount == 1230
 

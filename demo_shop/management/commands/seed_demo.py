@@ -1,12 +1,14 @@
-"""A demo catalog, a shopper and a staff user. Safe to run again: it updates, never duplicates."""
+"""A demo catalog, a shopper and a staff user (in the Support and Finance groups). Safe to
+run again: it updates, never duplicates."""
 
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from accounts.staff_groups import FINANCE, SUPPORT, ensure_staff_groups
 from catalog.models import Product
 
 DEMO_PRODUCTS = [
@@ -22,20 +24,6 @@ DEMO_PRODUCTS = [
 
 SHOPPER_EMAIL = "shopper@example.com"
 STAFF_EMAIL = "staff@example.com"
-STAFF_PERMISSIONS = [
-    "view_order",
-    "change_order",
-    "refund_order",
-    "fulfil_order",
-    "view_product",
-    "change_product",
-    "view_auditentry",
-    "view_paymentattempt",
-    "view_refund",
-    "view_dispute",
-    "view_webhookevent",
-    "replay_webhookevent",
-]
 
 
 class Command(BaseCommand):
@@ -72,6 +60,10 @@ class Command(BaseCommand):
         staff.is_staff = True
         staff.set_password(password)
         staff.save()
-        staff.user_permissions.set(Permission.objects.filter(codename__in=STAFF_PERMISSIONS))
+        # The staff user is in both staff groups (accounts/staff_groups.py), and has no
+        # permission of its own: what it may do is what Support and Finance may do.
+        ensure_staff_groups()
+        staff.user_permissions.clear()
+        staff.groups.set(Group.objects.filter(name__in=[SUPPORT, FINANCE]))
         self.stdout.write(f"Shopper: {SHOPPER_EMAIL} / {password}")
         self.stdout.write(f"Staff:   {STAFF_EMAIL} / {password}  (admin at /admin/)")

@@ -83,7 +83,7 @@ class TestRefunds:
         )
         out = reconcile("--fix")
         assert "MISMATCH refund re_other_amount" in out
-        assert "here succeeded/500, at Stripe succeeded/900" in out
+        assert "here succeeded, 5.00 USD, at Stripe succeeded, 9.00 USD" in out
         paid.order.refresh_from_db()
         assert paid.order.status == "needs_review"
 
