@@ -31,13 +31,9 @@ from core.errors import ShopError
 from orders import services as order_services
 from orders.models import Order, OrderStatus
 from payments import selectors
-<<<<<<< HEAD
-from payments.admin.common import audit_refusal
+from payments.admin.common import audit_refusal, money_display
 from payments.admin.date_range import CreatedRangeFilter
 from payments.admin.exports import CsvExportMixin
-=======
-from payments.admin.common import audit_refusal, money_display
->>>>>>> adminui
 from payments.errors import OverRefund
 from payments.refunds import services as refund_services
 

@@ -5,12 +5,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from orders.models import OrderLine
-<<<<<<< HEAD
-from payments.admin.common import dashboard_link
-from payments.disputes.services import RESPONDABLE
-=======
 from payments.admin.common import dashboard_link, money_display
->>>>>>> adminui
+from payments.disputes.services import RESPONDABLE
 from payments.models import Dispute, PaymentAttempt, Refund
 
 
@@ -98,17 +94,11 @@ class DisputeInline(ReadOnlyInline):
         "stripe_link",
         "status",
         "reason",
-<<<<<<< HEAD
-        "amount",
+        "amount_display",
         "evidence_due_by",
         "submission_count",
         "funds_withdrawn",
         "respond_link",
-=======
-        "amount_display",
-        "evidence_due_by",
-        "funds_withdrawn",
->>>>>>> adminui
     )
     readonly_fields = fields
     amount_display = money_display("amount")

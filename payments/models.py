@@ -64,11 +64,7 @@ class PaymentAttempt(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["-number"]
-<<<<<<< HEAD
-        # The list's date range (backoffice): attempts grow with orders.
-=======
-        # The back office's dashboard counts today's and this week's attempts.
->>>>>>> adminui
+        # The back office's date range and dashboard read attempts by creation time.
         indexes = [models.Index(fields=["created_at"], name="attempt_created")]
         constraints = [
             models.UniqueConstraint(fields=["order", "number"], name="attempt_number_per_order"),
@@ -206,13 +202,9 @@ class Refund(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-<<<<<<< HEAD
+        # The back office's dashboard, date range and refund list read recent refunds.
         indexes = [models.Index(fields=["created_at"], name="refund_created")]
         permissions = [("export_refund", "Can export refunds as CSV")]
-=======
-        # The back office's dashboard and the refund list read recent refunds.
-        indexes = [models.Index(fields=["created_at"], name="refund_created")]
->>>>>>> adminui
 
     def __str__(self):
         return self.stripe_refund_id or f"refund {self.pk} (not at Stripe yet)"

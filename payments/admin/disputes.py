@@ -14,18 +14,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-<<<<<<< HEAD
 from catalog.money import format_amount
 from core.errors import ShopError
-from payments.admin.common import ReadOnlyAdmin, audit_refusal, dashboard_link
+from payments.admin.common import ReadOnlyAdmin, audit_refusal, dashboard_link, money_display
 from payments.admin.date_range import CreatedRangeFilter
 from payments.admin.dispute_forms import AcceptForm, EvidenceForm
 from payments.admin.exports import DISPUTE_COLUMNS, DISPUTE_FIELDS, CsvExportMixin
 from payments.disputes import evidence, selectors, services
 from payments.errors import StripeRefused
-=======
-from payments.admin.common import ReadOnlyAdmin, money_display
->>>>>>> adminui
 from payments.models import Dispute
 
 RESPOND_PERMISSION = "payments.respond_dispute"
@@ -68,10 +64,8 @@ class DisputeAdmin(CsvExportMixin, ReadOnlyAdmin):
     search_fields = ("stripe_dispute_id", "order__number")
     ordering = ("evidence_due_by", "id")
     list_select_related = ("order",)
-<<<<<<< HEAD
     actions = ["export_csv"]
     export_name, export_fields, export_columns = "disputes", DISPUTE_FIELDS, DISPUTE_COLUMNS
-=======
     fields = (
         "stripe_dispute_id",
         "order_link",
@@ -81,12 +75,13 @@ class DisputeAdmin(CsvExportMixin, ReadOnlyAdmin):
         "amount_display",
         "evidence_due_by",
         "overdue",
+        "submission_count",
+        "has_evidence",
         "funds_withdrawn",
         "created_at",
         "updated_at",
     )
     readonly_fields = fields
->>>>>>> adminui
 
     @admin.display(description="order")
     def order_link(self, dispute):

@@ -2,24 +2,15 @@
 
 from django.contrib import admin
 
-<<<<<<< HEAD
-from payments.admin.common import ReadOnlyAdmin
-from payments.admin.date_range import CreatedRangeFilter
-=======
 from payments.admin.common import ReadOnlyAdmin, money_display
->>>>>>> adminui
+from payments.admin.date_range import CreatedRangeFilter
 from payments.models import PaymentAttempt
 
 
 @admin.register(PaymentAttempt)
 class PaymentAttemptAdmin(ReadOnlyAdmin):
-<<<<<<< HEAD
-    list_display = ("__str__", "kind", "status", "amount", "currency", "created_at")
-    list_filter = ("status", "kind", CreatedRangeFilter)
-=======
     list_display = ("__str__", "kind", "status", "amount_display", "created_at")
-    list_filter = ("status", "kind")
->>>>>>> adminui
+    list_filter = ("status", "kind", CreatedRangeFilter)
     search_fields = ("=stripe_payment_intent_id", "=stripe_checkout_session_id", "order__number")
     list_select_related = ("order",)
     fields = (

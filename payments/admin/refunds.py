@@ -2,31 +2,20 @@
 
 from django.contrib import admin
 
-<<<<<<< HEAD
-from payments.admin.common import ReadOnlyAdmin
+from payments.admin.common import ReadOnlyAdmin, money_display
 from payments.admin.date_range import CreatedRangeFilter
 from payments.admin.exports import REFUND_COLUMNS, REFUND_FIELDS, CsvExportMixin
-=======
-from payments.admin.common import ReadOnlyAdmin, money_display
->>>>>>> adminui
 from payments.models import Refund
 
 
 @admin.register(Refund)
-<<<<<<< HEAD
 class RefundAdmin(CsvExportMixin, ReadOnlyAdmin):
-    list_display = ("__str__", "order", "amount", "currency", "status", "created_by", "created_at")
+    list_display = ("__str__", "order", "amount_display", "status", "created_by", "created_at")
     list_filter = ("status", "currency", CreatedRangeFilter)
     search_fields = ("stripe_refund_id", "order__number")
     list_select_related = ("order", "created_by")
     actions = ["export_csv"]
     export_name, export_fields, export_columns = "refunds", REFUND_FIELDS, REFUND_COLUMNS
-=======
-class RefundAdmin(ReadOnlyAdmin):
-    list_display = ("__str__", "order", "amount_display", "status", "created_by", "created_at")
-    list_filter = ("status", "currency")
-    search_fields = ("stripe_refund_id", "order__number")
-    list_select_related = ("order", "created_by")
     fields = (
         "order",
         "attempt",
@@ -43,4 +32,3 @@ class RefundAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
     amount_display = money_display("amount")
->>>>>>> adminui
