@@ -39,7 +39,7 @@ def test_setting_up_again_changes_nothing_and_takes_back_extras(capsys):
     ensure_staff_groups()
     assert Group.objects.filter(name__in=[SUPPORT, FINANCE]).count() == 2
     assert ("orders", "refund_order") not in granted(SUPPORT)
-    assert "Finance: 18 permissions" in capsys.readouterr().out
+    assert "Finance: 23 permissions" in capsys.readouterr().out
 
 
 def test_a_missing_permission_is_named():
@@ -81,6 +81,12 @@ def pages(rows):
         "/admin/payments/paymentdecline/": BOTH,
         "/admin/audit/auditentry/": BOTH,
         "/admin/catalog/product/": BOTH,
+        "/admin/backoffice/customer/": BOTH,
+        f"/admin/backoffice/customer/{rows['order'].user_id}/change/": BOTH,
+        "/admin/notifications/outboxemail/": BOTH,
+        "/admin/orders/order/export/": FINANCE_ONLY,
+        "/admin/payments/refund/export/": FINANCE_ONLY,
+        "/admin/payments/dispute/export/": FINANCE_ONLY,
         f"/admin/orders/order/{order}/refund/": FINANCE_ONLY,
         "/admin/payments/reconciliationmismatch/": FINANCE_ONLY,
         f"/admin/payments/reconciliationmismatch/{mismatch}/change/": FINANCE_ONLY,
