@@ -38,6 +38,7 @@ class OrderAdmin(admin.ModelAdmin):
         "number",
         "email",
         "status",
+        "fulfilment_status",
         "total_display",
         "refunded_display",
         "currency",
@@ -63,6 +64,7 @@ class OrderAdmin(admin.ModelAdmin):
         "user",
         "email",
         "status",
+        "fulfilment_status",
         "currency",
         "subtotal",
         "total",
@@ -297,7 +299,7 @@ class OrderAdmin(admin.ModelAdmin):
                     and obj.status in refund_services.REFUNDABLE_ORDER_STATES
                     and attempt is not None,
                     "can_fulfil": request.user.has_perm("orders.fulfil_order")
-                    and obj.status == OrderStatus.PAID,
+                    and obj.can_be_fulfilled(),
                     "can_cancel": request.user.has_perm("orders.change_order")
                     and obj.status == OrderStatus.PENDING_PAYMENT,
                 }

@@ -14,7 +14,15 @@ from catalog.models import Product
 from catalog.services import lock_available_products, release_stock, reserve_stock
 from core.errors import Conflict, InvalidInput, NotFound, ShopError
 from orders.locks import lock_cart, lock_cart_of, lock_order, lock_shopper
-from orders.models import Cart, CartLine, Order, OrderLine, OrderStatus, new_order_number
+from orders.models import (
+    Cart,
+    CartLine,
+    FulfilmentStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    new_order_number,
+)
 from orders.selectors import cart_lines
 from orders.signals import order_closed_unpaid
 
@@ -332,13 +340,26 @@ def cancel_order(*, user, order_id: int, as_staff: bool = False) -> Order:
 
 @transaction.atomic
 def mark_fulfilled(*, order_id: int, staff_user) -> Order:
+    """The goods went out. Allowed while the money is held (paid, partially refunded,
+    disputed); the status moves only paid → fulfilled, any other keeps following the money."""
     order = lock_order(order_id)
-    if order.status != OrderStatus.PAID:
+    refusal = {"action": "order.fulfil", "actor": staff_user, "obj": order, "order": order}
+    if order.fulfilment_status == FulfilmentStatus.FULFILLED:
         raise Conflict(
-            f"Only a paid order can be fulfilled; this one is {order.get_status_display()}.",
-            code="order_not_fulfillable",
+            f"Order {order.number} is already fulfilled.",
+            code="order_already_fulfilled",
+            audit=refusal,
         )
-    order.mark_fulfilled()
+    if not order.can_be_fulfilled():
+        raise Conflict(
+            "Only a paid, partially refunded or disputed order can be fulfilled; this one is "
+            f"{order.get_status_display().lower()}.",
+            code="order_not_fulfillable",
+            audit=refusal | {"details": {"status": order.status}},
+        )
+    if order.status == OrderStatus.PAID:
+        order.mark_fulfilled()
+    order.fulfil()
     order.save()
     record(
         "order.fulfilled",
@@ -347,6 +368,7 @@ def mark_fulfilled(*, order_id: int, staff_user) -> Order:
         order=order,
         amount=order.total,
         currency=order.currency,
+        details={"status": order.status},
     )
     return order
 

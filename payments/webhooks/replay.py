@@ -30,9 +30,7 @@ class ReplayReport:
         text = f"Replayed {len(self.replayed)} event(s)" + (f": {outcomes}." if outcomes else ".")
         if self.skipped:
             which = ", ".join(f"{e.stripe_event_id} is {e.status}" for e in self.skipped)
-            text += (
-                f" Skipped {len(self.skipped)}: only failed or ignored events replay ({which})."
-            )
+            text += f" Skipped {len(self.skipped)}: only failed or ignored events replay ({which})."
         return text
 
 
