@@ -44,6 +44,7 @@ class OrderAdmin(OrderBulkActions, CsvExportMixin, admin.ModelAdmin):
         "number",
         customer_link,
         "status",
+        "fulfilment_status",
         "total_display",
         "refunded_display",
         "currency",
@@ -71,6 +72,7 @@ class OrderAdmin(OrderBulkActions, CsvExportMixin, admin.ModelAdmin):
         customer_link,
         "email",
         "status",
+        "fulfilment_status",
         "subtotal_display",
         "total_display",
         "refunded_display",
@@ -320,7 +322,7 @@ class OrderAdmin(OrderBulkActions, CsvExportMixin, admin.ModelAdmin):
                     and obj.status in refund_services.REFUNDABLE_ORDER_STATES
                     and attempt is not None,
                     "can_fulfil": request.user.has_perm("orders.fulfil_order")
-                    and obj.status == OrderStatus.PAID,
+                    and obj.can_be_fulfilled(),
                     "can_cancel": request.user.has_perm("orders.change_order")
                     and obj.status == OrderStatus.PENDING_PAYMENT,
                     # Every field is read-only: staff act through the buttons above, so

@@ -83,10 +83,20 @@ def lock_available_products(quantities: Mapping[int, int]) -> dict[int, Product]
 def reserve_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
     """Hold `quantities` (product id → units) for an order, or refuse the whole order."""
     products = lock_available_products(quantities)
-    short = [products[pid] for pid, qty in quantities.items() if products[pid].stock < qty]
+    short = sorted(
+        (products[pid] for pid, qty in quantities.items() if products[pid].stock < qty),
+        key=lambda p: p.pk,
+    )
     if short:
+        # Named as the shopper sees them (the product's name), never by the internal SKU.
         raise InsufficientStock(
-            "Not enough stock for: " + ", ".join(p.sku for p in sorted(short, key=lambda p: p.pk))
+            "Not enough stock for: " + ", ".join(p.name for p in short) + ".",
+            fields={
+                "product_id": [
+                    f"{p.name} (product {p.pk}): {p.stock} available, {quantities[p.pk]} asked."
+                    for p in short
+                ]
+            },
         )
     _move(quantities, stock=-1, reserved=+1)
     return products

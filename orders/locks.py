@@ -10,8 +10,9 @@ Every transaction that locks more than one row takes its locks in this order:
   paying, cancelling, expiring, fulfilling, refunding, webhook handlers, reconciliation;
 - payment attempt, refunds, disputes: `payments.locks` (rows payments owns, taken with
   their order already locked, e.g. `payments.locks.lock_order_and_attempt`);
-- cart: `lock_cart` (the cart services, placing an order from the cart); clearing a paid
-  shopper's cart writes the cart row before its lines, as the cart services do;
+- cart: `lock_cart` (the cart services, placing an order from the cart); a paid order
+  takes its lines from the cart under `lock_cart_of`, the cart row before its lines, as the
+  cart services do;
 - products: `catalog.services.lock_products`, always in id order and always last: a stock
   move (reserve, release, sell) locks its products itself.
 
@@ -36,6 +37,11 @@ def lock_cart(user) -> Cart:
     """The shopper's cart, made on first use."""
     Cart.objects.get_or_create(user=user)
     return Cart.objects.select_for_update().get(user=user)
+
+
+def lock_cart_of(user_id: int) -> Cart | None:
+    """The shopper's cart, when they have one (a paid order takes its lines from it)."""
+    return Cart.objects.select_for_update().filter(user_id=user_id).first()
 
 
 def lock_order(order_id: int, *, user=None) -> Order:

@@ -63,6 +63,24 @@ S = OrderStatus
 SETTLED = [S.PAID, S.FULFILLED, S.PARTIALLY_REFUNDED]
 
 
+class FulfilmentStatus(models.TextChoices):
+    """Whether the goods went out: a fact about the goods, apart from the money (`status`).
+
+    Refunds and disputes never change it. `partially_fulfilled` is for shipping an order in
+    parts; nothing sets it yet.
+    """
+
+    UNFULFILLED = "unfulfilled", "Unfulfilled"
+    PARTIALLY_FULFILLED = "partially_fulfilled", "Partially fulfilled"
+    FULFILLED = "fulfilled", "Fulfilled"
+
+
+F = FulfilmentStatus
+# Where staff may mark the goods shipped: money was taken and is still held. A partial
+# refund does not undo shipping, and shipping during a dispute is what the evidence shows.
+FULFILLABLE = [S.PAID, S.PARTIALLY_REFUNDED, S.DISPUTED]
+
+
 class Order(FSMModelMixin, models.Model):
     """An order: lines frozen from the catalog, totals in minor units, one currency.
 
@@ -77,6 +95,9 @@ class Order(FSMModelMixin, models.Model):
     email = models.EmailField(help_text="Where receipts go; copied from the account.")
     status = FSMField(
         choices=OrderStatus.choices, default=S.PENDING_PAYMENT, protected=True, db_index=True
+    )
+    fulfilment_status = FSMField(
+        choices=FulfilmentStatus.choices, default=F.UNFULFILLED, protected=True, max_length=32
     )
     status_before_dispute = models.CharField(max_length=32, blank=True, choices=OrderStatus.choices)
     currency = models.CharField(max_length=3)
@@ -113,6 +134,13 @@ class Order(FSMModelMixin, models.Model):
     def quantities(self) -> dict[int, int]:
         return {line.product_id: line.quantity for line in self.lines.all()}
 
+    def can_be_fulfilled(self) -> bool:
+        return self.status in FULFILLABLE and self.fulfilment_status != F.FULFILLED
+
+    def _settled_status(self) -> str:
+        """With nothing refunded: fulfilled when the goods went out, paid otherwise."""
+        return S.FULFILLED if self.fulfilment_status == F.FULFILLED else S.PAID
+
     # --- transitions ---------------------------------------------------------------
     @transition(field=status, source=S.PENDING_PAYMENT, target=S.PAID)
     def mark_paid(self):
@@ -120,6 +148,12 @@ class Order(FSMModelMixin, models.Model):
 
     @transition(field=status, source=S.PAID, target=S.FULFILLED)
     def mark_fulfilled(self):
+        pass
+
+    @transition(
+        field=fulfilment_status, source=[F.UNFULFILLED, F.PARTIALLY_FULFILLED], target=F.FULFILLED
+    )
+    def fulfil(self):
         pass
 
     @transition(field=status, source=S.PENDING_PAYMENT, target=S.CANCELLED)
@@ -142,8 +176,8 @@ class Order(FSMModelMixin, models.Model):
             return S.REFUNDED
         if amount_refunded > 0:
             return S.PARTIALLY_REFUNDED
-        # Every refund failed: back to settled, keeping "fulfilled" when it was.
-        return self.status if self.status in (S.PAID, S.FULFILLED) else S.PAID
+        # Every refund failed: back to settled, "fulfilled" when the goods went out.
+        return self._settled_status()
 
     @transition(field=status, source=[*SETTLED, S.REFUNDED], target=S.DISPUTED)
     def open_dispute(self):
@@ -151,13 +185,14 @@ class Order(FSMModelMixin, models.Model):
 
     @transition(field=status, source=S.DISPUTED, target=RETURN_VALUE(*SETTLED, S.REFUNDED))
     def win_dispute(self):
-        """Back to where the order was, counting refunds that settled during the dispute."""
-        previous, self.status_before_dispute = self.status_before_dispute or S.PAID, ""
+        """Back to where the order was, counting refunds that settled during the dispute and
+        goods shipped during it."""
+        self.status_before_dispute = ""
         if self.amount_refunded >= self.total:
             return S.REFUNDED
         if self.amount_refunded > 0:
             return S.PARTIALLY_REFUNDED
-        return previous if previous in (S.PAID, S.FULFILLED) else S.PAID
+        return self._settled_status()
 
     @transition(field=status, source=S.DISPUTED, target=S.CHARGED_BACK)
     def lose_dispute(self):

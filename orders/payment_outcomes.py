@@ -10,20 +10,21 @@ Nothing here calls Stripe or sends e-mail.
 from audit.services import record
 from catalog.services import sell_stock
 from orders.models import SETTLED, Order, OrderStatus
-from orders.services import clear_cart
+from orders.services import take_ordered_from_cart
 
 # Where money was taken and not charged back: refunds and disputes move these.
 HOLDS_PAYMENT = [*SETTLED, OrderStatus.REFUNDED]
 
 
 def record_payment(order: Order) -> None:
-    """The order (pending payment) is paid: its reserved units are sold, its cart emptied.
+    """The order (pending payment) is paid: its reserved units are sold, and what it took
+    from the cart leaves the cart (lines added after it stay).
 
     The caller has checked that the money matches the order and that it was payable.
     """
     order.mark_paid()
     order.save()
-    clear_cart(order.user_id)  # the cart before the products (orders.locks)
+    take_ordered_from_cart(order)  # the cart before the products (orders.locks)
     sell_stock(order.quantities())
 
 

@@ -79,6 +79,7 @@ class OrderOutput(serializers.ModelSerializer):
             "id",
             "number",
             "status",
+            "fulfilment_status",
             "currency",
             "lines",
             "subtotal",

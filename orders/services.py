@@ -13,8 +13,16 @@ from catalog.amounts import check_amount, check_order_total
 from catalog.models import Product
 from catalog.services import lock_available_products, release_stock, reserve_stock
 from core.errors import Conflict, InvalidInput, NotFound, ShopError
-from orders.locks import lock_cart, lock_order, lock_shopper
-from orders.models import Cart, CartLine, Order, OrderLine, OrderStatus, new_order_number
+from orders.locks import lock_cart, lock_cart_of, lock_order, lock_shopper
+from orders.models import (
+    Cart,
+    CartLine,
+    FulfilmentStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    new_order_number,
+)
 from orders.selectors import cart_lines
 from orders.signals import order_closed_unpaid
 
@@ -106,14 +114,31 @@ def remove_cart_line(*, user, line_id: int) -> Cart:
     return cart
 
 
-def clear_cart(user_id: int) -> None:
-    """After payment: the shopper bought what was in the cart.
+def take_ordered_from_cart(order: Order) -> None:
+    """After payment: the shopper bought what the order took, not what came after it.
 
-    The cart row is written before its lines, the order the cart services lock them in
-    (see orders.locks).
+    Each ordered product leaves the cart up to its ordered quantity, and only from a line
+    that was there when the order was placed: a line added later (the shopper kept
+    shopping while a bank debit settled) is never touched, and units added to an older
+    line stay. The cart row is locked before its lines are written (orders.locks).
     """
-    Cart.objects.filter(user_id=user_id).update(currency="")
-    CartLine.objects.filter(cart__user_id=user_id).delete()
+    cart = lock_cart_of(order.user_id)
+    if cart is None:
+        return
+    ordered = order.quantities()
+    lines = CartLine.objects.filter(
+        cart=cart, product_id__in=list(ordered), created_at__lte=order.created_at
+    )
+    for line in lines:
+        left = line.quantity - ordered[line.product_id]
+        if left > 0:
+            line.quantity = left
+            line.save(update_fields=["quantity"])
+        else:
+            line.delete()
+    if not cart.lines.exists():
+        cart.currency = ""
+    cart.save(update_fields=["currency", "updated_at"])
 
 
 def _merge(lines: Iterable[tuple[int, int]]) -> dict[int, int]:
@@ -315,13 +340,26 @@ def cancel_order(*, user, order_id: int, as_staff: bool = False) -> Order:
 
 @transaction.atomic
 def mark_fulfilled(*, order_id: int, staff_user) -> Order:
+    """The goods went out. Allowed while the money is held (paid, partially refunded,
+    disputed); the status moves only paid → fulfilled, any other keeps following the money."""
     order = lock_order(order_id)
-    if order.status != OrderStatus.PAID:
+    refusal = {"action": "order.fulfil", "actor": staff_user, "obj": order, "order": order}
+    if order.fulfilment_status == FulfilmentStatus.FULFILLED:
         raise Conflict(
-            f"Only a paid order can be fulfilled; this one is {order.get_status_display()}.",
-            code="order_not_fulfillable",
+            f"Order {order.number} is already fulfilled.",
+            code="order_already_fulfilled",
+            audit=refusal,
         )
-    order.mark_fulfilled()
+    if not order.can_be_fulfilled():
+        raise Conflict(
+            "Only a paid, partially refunded or disputed order can be fulfilled; this one is "
+            f"{order.get_status_display().lower()}.",
+            code="order_not_fulfillable",
+            audit=refusal | {"details": {"status": order.status}},
+        )
+    if order.status == OrderStatus.PAID:
+        order.mark_fulfilled()
+    order.fulfil()
     order.save()
     record(
         "order.fulfilled",
@@ -330,6 +368,7 @@ def mark_fulfilled(*, order_id: int, staff_user) -> Order:
         order=order,
         amount=order.total,
         currency=order.currency,
+        details={"status": order.status},
     )
     return order
 

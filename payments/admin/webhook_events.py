@@ -1,4 +1,5 @@
-"""The webhook inbox: events with their redacted payloads, and replay of failed ones."""
+"""The webhook inbox: events with their redacted payloads, and replay of failed ones
+(payments.webhooks.replay)."""
 
 import json
 
@@ -8,7 +9,7 @@ from django.utils.html import format_html
 from observability.redaction import redact
 from payments.admin.common import ReadOnlyAdmin
 from payments.models import WebhookEvent
-from payments.webhooks import processing
+from payments.webhooks.replay import replay_events
 
 
 @admin.register(WebhookEvent)
@@ -59,24 +60,12 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Replay selected failed or ignored events", permissions=["replay"])
     def replay(self, request, queryset):
-        chosen = list(
-            queryset.filter(
-                status__in=[WebhookEvent.Status.FAILED, WebhookEvent.Status.IGNORED]
-            ).values_list("pk", flat=True)
-        )
-        processing.reopen(WebhookEvent.objects.filter(pk__in=chosen))
-        for pk in chosen:
-            processing.process(pk)
-        results = dict(
-            WebhookEvent.objects.filter(pk__in=chosen).values_list("stripe_event_id", "status")
-        )
-        skipped = queryset.count() - len(chosen)
-        summary = ", ".join(f"{evt}: {status}" for evt, status in sorted(results.items()))
+        # The ids first: the changelist's filter (e.g. "failed") no longer matches a replayed
+        # event, so the queryset must not be counted again afterwards.
+        report = replay_events(list(queryset.values_list("pk", flat=True)))
+        failed = any(e.status == WebhookEvent.Status.FAILED for e in report.replayed)
         self.message_user(
-            request,
-            f"Replayed {len(chosen)} event(s). {summary}"
-            + (f" ({skipped} skipped: only failed or ignored events replay)" if skipped else ""),
-            messages.SUCCESS,
+            request, report.message(), messages.WARNING if failed else messages.SUCCESS
         )
 
     def has_replay_permission(self, request):

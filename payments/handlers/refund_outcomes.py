@@ -48,9 +48,9 @@ def apply_refund(order: Order, attempt: PaymentAttempt, obj: dict, *, event=None
         "refund.updated",
         order,
         attempt,
+        money=(refund.amount, refund.currency),
         refund=refund_id,
         status=refund.status,
-        refund_amount=refund.amount,
         stripe_event=event.stripe_event_id if event else "",
     )
     if refund.status == RefundStatus.FAILED:

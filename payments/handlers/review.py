@@ -7,14 +7,20 @@ from orders.models import Order
 from payments import emails
 
 
-def audit_entry(action: str, order: Order, attempt=None, **details) -> None:
+def audit_entry(
+    action: str, order: Order, attempt=None, *, money: tuple[int, str] | None = None, **details
+) -> None:
+    """`money` (amount, currency): what the entry is about when it is not the whole payment
+    (a refund's own amount); otherwise the attempt's amount, or the order's total."""
+    if money is None:
+        money = (attempt.amount, attempt.currency) if attempt else (order.total, order.currency)
     record(
         action,
         actor_label="stripe",
         obj=attempt or order,
         order=order,
-        amount=attempt.amount if attempt else order.total,
-        currency=attempt.currency if attempt else order.currency,
+        amount=money[0],
+        currency=money[1],
         details=details,
     )
 

@@ -6,7 +6,7 @@
 - applied: `process`, the processing task's body, also run by replay and reconciliation;
 - retried: `backoff_seconds`, `requeue_waiting` (events that waited for the one just
   applied), `sweep` (beat: events whose task was lost);
-- replayed: `reopen`.
+- replayed: `reopen`, then `process(..., last_try=True)` (payments.webhooks.replay).
 
 Queueing and applying are one module because they call each other: applying an event
 queues those that waited for it, and the queued task applies them. So this module imports
@@ -47,11 +47,13 @@ def backoff_seconds(attempts: int) -> float:
 
 
 @log_context.scoped
-def process(event_pk: int) -> str:
+def process(event_pk: int, *, last_try: bool = False) -> str:
     """Apply one event: its effect and "processed" commit together, or neither does.
 
     A row another worker holds is skipped (skip_locked), a handled row is left alone, so
-    any number of deliveries, tasks and replays apply an event once.
+    any number of deliveries, tasks and replays apply an event once. `last_try` (a replay
+    by a person): an error fails the event at once instead of scheduling a retry, so it
+    stays where that person looks (the failed events) with its error.
     """
     with transaction.atomic():
         event = claim_event(event_pk)
@@ -72,7 +74,7 @@ def process(event_pk: int) -> str:
             event.last_error = redact(
                 f"waiting: {exc}" if waiting else f"{type(exc).__name__}: {exc}"
             )[:2000]
-            if event.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+            if last_try or event.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
                 event.status = FAILED
                 event.next_attempt_at = None
                 logger.error(

@@ -144,9 +144,9 @@ def test_mixed_currencies_and_empty_cart_are_refused(api):
     assert error_code(empty) == "cart_empty"
 
 
-def test_not_enough_stock_is_409_and_reserves_nothing(api):
+def test_not_enough_stock_is_409_names_the_product_and_reserves_nothing(api):
     plenty = ProductFactory(stock=10)
-    scarce = ProductFactory(stock=1, sku="SCARCE")
+    scarce = ProductFactory(stock=1, sku="SCARCE-0042", name="Glass vase")
     response = api.post_idem(
         "/api/v1/orders/",
         {
@@ -158,7 +158,13 @@ def test_not_enough_stock_is_409_and_reserves_nothing(api):
     )
     assert response.status_code == 409
     assert error_code(response) == "insufficient_stock"
-    assert "SCARCE" in response.json()["error"]["message"]
+    error = response.json()["error"]
+    # The shopper sees product names, never the internal SKU.
+    assert error["message"] == "Not enough stock for: Glass vase."
+    assert error["fields"] == {
+        "product_id": [f"Glass vase (product {scarce.pk}): 1 available, 2 asked."]
+    }
+    assert "SCARCE" not in response.content.decode()
     plenty.refresh_from_db()
     assert (plenty.stock, plenty.reserved) == (10, 0)
 

@@ -1,15 +1,29 @@
 // One order (`/shop/orders/<id>`, where Stripe Checkout and 3-D Secure send the shopper back):
-// its status, polled until the payment's webhook has moved it on from `pending_payment`.
+// its status, polled until the payment's webhook has moved it on from `pending_payment`, or
+// its payment failed (a failed 3-D Secure check, a decline): then Stripe's message is shown
+// at once with a way to try again.
 "use strict";
 
 window.Shop = window.Shop || {};
 
 (function (Shop) {
   const { byId, el, show, setStatus, showError, clearError } = Shop.dom;
-  const { request, expectOrder, ApiError } = Shop.api;
+  const { request, expectOrder, expectShape, ApiError } = Shop.api;
   const { formatAmount } = Shop.money;
   const POLL_EVERY_MS = 1000;
   const POLL_FOR_MS = 120000;
+  const FAILED = "The payment did not go through. Please try again.";
+  const SENT_KEY = "shop.paymentSent"; // an order id: its payment just went through in the page
+
+  function notePaymentSent(orderId) {
+    sessionStorage.setItem(SENT_KEY, String(orderId));
+  }
+
+  function takePaymentSent(orderId) {
+    const sent = sessionStorage.getItem(SENT_KEY) === String(orderId);
+    sessionStorage.removeItem(SENT_KEY);
+    return sent;
+  }
 
   function sleep(ms) {
     return new Promise((resolve) => { setTimeout(resolve, ms); });
@@ -54,10 +68,37 @@ window.Shop = window.Shop || {};
     show(byId("order"), true);
   }
 
+  // Stripe's message when the order's latest payment failed (GET orders/{id}/payment/), null
+  // while it may still succeed or none was started.
+  async function paymentFailure(orderId) {
+    let payment;
+    try {
+      payment = await request("GET", `orders/${orderId}/payment/`, 200);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null; // none yet
+      throw error;
+    }
+    expectShape(payment, { status: "string", failure_message: "string" });
+    const failed = payment.status === "failed"
+      || (payment.status === "requires_payment" && payment.failure_message !== "");
+    return failed ? payment.failure_message || FAILED : null;
+  }
+
+  function offerRetry(config, orderId) {
+    byId("order-retry-link").href = `${config.shopUrl}?pay=${encodeURIComponent(orderId)}`;
+    show(byId("order-retry"), true);
+  }
+
   // Polls while the order waits for a payment in flight; after a cancelled Checkout there is
-  // none, so the order is shown once.
-  async function watch(orderId) {
-    const polling = new URLSearchParams(window.location.search).get("checkout") !== "cancelled";
+  // none, so the order is shown once. A failed payment stops the wait at once, unless the
+  // payment just went through (the return URL says so, or the shop page noted it): a failure
+  // read then is an earlier card's, until the webhook of the new one arrives.
+  async function watch(config) {
+    const orderId = config.orderId;
+    const query = new URLSearchParams(window.location.search);
+    const polling = query.get("checkout") !== "cancelled";
+    const wentThrough = takePaymentSent(orderId) || query.get("redirect_status") === "succeeded"
+      || query.has("session_id");
     const deadline = Date.now() + POLL_FOR_MS;
     setStatus("Loading your order…");
     for (;;) {
@@ -68,7 +109,15 @@ window.Shop = window.Shop || {};
           setStatus("");
           return;
         }
-        setStatus("Waiting for the payment to be confirmed…");
+        const failure = wentThrough ? null : await paymentFailure(orderId);
+        if (failure) {
+          showError(failure);
+          setStatus("Your payment did not go through. The order is still waiting for payment.");
+          offerRetry(config, orderId);
+          return;
+        }
+        setStatus(query.get("redirect_status") === "failed"
+          ? "Checking the result of the card check…" : "Waiting for the payment to be confirmed…");
       } catch (error) {
         // A blip (network, 5xx, rate limit) is retried on the next tick; anything else stops.
         if (!(error instanceof ApiError && error.retryable)) {
@@ -90,14 +139,15 @@ window.Shop = window.Shop || {};
     Shop.account.start(() => {
       clearError();
       show(byId("order"), false);
-      if (Shop.account.isSignedIn()) return watch(config.orderId);
+      show(byId("order-retry"), false);
+      if (Shop.account.isSignedIn()) return watch(config);
       setStatus("Sign in to see this order.");
       return undefined;
     });
-    if (Shop.account.isSignedIn()) return watch(config.orderId);
+    if (Shop.account.isSignedIn()) return watch(config);
     setStatus("Sign in to see this order.");
     return undefined;
   }
 
-  Shop.orderPage = { start };
+  Shop.orderPage = { start, notePaymentSent };
 })(window.Shop);

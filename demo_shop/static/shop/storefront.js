@@ -12,9 +12,13 @@ window.Shop = window.Shop || {};
 
   let config = null; // { shopUrl, emulatorOrigin }
   let currentOrder = null;
+  // The shopper's newest order still waiting for payment (e.g. after coming back from
+  // Checkout): offered to pay or cancel, so that "Place order" does not make a second one.
+  let pendingOrder = null;
   let started = null; // the PaymentIntent the server started for currentOrder
   let stripeForm = null;
   const placeOrderAction = new IdempotentAction();
+  const cancelActions = new Map();
   const paymentActions = new Map();
 
   function paymentAction(kind, orderId) {
@@ -36,6 +40,7 @@ window.Shop = window.Shop || {};
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
         Shop.account.render();
+        pendingOrder = null;
         resetPayment();
         show(byId("cart"), false);
       }
@@ -109,8 +114,7 @@ window.Shop = window.Shop || {};
     const empty = rows.length === 0;
     show(byId("cart-empty"), empty);
     show(byId("cart-table"), !empty);
-    // One order at a time: while one waits for its payment, "Place order" would make another.
-    show(byId("place-order"), !empty && currentOrder === null);
+    renderOrderButtons();
     byId("cart-subtotal").textContent = empty ? "" : formatAmount(cart.subtotal, cart.currency);
   }
 
@@ -132,30 +136,78 @@ window.Shop = window.Shop || {};
   }
 
   // --- Order and payment ------------------------------------------------------------------
+  // One order at a time: while one waits for its payment, "Place order" would make another,
+  // so the waiting one is offered instead (pay it, or cancel it and order the cart).
+  function renderOrderButtons() {
+    const hasLines = byId("cart-lines").children.length > 0;
+    const offer = pendingOrder !== null && currentOrder === null;
+    show(byId("place-order"), hasLines && currentOrder === null && pendingOrder === null);
+    show(byId("pending-order"), offer);
+    if (!offer) return;
+    const total = formatAmount(pendingOrder.total, pendingOrder.currency);
+    byId("pending-order-text").textContent =
+      `Order ${pendingOrder.number} (${total}) is waiting for payment.`;
+    byId("continue-order").textContent = `Continue paying order ${pendingOrder.number}`;
+  }
+
+  function isWaitingForPayment(order) {
+    const until = Date.parse(order.reserved_until);
+    return order.status === "pending_payment" && !(until <= Date.now());
+  }
+
+  // The shopper's order still waiting for payment: the one asked for (`wanted`, an id) when
+  // it waits, else the newest (GET orders/, newest first).
+  async function loadPendingOrder(wanted) {
+    const page = expectShape(await request("GET", "orders/", 200), { results: "array" });
+    const waiting = page.results.map(expectOrder).filter(isWaitingForPayment);
+    pendingOrder = waiting.find((order) => String(order.id) === wanted) || waiting[0] || null;
+    renderOrderButtons();
+  }
+
   async function placeOrder() {
     const order = expectOrder(await placeOrderAction.run((key) =>
       request("POST", "orders/", 201, { body: {}, idempotencyKey: key })));
+    pendingOrder = order;
+    payOrder(order);
+    setStatus(`Order ${order.number} is placed. Choose how to pay.`);
+  }
+
+  function payOrder(order) {
     resetPayment();
     currentOrder = order;
     byId("payment-order-number").textContent = order.number;
     byId("payment-total").textContent = formatAmount(order.total, order.currency);
     byId("confirm-payment").textContent = `Pay ${formatAmount(order.total, order.currency)}`;
-    show(byId("place-order"), false);
+    renderOrderButtons();
     show(byId("payment"), true);
-    setStatus(`Order ${order.number} is placed. Choose how to pay.`);
   }
 
-  // Forgets the order being paid (a cart change makes it stale; left unpaid, its
-  // reservation expires) and offers "Place order" again.
+  async function continueOrder() {
+    payOrder(pendingOrder);
+    setStatus(`Order ${pendingOrder.number} is waiting for payment. Choose how to pay.`);
+  }
+
+  async function cancelPendingOrder() {
+    const order = pendingOrder;
+    if (!cancelActions.has(order.id)) cancelActions.set(order.id, new IdempotentAction());
+    await cancelActions.get(order.id).run((key) =>
+      request("POST", `orders/${order.id}/cancel/`, 200, { body: {}, idempotencyKey: key }));
+    resetPayment();
+    await loadPendingOrder();
+    setStatus(`Order ${order.number} is cancelled. Your cart is kept.`);
+  }
+
+  // Forgets the order being paid (a cart change makes it stale) and offers again what
+  // fits: the order still waiting for payment, or "Place order".
   function resetPayment() {
     currentOrder = null;
-    show(byId("place-order"), byId("cart-lines").children.length > 0);
     started = null;
     stripeForm = null;
     byId("payment-element").replaceChildren();
     show(byId("card-form"), false);
     show(byId("test-cards"), false);
     show(byId("payment"), false);
+    renderOrderButtons();
   }
 
   async function startCardPayment() {
@@ -207,6 +259,8 @@ window.Shop = window.Shop || {};
     }
     if (["succeeded", "processing", "requires_capture"].includes(result.status)) {
       setStatus("Payment sent. Opening your order…");
+      // The order page must not take this order's earlier failure (another card) for news.
+      Shop.orderPage.notePaymentSent(order.id);
       window.location.assign(orderPageUrl(order.id));
       return;
     }
@@ -229,14 +283,19 @@ window.Shop = window.Shop || {};
   // --- Page -------------------------------------------------------------------------------
   async function refresh() {
     const signedIn = Shop.account.isSignedIn();
+    pendingOrder = null;
     resetPayment();
     show(byId("cart"), false);
     try {
       const page = await loadProducts();
       setStatus({ 0: "No products yet.", 1: "1 product" }[page.count] || `${page.count} products`);
       if (signedIn) {
+        // "Try again" on an order's page comes back here with ?pay=<its id>.
+        const pay = new URLSearchParams(window.location.search).get("pay");
         await loadCart();
+        await loadPendingOrder(pay);
         show(byId("cart"), true); // once filled: never an empty cart that is not
+        if (pendingOrder !== null && pay === String(pendingOrder.id)) await continueOrder();
       }
     } catch (error) {
       setStatus("");
@@ -250,6 +309,8 @@ window.Shop = window.Shop || {};
     byId("place-order").addEventListener("click", (event) => run(event.currentTarget, placeOrder));
     byId("pay-by-card").addEventListener("click", (event) => run(event.currentTarget, startCardPayment));
     byId("pay-with-checkout").addEventListener("click", (event) => run(event.currentTarget, startCheckout));
+    byId("continue-order").addEventListener("click", (event) => run(event.currentTarget, continueOrder));
+    byId("cancel-order").addEventListener("click", (event) => run(event.currentTarget, cancelPendingOrder));
     byId("card-form").addEventListener("submit", (event) => {
       event.preventDefault();
       run(byId("confirm-payment"), confirmCard);

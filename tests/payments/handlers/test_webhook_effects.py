@@ -49,7 +49,7 @@ class TestPayments:
         assert attempt.stripe_payment_intent_id == "pi_from_session"
         assert order.status == "paid"
         assert stock_of(order) == [(3, 0, 2), (4, 0, 1)]
-        assert cart_size(api) == 0
+        assert cart_size(api) == 1  # the order did not take that line (test_paid_cart.py)
         [receipt] = mail.outbox
         assert receipt.to == [user.email]
         assert order.number in receipt.subject and "68.00 USD" in receipt.body
@@ -265,6 +265,15 @@ class TestRefunds:
         assert (order.status, order.amount_refunded) == ("paid", 0)
         [alert] = mail.outbox
         assert "Refund re_1 failed" in alert.subject
+
+    def test_a_refunds_audit_entry_carries_the_refunds_amount(self, send_event, start_payment):
+        attempt = _paid(send_event, start_payment())  # 68.00 paid
+        pi = attempt.stripe_payment_intent_id
+        pending = se.refund(pi, amount=500, status="pending", refund_id="re_5")
+        send_event(se.event("refund.created", pending))
+        send_event(se.event("refund.updated", se.refund(pi, amount=500, refund_id="re_5")))
+        entries = AuditEntry.objects.filter(action="refund.updated", order_id=attempt.order_id)
+        assert [(e.amount, e.currency) for e in entries] == [(500, "usd")] * 2
 
     def test_charge_refunded_with_its_refund_list(self, send_event, start_payment):
         attempt = _paid(send_event, start_payment())
