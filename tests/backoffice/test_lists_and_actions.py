@@ -110,7 +110,10 @@ class TestBulkActions:
             follow=True,
         )
         text = response.content.decode()
-        assert "2 order(s) marked fulfilled. 1 skipped: Only a paid order can be fulfilled" in text
+        assert (
+            "2 order(s) marked fulfilled. 1 skipped: Only a paid, partially refunded or "
+            "disputed order can be fulfilled; this one is pending payment"
+        ) in text
         statuses = dict(Order.objects.values_list("pk", "status"))
         assert statuses == {
             ready.pk: "fulfilled",
