@@ -11,12 +11,15 @@ from core.client_address import parse_trusted_proxies
 from core.csp import POLICY as CSP_POLICY
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
-VAR_DIR.mkdir(exist_ok=True)  # SQLite and other local state live here in development
 
 env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
+
+# Local state in development: the SQLite database, static files, and the file `make run`
+# writes its Stripe emulator's settings to (var/ of the checkout; relative to it if relative).
+VAR_DIR = BASE_DIR / env.str("VAR_DIR", default="var")
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=True)
 INSECURE_DEV_SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
