@@ -98,7 +98,22 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Development has several writers at once: runserver's threads, the emulator's webhooks
+    # (processed inside the server with eager tasks), a command in a second terminal.
+    # BEGIN IMMEDIATE takes the write lock when a transaction starts, so a transaction never
+    # fails upgrading a read lock ("database is locked" at once); it waits up to `timeout`
+    # seconds for the writer before it instead. That also gives every `select_for_update`
+    # block (a no-op on SQLite) the one-writer-at-a-time order it asks for. WAL lets reads
+    # go on while one transaction writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
