@@ -104,3 +104,54 @@ def test_payment_starts_never_answer_5xx_while_webhooks_arrive(make_run):
     assert not server_errors, f"{json.dumps(statuses)}\n{make_run.output()[-4000:]}"
     assert statuses["payment-intent 201"] == SHOPPERS * PAYMENTS_PER_SHOPPER, statuses
     assert statuses["confirm 200"] == SHOPPERS * PAYMENTS_PER_SHOPPER, statuses
+
+
+def test_one_request_is_one_readable_log_line(make_run):
+    """Development logs are text, not JSON, and runserver does not repeat the request."""
+
+    def lines() -> list[str]:
+        return [line for line in make_run.output().splitlines() if "/api/v1/products/" in line]
+
+    before = len(lines())
+    answer = requests.get(
+        make_run.url + "/api/v1/products/", headers={"X-Request-ID": "one-line-probe"}, timeout=10
+    )
+    assert answer.status_code == 200
+    time.sleep(0.5)  # the server writes its line after the answer
+    [line] = lines()[before:]
+    assert "GET /api/v1/products/ 200" in line and "request_id=one-line-probe" in line
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(line)
+
+
+def test_a_second_terminal_reaches_the_emulator_until_make_run_stops(make_run):
+    """`manage.py reconcile` with no environment finds make run's emulator through
+    VAR_DIR/dev-stripe.env; once make run has stopped it says so (this test stops it)."""
+    shopper = Shopper(make_run, 99)
+    shopper.product = next(
+        p["id"]
+        for p in requests.get(make_run.url + "/api/v1/products/", timeout=10).json()["results"]
+        if p["sku"] == "STICKERS-5"
+    )
+    statuses: Counter = Counter()
+    shopper.pay(statuses)
+    assert statuses["confirm 200"] == 1, statuses
+    dev_file = make_run.var_dir / "dev-stripe.env"
+    assert dev_file.stat().st_mode & 0o777 == 0o600
+    assert f"STRIPE_API_BASE={make_run.emulator_url}\n" in dev_file.read_text()
+
+    reached = make_run.manage("reconcile", "--since", "1")
+    assert reached.returncode == 0, reached.stdout + reached.stderr
+    assert "Internal server error" not in reached.stdout + reached.stderr
+    summary = reached.stdout.strip().splitlines()[-1]
+    assert " 0 error(s)" in summary and "0 mismatch(es)" in summary, reached.stdout
+
+    make_run.interrupt()
+    assert "STRIPE_EMULATOR_STOPPED=" in dev_file.read_text()
+    stopped = make_run.manage("reconcile")
+    assert stopped.returncode == 1
+    assert "Internal server error" not in stopped.stdout + stopped.stderr
+    assert (
+        f"The Stripe emulator at {make_run.emulator_url} is not running (make run stopped)"
+        in stopped.stderr
+    ), stopped.stderr
