@@ -56,3 +56,21 @@ def test_once_make_run_stopped_the_call_names_its_emulator(no_stripe_key, settin
     assert refused.value.detail.startswith(
         "The Stripe emulator at http://127.0.0.1:40999 is not running (make run stopped)"
     )
+
+
+def test_close_open_payments_refuses_at_once_and_says_what_to_set(
+    start_payment, stripe_fake, settings
+):
+    from django.core.management import CommandError, call_command
+
+    attempt = start_payment()
+    stripe_fake.requests.clear()
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_EMULATOR_STOPPED = ""
+
+    with pytest.raises(CommandError, match="STRIPE_SECRET_KEY is not set"):
+        call_command("close_open_payments")
+
+    attempt.refresh_from_db()
+    assert attempt.status == "requires_payment"
+    assert stripe_fake.requests == []
