@@ -74,15 +74,17 @@ def not_configured_detail() -> str:
         "STRIPE_SECRET_KEY is not set, so Stripe cannot be called. Set it in the environment "
         "or in .env (a test key, sk_test_..., from the Stripe dashboard), or start `make run`: "
         "it runs the offline Stripe emulator and shares its keys with other commands on this "
-        "checkout (var/dev-stripe.env)."
+        f"checkout ({getattr(settings, 'DEV_STRIPE_FILE', 'var/dev-stripe.env')})."
     )
 
 
-def ensure_configured() -> None:
-    """Raise StripeNotConfigured (503 payments_not_configured) when there is no key."""
+def ensure_configured(*, log: bool = True) -> None:
+    """Raise StripeNotConfigured (503 payments_not_configured) when there is no key; a
+    command that prints the detail itself passes `log=False`."""
     if not settings.STRIPE_SECRET_KEY:
         detail = not_configured_detail()
-        logger.warning("stripe: not configured: %s", detail)
+        if log:
+            logger.warning("stripe: not configured: %s", detail)
         raise StripeNotConfigured(detail)
 
 

@@ -29,7 +29,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"would close {attempt} ({attempt.stripe_id})")
             return
         try:
-            stripe_client.ensure_configured()
+            stripe_client.ensure_configured(log=False)
         except StripeNotConfigured as exc:
             raise CommandError(exc.detail) from exc
         closed, failed = declines.close_all_open()

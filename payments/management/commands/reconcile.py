@@ -43,7 +43,7 @@ class Command(BaseCommand):
         if since is not None and since <= 0:
             raise CommandError("--since takes a number of hours above zero.")
         try:
-            stripe_client.ensure_configured()
+            stripe_client.ensure_configured(log=False)
         except StripeNotConfigured as exc:
             raise CommandError(exc.detail) from exc
         started = time.monotonic()
