@@ -6,6 +6,7 @@ refuses to start on a configuration that would charge real cards from a debug bu
 """
 
 import ipaddress
+import logging
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 TAG = "shop"
+logger = logging.getLogger(__name__)
 
 SECRET_KEY_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
 LIVE_SECRET_PREFIXES = ("sk_live_", "rk_live_")
@@ -58,6 +60,16 @@ def check_stripe_configuration(app_configs=None, **kwargs):
                     id="shop.E003",
                 )
             )
+    if not secret and not settings.DEBUG:
+        errors.append(
+            checks.Warning(
+                "STRIPE_SECRET_KEY is not set: every payment start answers 503 "
+                "payments_not_configured, and reconcile and close_open_payments refuse to run.",
+                hint="Set STRIPE_SECRET_KEY (sk_live_..., or a restricted rk_ key) in the "
+                "environment or in .env.",
+                id="shop.W001",
+            )
+        )
     if _is_live(secret) and settings.DEBUG:
         errors.append(
             checks.Error(
@@ -208,13 +220,16 @@ def check_production_configuration(app_configs=None, **kwargs):
 
 
 def fail_on_configuration_errors():
-    """Raise at process start when the shop's own checks find an error."""
-    problems = [
+    """Raise at process start when the shop's own checks find an error; log its warnings."""
+    found = [
         message
         for check in (check_stripe_configuration, check_production_configuration)
         for message in check()
-        if message.level >= checks.ERROR and not message.is_silenced()
+        if not message.is_silenced()
     ]
+    for warning in (m for m in found if checks.WARNING <= m.level < checks.ERROR):
+        logger.warning("%s: %s %s", warning.id, warning.msg, warning.hint or "")
+    problems = [message for message in found if message.level >= checks.ERROR]
     if problems:
         raise ImproperlyConfigured(
             "Refusing to start: " + " | ".join(f"{p.id}: {p.msg}" for p in problems)

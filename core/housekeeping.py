@@ -7,6 +7,7 @@ Each app registers its job in its AppConfig.ready (`register`): expiring unpaid 
 it. A dry run reads what a real run would touch and changes nothing (Stripe included).
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -81,9 +82,26 @@ class CleanupReport:
         return counts
 
 
-def run_cleanup(*, dry_run: bool = False, now: datetime | None = None) -> CleanupReport:
+def run_cleanup(
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> CleanupReport:
+    """Every registered job, in order; `progress` is told as each starts and ends."""
     now = now or timezone.now()
-    return CleanupReport(
-        dry_run=dry_run,
-        reports={job.name: job.run(now=now, dry_run=dry_run) for job in jobs()},
-    )
+    note = progress or (lambda line: None)
+    reports = {}
+    todo = jobs()
+    for position, job in enumerate(todo, start=1):
+        started = time.monotonic()
+        note(f"[{position}/{len(todo)}] {job.name.replace('_', ' ')}...")
+        reports[job.name] = job.run(now=now, dry_run=dry_run)
+        counted = ", ".join(
+            f"{n} {k.replace('_', ' ')}" for k, n in reports[job.name].counts().items()
+        )
+        note(
+            f"[{position}/{len(todo)}] {job.name.replace('_', ' ')}: {counted or 'done'} "
+            f"({time.monotonic() - started:.1f}s)"
+        )
+    return CleanupReport(dry_run=dry_run, reports=reports)

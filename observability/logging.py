@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object per line, with the ids an operator searches by.
+"""Structured logs: one JSON object per line (LOG_FORMAT=json, the default with DEBUG off) or
+one readable line (console, the default in development), with the ids an operator searches by.
 
 Every stdlib logger in the project (and Django's, Celery's, the SDK's) goes through one
 structlog `ProcessorFormatter`, so existing `logger.info("... %s", x)` calls keep their
@@ -14,6 +15,7 @@ webhook secret, client secret, token, full e-mail address or card number reaches
 """
 
 import functools
+import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -106,10 +108,28 @@ SHARED_PROCESSORS = [
 ]
 
 
+FORMATS = ("console", "json")
+
+
 def _renderer(fmt: str):
+    if fmt not in FORMATS:
+        raise ValueError(f"LOG_FORMAT must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if fmt == "console":  # development: readable, still redacted
         return structlog.dev.ConsoleRenderer(colors=False)
     return structlog.processors.JSONRenderer(sort_keys=False, default=str)
+
+
+# runserver's access line, `"GET /path HTTP/1.1" 200 123` (django.core.servers.basehttp).
+SERVER_ACCESS_LINE = '"%s" %s %s'
+
+
+class WithoutServerAccessLines(logging.Filter):
+    """Drops runserver's own line per request: RequestLogMiddleware logs every request
+    already (with its ids, route, client and duration), so each would appear twice. Its
+    other lines (a TLS handshake on the plain HTTP port, ...) stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != SERVER_ACCESS_LINE
 
 
 def formatter(fmt: str = "json") -> dict:
@@ -133,13 +153,18 @@ def logging_config(level: str = "INFO", fmt: str = "json") -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"structured": formatter(fmt)},
+        "filters": {"no_server_access_lines": {"()": WithoutServerAccessLines}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             # Django's own default handlers (plain console in DEBUG, mail_admins) would
             # print a second, unredacted copy of its lines: everything goes through ours.
             "django": {"handlers": [], "propagate": True},
-            "django.server": {"handlers": [], "propagate": True},
+            "django.server": {
+                "handlers": [],
+                "propagate": True,
+                "filters": ["no_server_access_lines"],
+            },
             "django.db.backends": {"level": "WARNING"},
             # The SDK's INFO/DEBUG lines carry request bodies (e-mail addresses) and
             # Stripe's raw error text; payments.gateway.client logs what operators need.

@@ -37,6 +37,22 @@ class StripeMisconfigured(ShopError):
     message = "Internal server error."
 
 
+class StripeNotConfigured(ServiceUnavailable):
+    """No Stripe secret key: nothing reaches Stripe until an operator sets one.
+
+    Shoppers get 503 `payments_not_configured`; `detail` tells the operator which variable
+    to set and how (commands print it, the log line carries it).
+    """
+
+    code = "payments_not_configured"
+    message = "Payments are not set up on this server yet. Try again later."
+    retry_after = 300
+
+    def __init__(self, detail: str, **kwargs):
+        super().__init__(**kwargs)
+        self.detail = detail
+
+
 class PaymentsDisabled(ServiceUnavailable):
     code = "payments_disabled"
     message = "Payments are switched off for the moment. Try again later."

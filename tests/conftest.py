@@ -1,9 +1,11 @@
 import io
 import logging
+import logging.config
 import os
 import uuid
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
 from django.db import connection
@@ -14,6 +16,18 @@ from devstack import CeleryWorker, Mailbox, WebhookReceiver, current_database_ur
 from tests import staff
 from tests import stripe_events as se
 from tests.factories import ProductFactory, UserFactory, token_for
+
+# The suite reads log lines as JSON objects, the production format (with DEBUG on, as here,
+# the default is console). The processes tests start inherit it; `make run`'s own test
+# starts it with no environment, so it sees the development default.
+if os.environ.setdefault("LOG_FORMAT", "json") != settings.LOG_FORMAT:
+    from observability.logging import logging_config
+
+    settings.LOG_FORMAT = os.environ["LOG_FORMAT"]
+    settings.LOGGING = logging_config(
+        level=os.environ.get("LOG_LEVEL", "INFO"), fmt=settings.LOG_FORMAT
+    )
+    logging.config.dictConfig(settings.LOGGING)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -11,12 +11,15 @@ from core.client_address import parse_trusted_proxies
 from core.csp import POLICY as CSP_POLICY
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
-VAR_DIR.mkdir(exist_ok=True)  # SQLite and other local state live here in development
 
 env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
+
+# Local state in development: the SQLite database, static files, and the file `make run`
+# writes its Stripe emulator's settings to (var/ of the checkout; relative to it if relative).
+VAR_DIR = BASE_DIR / env.str("VAR_DIR", default="var")
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=True)
 INSECURE_DEV_SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
@@ -95,7 +98,22 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Development has several writers at once: runserver's threads, the emulator's webhooks
+    # (processed inside the server with eager tasks), a command in a second terminal.
+    # BEGIN IMMEDIATE takes the write lock when a transaction starts, so a transaction never
+    # fails upgrading a read lock ("database is locked" at once); it waits up to `timeout`
+    # seconds for the writer before it instead. That also gives every `select_for_update`
+    # block (a no-op on SQLite) the one-writer-at-a-time order it asks for. WAL lets reads
+    # go on while one transaction writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)

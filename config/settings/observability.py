@@ -1,13 +1,17 @@
 """Logs, Sentry, /metrics and the alert thresholds (README "Observability")."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.settings.base import DEBUG, env
 from observability.logging import logging_config
 
-# JSON lines on stderr through structlog, with ids bound and secrets redacted
-# (observability.logging). LOG_FORMAT=console renders the same events readably for development.
-LOGGING = logging_config(
-    level=env.str("LOG_LEVEL", default="INFO"), fmt=env.str("LOG_FORMAT", default="json")
-)
+# One line per event on stderr through structlog, with ids bound and secrets redacted
+# (observability.logging): readable text in development (LOG_FORMAT=console, the default
+# with DEBUG on), a JSON object per line for log collectors (json, the default with DEBUG off).
+LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
+if LOG_FORMAT not in ("console", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT is console or json, not {LOG_FORMAT!r}.")
+LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"), fmt=LOG_FORMAT)
 # Celery must not replace these handlers with its own plain-text ones in the worker.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

@@ -1,10 +1,20 @@
 """Stripe, payment limits, the webhook inbox, the dj-stripe mirror, reconciliation."""
 
-from config.settings.base import DEBUG, env
+import os
+
+from config.settings.base import DEBUG, VAR_DIR, env
 from config.settings.services import CELERY_TASK_ALWAYS_EAGER
+from core import dev_stripe
 from core.client_address import parse_networks
 
 # --- Stripe ------------------------------------------------------------------------------
+# Where the Stripe variables come from: the environment, then .env, then the file `make run`
+# writes for its offline emulator (var/dev-stripe.env, core/dev_stripe.py), which is used
+# only when STRIPE_SECRET_KEY is set in neither and while that emulator runs.
+DEV_STRIPE_FILE = VAR_DIR / dev_stripe.FILE_NAME
+_dev_stripe = dev_stripe.apply(DEV_STRIPE_FILE, os.environ)
+# The address of make run's emulator once it stopped: Stripe calls then say so.
+STRIPE_EMULATOR_STOPPED = _dev_stripe.stopped_emulator
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRETS = env.list("STRIPE_WEBHOOK_SECRETS", default=[])

@@ -72,6 +72,8 @@ def _check_payments_allowed(user, order_id: int, kind: str, client_address: str 
                 "details": {"kind": kind, "reason": "payments_disabled"},
             }
         )
+    # No Stripe key: 503 payments_not_configured before an attempt is made or stock held.
+    stripe_client.ensure_configured()
     # Declines counted from Stripe's events, by shopper, client address and card.
     block = declines.block_for(user_id=user.pk, address=client_address)
     if block is not None:

@@ -18,6 +18,7 @@ from observability import metrics
 from payments.errors import (
     CardDeclined,
     StripeMisconfigured,
+    StripeNotConfigured,
     StripeRefused,
     StripeUnavailable,
 )
@@ -61,6 +62,32 @@ def configure_global_sdk() -> None:
         stripe.default_http_client = _global_http_clients[timeouts]
 
 
+def not_configured_detail() -> str:
+    """What an operator must do when there is no Stripe key (commands print it)."""
+    stopped = getattr(settings, "STRIPE_EMULATOR_STOPPED", "")
+    if stopped:
+        return (
+            f"The Stripe emulator at {stopped} is not running (make run stopped): start "
+            "`make run` again, or set STRIPE_SECRET_KEY in the environment or in .env."
+        )
+    return (
+        "STRIPE_SECRET_KEY is not set, so Stripe cannot be called. Set it in the environment "
+        "or in .env (a test key, sk_test_..., from the Stripe dashboard), or start `make run`: "
+        "it runs the offline Stripe emulator and shares its keys with other commands on this "
+        f"checkout ({getattr(settings, 'DEV_STRIPE_FILE', 'var/dev-stripe.env')})."
+    )
+
+
+def ensure_configured(*, log: bool = True) -> None:
+    """Raise StripeNotConfigured (503 payments_not_configured) when there is no key; a
+    command that prints the detail itself passes `log=False`."""
+    if not settings.STRIPE_SECRET_KEY:
+        detail = not_configured_detail()
+        if log:
+            logger.warning("stripe: not configured: %s", detail)
+        raise StripeNotConfigured(detail)
+
+
 def client() -> stripe.StripeClient:
     key = (
         settings.STRIPE_SECRET_KEY,
@@ -70,10 +97,9 @@ def client() -> stripe.StripeClient:
         settings.STRIPE_TIMEOUTS,
         id(_http_client_override),
     )
+    ensure_configured()
     with _lock:
         if key not in _clients:
-            if not settings.STRIPE_SECRET_KEY:
-                raise StripeMisconfigured()
             base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
             _clients[key] = stripe.StripeClient(
                 settings.STRIPE_SECRET_KEY,

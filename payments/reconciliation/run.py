@@ -16,6 +16,7 @@ state machine may do (un-pay an order, change a refund's amount) puts the order 
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -74,6 +75,7 @@ class Report:
     checked_orders: set[int] = field(default_factory=set)
     checked_events: set[str] = field(default_factory=set)
     resolved_elsewhere: int = 0
+    left_by_limit: int = 0  # attempts and orders in the window a `limit` left unchecked
 
     @property
     def open(self) -> list[Finding]:
@@ -88,14 +90,18 @@ class Report:
             elif finding.key in self.unfixed:
                 lines.append(f"  not fixed: {self.unfixed[finding.key]}")
         lines += [f"ERROR {error}" for error in self.errors]
-        lines.append(
+        lines.append(self.summary())
+        return lines
+
+    def summary(self) -> str:
+        left = f" ({self.left_by_limit} left by the limit)" if self.left_by_limit else ""
+        return (
             f"Checked {len(self.checked_attempts)} payment attempt(s), "
-            f"{len(self.checked_orders)} overdue order(s) and "
+            f"{len(self.checked_orders)} overdue order(s){left} and "
             f"{len(self.checked_events)} undelivered event(s) since {self.since.isoformat()}: "
             f"{len(self.found)} mismatch(es), {len(self.fixed)} fixed, "
-            f"{len(self.open)} open."
+            f"{len(self.open)} open, {len(self.errors)} error(s)."
         )
-        return lines
 
     def counts(self) -> dict:
         return {
@@ -137,32 +143,63 @@ def recent_scope(since: datetime, stuck_before: datetime) -> Scope:
     return Scope(attempts=list(attempts), orders=list(orders), events=None)
 
 
-def _run_checks(report: Report, scope: Scope, stuck_before: datetime) -> list[Finding]:
+def limited(scope: Scope, limit: int | None) -> tuple[Scope, int]:
+    """At most `limit` attempts and orders together, in id order: (scope, how many left)."""
+    if limit is None:
+        return scope, 0
+    attempts = scope.attempts[:limit]
+    orders = scope.orders[: max(0, limit - len(attempts))]
+    left = len(scope.attempts) + len(scope.orders) - len(attempts) - len(orders)
+    return Scope(attempts=attempts, orders=orders, events=scope.events), left
+
+
+# Called with one line per object checked, for a command's progress.
+Progress = Callable[[str], None]
+
+
+def _noting(findings: list[Finding]) -> str:
+    return f"{len(findings)} mismatch(es)" if findings else "ok"
+
+
+def _run_checks(
+    report: Report, scope: Scope, stuck_before: datetime, progress: Progress | None = None
+) -> list[Finding]:
+    note = progress or (lambda line: None)
+    total = len(scope.attempts) + len(scope.orders)
     findings = []
     try:
         events = undelivered_events(report.since) if scope.events is None else scope.events
         report.checked_events |= {event["id"] for event in events}
-        findings += check_events(events)
+        from_events = check_events(events)
+        findings += from_events
+        note(f"undelivered events at Stripe: {len(events)}, {_noting(from_events)}")
     except ShopError as exc:
         report.errors.append(f"events: {exc.code}: {exc.message}")
+        note(f"undelivered events at Stripe: error {exc.code}")
     unreadable_orders = set()
-    for attempt in scope.attempts:
+    for position, attempt in enumerate(scope.attempts, start=1):
         attempt.refresh_from_db()
         try:
-            findings += check_attempt(attempt)
+            found = check_attempt(attempt)
+            findings += found
             report.checked_attempts.add(attempt.pk)
+            outcome = _noting(found)
         except ShopError as exc:
             unreadable_orders.add(attempt.order_id)
             report.errors.append(f"attempt {attempt.stripe_id}: {exc.code}: {exc.message}")
-    for order in scope.orders:
+            outcome = f"error {exc.code}"
+        note(f"[{position}/{total}] payment attempt {attempt.pk} ({attempt.stripe_id}): {outcome}")
+    for position, order in enumerate(scope.orders, start=len(scope.attempts) + 1):
         order.refresh_from_db()
         report.checked_orders.add(order.pk)
-        for finding in check_overdue_order(order, stuck_before):
+        found = check_overdue_order(order, stuck_before)
+        for finding in found:
             if order.pk in unreadable_orders:
                 # Its payment may have gone through at Stripe: expiring it now could
                 # take money for an order we then cancel. Next run, when Stripe answers.
                 finding.repair = None
             findings.append(finding)
+        note(f"[{position}/{total}] overdue order {order.number}: {_noting(found)}")
     return [finding for finding in findings if not _acknowledged(finding)]
 
 
@@ -172,15 +209,27 @@ def run(
     fix: bool = False,
     actor=None,
     scope: Scope | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
 ) -> Report:
-    """Check (and with `fix`, repair) then record what differs as mismatches."""
+    """Check (and with `fix`, repair) then record what differs as mismatches.
+
+    `limit`: at most that many payment attempts and overdue orders (together, in id order);
+    `progress` is told each object checked in the first look.
+    """
     now = timezone.now()
     hours = settings.RECONCILE_WINDOW_HOURS if since_hours is None else since_hours
     since = now - timedelta(hours=hours)
     stuck_before = now - timedelta(minutes=settings.RECONCILE_STUCK_AFTER_MINUTES)
-    scope = scope or recent_scope(since, stuck_before)
-    report = Report(fix=fix, since=since)
-    current = _run_checks(report, scope, stuck_before)
+    scope, left = limited(scope or recent_scope(since, stuck_before), limit)
+    report = Report(fix=fix, since=since, left_by_limit=left)
+    if progress is not None:
+        progress(
+            f"Checking {len(scope.attempts)} payment attempt(s) and {len(scope.orders)} "
+            f"overdue order(s) since {since.isoformat()}"
+            + (f" ({left} left by the limit)" if left else "")
+        )
+    current = _run_checks(report, scope, stuck_before, progress)
     report.found = list(current)
     if fix:
         tried: dict[tuple[str, str], str] = {}

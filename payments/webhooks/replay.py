@@ -34,9 +34,10 @@ class ReplayReport:
         return text
 
 
-def replay_events(pks, *, force: bool = False) -> ReplayReport:
+def replay_events(pks, *, force: bool = False, progress=None) -> ReplayReport:
     """Replay the events with these ids, oldest first. `force`: whatever their status (the
-    command's --id; a processed event's effects are still applied only once)."""
+    command's --id; a processed event's effects are still applied only once). `progress`,
+    when given, is called after each event with (position, total, the event as it ended)."""
     report = ReplayReport()
     events = WebhookEvent.objects.filter(pk__in=list(pks)).order_by("stripe_created", "pk")
     chosen = []
@@ -48,8 +49,10 @@ def replay_events(pks, *, force: bool = False) -> ReplayReport:
     WebhookEvent.objects.filter(pk__in=chosen).update(
         status=WebhookEvent.Status.RECEIVED, next_attempt_at=None, attempts=0
     )
-    for pk in chosen:
+    for position, pk in enumerate(chosen, start=1):
         processing.process(pk, last_try=True)
+        if progress:
+            progress(position, len(chosen), WebhookEvent.objects.get(pk=pk))
     finished = WebhookEvent.objects.in_bulk(chosen)
     report.replayed = [finished[pk] for pk in chosen]
     return report

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from payments.checkout import declines
+from payments.errors import StripeNotConfigured
+from payments.gateway import client as stripe_client
 
 
 class Command(BaseCommand):
@@ -26,6 +28,10 @@ class Command(BaseCommand):
             for attempt in declines.open_at_stripe():
                 self.stdout.write(f"would close {attempt} ({attempt.stripe_id})")
             return
+        try:
+            stripe_client.ensure_configured(log=False)
+        except StripeNotConfigured as exc:
+            raise CommandError(exc.detail) from exc
         closed, failed = declines.close_all_open()
         self.stdout.write(f"{closed} closed, {failed} could not be closed")
         if failed:

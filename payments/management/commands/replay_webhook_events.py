@@ -1,3 +1,6 @@
+import time
+from collections import Counter
+
 from django.core.management.base import BaseCommand, CommandError
 
 from payments.models import WebhookEvent
@@ -10,7 +13,8 @@ class Command(BaseCommand):
         "Process stored Stripe events again, idempotently. Without options: the events still "
         "waiting in 'received'. --failed: every failed event. --id: one event, whatever its "
         "state (its effects are applied at most once). A replayed event that fails again "
-        "stays failed."
+        "stays failed. Prints each event as it is processed and a summary by outcome with "
+        "the time taken."
     )
 
     def add_arguments(self, parser):
@@ -18,21 +22,35 @@ class Command(BaseCommand):
         parser.add_argument("--id", dest="event_id", help="replay this Stripe event id (evt_...)")
 
     def handle(self, *args, failed=False, event_id=None, **options):
+        started = time.monotonic()
+        outcomes: Counter = Counter()
+
+        def show(position, total, event):
+            outcomes[event.status] += 1
+            note = f" ({event.last_error})" if event.last_error else ""
+            done = f"{event.stripe_event_id} {event.type}: {event.status}{note}"
+            self.stdout.write(f"[{position}/{total}] {done}")
+
         if event_id or failed:
             events = WebhookEvent.objects.filter(
                 **({"stripe_event_id": event_id} if event_id else {"status": "failed"})
             )
             if event_id and not events.exists():
                 raise CommandError(f"No stored event {event_id}.")
-            report = replay_events(events.values_list("pk", flat=True), force=bool(event_id))
-            finished = report.replayed
+            pks = list(events.values_list("pk", flat=True))
+            which = f"event {event_id}" if event_id else "failed event(s)"
+            self.stdout.write(f"Replaying {len(pks)} {which}.")
+            replay_events(pks, force=bool(event_id), progress=show)
         else:
-            pks = WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED)
-            finished = []
-            for pk in list(pks.order_by("stripe_created", "pk").values_list("pk", flat=True)):
+            events = WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED)
+            pks = list(events.order_by("stripe_created", "pk").values_list("pk", flat=True))
+            self.stdout.write(f"Replaying {len(pks)} event(s) still received.")
+            for position, pk in enumerate(pks, start=1):
                 processing.process(pk)
-                finished.append(WebhookEvent.objects.get(pk=pk))
-        for event in finished:
-            note = f" ({event.last_error})" if event.last_error else ""
-            self.stdout.write(f"{event.stripe_event_id} {event.type}: {event.status}{note}")
-        self.stdout.write(f"Replayed {len(finished)} event(s).")
+                show(position, len(pks), WebhookEvent.objects.get(pk=pk))
+        by_outcome = ", ".join(
+            f"{outcomes[status.value]} {status.value}" for status in WebhookEvent.Status
+        )
+        self.stdout.write(
+            f"Replayed {len(pks)} event(s): {by_outcome}; took {time.monotonic() - started:.1f}s."
+        )
