@@ -6,6 +6,7 @@ refuses to start on a configuration that would charge real cards from a debug bu
 """
 
 import ipaddress
+import logging
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 TAG = "shop"
+logger = logging.getLogger(__name__)
 
 SECRET_KEY_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
 LIVE_SECRET_PREFIXES = ("sk_live_", "rk_live_")
@@ -205,6 +207,35 @@ def check_production_configuration(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+@checks.register(TAG)
+def check_static_files_collected(app_configs=None, **kwargs):
+    """With DEBUG off, static files are served from collectstatic's manifest: without it
+    (collectstatic forgotten, or run into another STATIC_ROOT) every page is unstyled."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    manifest = getattr(staticfiles_storage, "manifest_name", None)
+    if settings.DEBUG or manifest is None:
+        return []
+    if staticfiles_storage.manifest_storage.exists(manifest):
+        return []
+    return [
+        checks.Warning(
+            f"No static files manifest in STATIC_ROOT ({settings.STATIC_ROOT}): the admin, "
+            "the shop page and the API docs would be served without their CSS and scripts.",
+            hint="Run `manage.py collectstatic --noinput` with this environment "
+            "(docs/deploy.md, step 5).",
+            id="shop.W001",
+        )
+    ]
+
+
+def warn_on_configuration_warnings():
+    """Log the shop's own warnings at process start (the web process runs no `check`)."""
+    for message in check_static_files_collected():
+        if not message.is_silenced():
+            logger.warning("%s: %s %s", message.id, message.msg, message.hint)
 
 
 def fail_on_configuration_errors():
