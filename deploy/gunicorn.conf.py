@@ -24,11 +24,14 @@ graceful_timeout = 30
 umask = 0o007
 # Peers whose X-Forwarded-Proto gunicorn believes: the shop's own TRUSTED_PROXIES (the
 # Unix socket is always trusted by gunicorn; the word "unix" is the shop's, not gunicorn's).
-forwarded_allow_ips = ",".join(
-    entry.strip()
-    for entry in os.environ.get("TRUSTED_PROXIES", "127.0.0.1").split(",")
-    if entry.strip() and entry.strip().lower() != "unix"
-) or "127.0.0.1"
+forwarded_allow_ips = (
+    ",".join(
+        entry.strip()
+        for entry in os.environ.get("TRUSTED_PROXIES", "127.0.0.1").split(",")
+        if entry.strip() and entry.strip().lower() != "unix"
+    )
+    or "127.0.0.1"
+)
 # Logs on stderr (journald, docker logs); the shop's own request log is JSON already.
 accesslog = None
 errorlog = "-"
