@@ -6,6 +6,8 @@ run one command line and differ only in their environment (docs/deploy.md):
 - GUNICORN_BIND: where to listen (default the Unix socket nginx proxies to);
 - GUNICORN_WORKERS: worker processes (default 2 x CPU cores: the benchmarks found no gain
   beyond that, and each worker keeps one database connection);
+- GUNICORN_THREADS: threads per worker (default 1; more makes them gthread workers, for
+  serving without a buffering proxy in front);
 - GUNICORN_TIMEOUT: seconds a request may take before its worker is replaced (default 30:
   the longest a request waits on Stripe is STRIPE_CONNECT_TIMEOUT + STRIPE_READ_TIMEOUT).
 
@@ -18,6 +20,7 @@ import os
 bind = [os.environ.get("GUNICORN_BIND", "unix:/run/shop/gunicorn.sock")]
 workers = int(os.environ.get("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count()))
 worker_class = "sync"  # nginx buffers requests and responses: slow clients never hold a worker
+threads = int(os.environ.get("GUNICORN_THREADS", 1))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 30
 # The socket is reachable by its group only (nginx's group, through /run/shop's mode).

@@ -103,7 +103,9 @@ class ProductionStack:
     their own). The guide's install step builds the release's virtualenv from
     requirements.lock (35 s to a few minutes, with pip's cache); with `install=False` the
     release uses this interpreter's virtualenv instead (the same lock, already installed).
-    `extra_env` is added to the shop's environment file. `timings`: seconds per step.
+    `extra_env` is added to the shop's environment file; `process_env` only to the
+    environment gunicorn, the worker and beat start with (as a systemd drop-in's
+    Environment= would), after the guide's checks ran. `timings`: seconds per step.
     """
 
     def __init__(
@@ -113,6 +115,7 @@ class ProductionStack:
         server: str = "postgres://postgres@127.0.0.1:5432",
         install: bool = True,
         extra_env: dict | None = None,
+        process_env: dict | None = None,
         note=print,
     ):
         self.note = note
@@ -128,6 +131,7 @@ class ProductionStack:
         self.emulator = None
         self._roles_made = False
         self.steps = guide_steps()
+        self.process_env = {key: str(value) for key, value in (process_env or {}).items()}
         try:
             self._deploy(redis_url, install, extra_env or {})
         except BaseException:
@@ -236,7 +240,7 @@ class ProductionStack:
         return {"PATH": os.environ["PATH"], "HOME": home, **extra}
 
     def _start_processes(self) -> None:
-        env = {**self._base_env(), **environment_file(self.env_path)}
+        env = {**self._base_env(), **environment_file(self.env_path), **self.process_env}
         web = self.http
 
         def serving(_process) -> bool:
@@ -275,9 +279,10 @@ class ProductionStack:
     def process(self, name: str) -> Process:
         return next(process for process in self.processes if process.name == name)
 
-    def manage(self, *args: str) -> subprocess.CompletedProcess:
-        """`manage.py <args>` from the release with the shop's environment (as an operator)."""
-        env = {**self._base_env(), **environment_file(self.env_path)}
+    def manage(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
+        """`manage.py <args>` from the release with the shop's environment (as an operator),
+        plus `extra_env` (e.g. DJANGO_SUPERUSER_PASSWORD for `createsuperuser --noinput`)."""
+        env = {**self._base_env(), **environment_file(self.env_path), **extra_env}
         return subprocess.run(  # noqa: S603
             [str(self.app / ".venv/bin/python"), "manage.py", *args],
             cwd=self.app,
