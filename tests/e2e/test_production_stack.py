@@ -135,7 +135,8 @@ def test_staff_sign_in_to_a_styled_admin(production, browser):
     browser.find_element(By.NAME, "password").send_keys(STAFF_PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "#login-form [type=submit]").click()
     _wait(browser, lambda d: d.find_elements(By.ID, "site-name"), "the admin index")
-    _wait(browser, lambda d: "log out" in d.find_element(By.ID, "user-tools").text.lower(), "Log out")
+    tools = "user-tools"
+    _wait(browser, lambda d: "log out" in d.find_element(By.ID, tools).text.lower(), "Log out")
 
     header = _style(browser, "#header", "backgroundColor")
     assert header not in UNSTYLED, header
