@@ -69,3 +69,29 @@ def test_the_web_process_logs_the_warning_at_start(tmp_path):
     assert "loaded" in done.stdout
     assert "shop.W001" in done.stderr
     assert "collectstatic" in done.stderr
+
+
+def test_with_a_manifest_whitenoises_start_up_probes_log_no_warning(settings, tmp_path, caplog):
+    # whitenoise asks the storage for names derived from every collected file (e.g.
+    # "swagger-ui-bundle.map" from "swagger-ui-bundle.js.map"); they are no missing files.
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    _production_static(settings, tmp_path / "static")
+    call_command("collectstatic", "--noinput", verbosity=0)
+    with caplog.at_level("DEBUG", logger="core.static_storage"):
+        url = staticfiles_storage.url(
+            "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.map"
+        )
+    assert url.endswith("/swagger-ui-bundle.map")  # not hashed: whitenoise caches it briefly
+    assert [r for r in caplog.records if r.levelname == "WARNING"] == []
+    assert "swagger-ui-bundle.map" in caplog.text  # still there for whoever looks
+
+
+def test_without_a_manifest_a_page_linking_a_static_file_logs_a_warning(settings, tmp_path, caplog):
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    _production_static(settings, tmp_path / "never-collected")
+    with caplog.at_level("WARNING", logger="core.static_storage"):
+        url = staticfiles_storage.url("admin/css/base.css")
+    assert url.endswith("/admin/css/base.css")
+    assert "run collectstatic" in caplog.text
