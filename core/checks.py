@@ -219,6 +219,35 @@ def check_production_configuration(app_configs=None, **kwargs):
     return errors
 
 
+@checks.register(TAG)
+def check_static_files_collected(app_configs=None, **kwargs):
+    """With DEBUG off, static files are served from collectstatic's manifest: without it
+    (collectstatic forgotten, or run into another STATIC_ROOT) every page is unstyled."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    manifest = getattr(staticfiles_storage, "manifest_name", None)
+    if settings.DEBUG or manifest is None:
+        return []
+    if staticfiles_storage.manifest_storage.exists(manifest):
+        return []
+    return [
+        checks.Warning(
+            f"No static files manifest in STATIC_ROOT ({settings.STATIC_ROOT}): the admin, "
+            "the shop page and the API docs would be served without their CSS and scripts.",
+            hint="Run `manage.py collectstatic --noinput` with this environment "
+            "(docs/deploy.md, step 5).",
+            id="shop.W001",
+        )
+    ]
+
+
+def warn_on_configuration_warnings():
+    """Log the shop's own warnings at process start (the web process runs no `check`)."""
+    for message in check_static_files_collected():
+        if not message.is_silenced():
+            logger.warning("%s: %s %s", message.id, message.msg, message.hint)
+
+
 def fail_on_configuration_errors():
     """Raise at process start when the shop's own checks find an error; log its warnings."""
     found = [

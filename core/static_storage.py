@@ -22,5 +22,9 @@ class ForgivingManifestStaticFilesStorage(CompressedManifestStaticFilesStorage):
         except ValueError:
             if content is not None:  # collectstatic hashing a file: a real error
                 raise
-            logger.warning("static file %s is not collected (run collectstatic)", name)
+            # With no manifest at all, collectstatic was forgotten (check shop.W001 says so
+            # too). With one, the name is not a collected file: most often whitenoise probing
+            # at start-up whether a file name carries a hash, which is no fault.
+            log = logger.debug if self.hashed_files else logger.warning
+            log("static file %s is not collected (run collectstatic)", name)
             return name

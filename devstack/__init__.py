@@ -15,7 +15,10 @@ One module a job:
 - `webhook_receiver`: a loopback HTTP server that records what it is sent;
 - `commands`: `manage.py` in a subprocess;
 - `stack`: `Stack`, Redis + the emulator + a Celery worker + gunicorn (+ the sweeper) sharing
-  one environment.
+  one environment;
+- `production`: `ProductionStack`, the shop deployed by docs/deploy.md's marked steps in a
+  scratch folder (gunicorn, worker and beat from the guide's commands); `deploy_smoke`: the
+  checks of `scripts/deploy-smoke` on it.
 
 Every server binds 127.0.0.1 on a free port; nothing here stops a process it did not start.
 """
