@@ -67,7 +67,7 @@ def check_stripe_configuration(app_configs=None, **kwargs):
                 "payments_not_configured, and reconcile and close_open_payments refuse to run.",
                 hint="Set STRIPE_SECRET_KEY (sk_live_..., or a restricted rk_ key) in the "
                 "environment or in .env.",
-                id="shop.W001",
+                id="shop.W002",
             )
         )
     if _is_live(secret) and settings.DEBUG:

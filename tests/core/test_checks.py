@@ -149,11 +149,11 @@ def test_development_keeps_its_conveniences(settings):
 
 def test_production_without_a_stripe_key_warns_at_start_and_still_starts(settings, db, caplog):
     found = _production_ids(settings, STRIPE_SECRET_KEY="")
-    assert set(found) == {"shop.W001"}
-    assert "STRIPE_SECRET_KEY is not set" in found["shop.W001"]
+    assert set(found) == {"shop.W002"}
+    assert "STRIPE_SECRET_KEY is not set" in found["shop.W002"]
     call_command("check", "--deploy")  # a warning: the checks pass
     with caplog.at_level("WARNING", logger="core.checks"):
         fail_on_configuration_errors()  # what gunicorn's start runs: it starts, and says so
-    assert any("shop.W001: STRIPE_SECRET_KEY is not set" in r.getMessage() for r in caplog.records)
+    assert any("shop.W002: STRIPE_SECRET_KEY is not set" in r.getMessage() for r in caplog.records)
     # In development `make run` or the dev file provides a key; no warning there.
-    assert "shop.W001" not in _production_ids(settings, STRIPE_SECRET_KEY="", DEBUG=True)
+    assert "shop.W002" not in _production_ids(settings, STRIPE_SECRET_KEY="", DEBUG=True)
