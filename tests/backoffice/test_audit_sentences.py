@@ -70,3 +70,25 @@ def test_an_entry_for_a_deleted_order_names_its_id(admin_client):
     record("order.note", order=987654)
     [sentence] = rows(admin_client, "order=987654")
     assert 'on order <a href="/admin/orders/order/987654/change/">#987654</a>' in sentence
+
+
+def test_staff_actions_of_the_back_office_read_as_sentences():
+    said = {
+        action: phrase(record(action, actor_label="staff@example.com", amount=amount, currency=cur))
+        for action, amount, cur in [
+            ("dispute.evidence_submit", None, ""),
+            ("dispute.accept", None, ""),
+            ("dispute.opened", 6100, "usd"),
+            ("email.resent", None, ""),
+            ("order.exported", None, ""),
+            ("refund.created", 500, "usd"),
+        ]
+    }
+    assert said == {
+        "dispute.evidence_submit": "Dispute evidence submitted to the bank",
+        "dispute.accept": "Dispute accepted (lost)",
+        "dispute.opened": "Dispute of 61.00 USD opened",
+        "email.resent": "E-mail resent",
+        "order.exported": "Orders exported as CSV",
+        "refund.created": "Refund of 5.00 USD sent to Stripe",
+    }
