@@ -37,6 +37,8 @@ from payments.admin.exports import CsvExportMixin
 from payments.errors import OverRefund
 from payments.refunds import services as refund_services
 
+CUSTOMER_PERMISSION = "backoffice.view_customer"
+
 
 @admin.register(Order)
 class OrderAdmin(OrderBulkActions, CsvExportMixin, admin.ModelAdmin):
@@ -104,10 +106,19 @@ class OrderAdmin(OrderBulkActions, CsvExportMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         # dj-stripe's pages are for superusers (payments/admin/stripe_mirror.py): other
-        # staff see the mirrored objects without links to them.
-        if request.user.is_superuser:
-            return self.fields
-        return tuple("stripe_side_text" if f == "stripe_side" else f for f in self.fields)
+        # staff see the mirrored objects without links to them. Staff who may not open
+        # customer pages see the account, not a link that would answer 403.
+        fields = self.fields
+        if not request.user.is_superuser:
+            fields = tuple("stripe_side_text" if f == "stripe_side" else f for f in fields)
+        if not request.user.has_perm(CUSTOMER_PERMISSION):
+            fields = tuple("user" if f is customer_link else f for f in fields)
+        return fields
+
+    def get_list_display(self, request):
+        if request.user.has_perm(CUSTOMER_PERMISSION):
+            return self.list_display
+        return tuple("email" if f is customer_link else f for f in self.list_display)
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)

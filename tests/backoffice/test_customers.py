@@ -49,10 +49,19 @@ def test_the_order_list_filtered_to_one_customer(staff_client):
 
 def test_each_order_links_to_its_customer(staff_client):
     order = OrderFactory()
-    client = staff_client("view_order")
+    client = staff_client("view_order", "view_customer")
     link = f'href="/admin/backoffice/customer/{order.user_id}/change/"'
     assert link in client.get("/admin/orders/order/").content.decode()
     assert link in client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+
+
+def test_staff_who_may_not_open_customers_get_no_link_that_would_refuse(staff_client):
+    order = OrderFactory()
+    client = staff_client("view_order")
+    listing = client.get("/admin/orders/order/").content.decode()
+    page = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "/admin/backoffice/customer/" not in listing + page
+    assert order.email in listing and order.email in page
 
 
 def test_only_staff_with_the_view_permission_see_it(staff_client):
