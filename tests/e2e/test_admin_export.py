@@ -17,19 +17,16 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from orders.models import Order
+from tests.e2e.chrome import chromium
 from tests.e2e.stack import Stack
 from tests.e2e.test_browser import (
     _HAS_BROWSER,
     ARTIFACTS,
-    CHROMEDRIVER,
-    CHROMIUM,
     WAIT_SECONDS,
 )
 from tests.factories import OrderFactory, UserFactory
@@ -58,37 +55,10 @@ def downloads():
 
 @pytest.fixture
 def chrome(downloads):
-    profile = tempfile.mkdtemp(prefix="e2e-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--no-first-run",
-        "--window-size=1400,1300",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    options.add_experimental_option(
-        "prefs",
-        {
-            "download.default_directory": str(downloads),
-            "download.prompt_for_download": False,
-            "net.network_prediction_options": 2,
-        },
-    )
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(WAIT_SECONDS)
-    driver.execute_cdp_cmd(
-        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
-    )
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with chromium(
+        window="1400,1300", downloads=downloads, page_load_timeout=WAIT_SECONDS
+    ) as driver:
+        yield driver
 
 
 def finance_staff() -> str:

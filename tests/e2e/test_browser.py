@@ -9,30 +9,25 @@ to test-artifacts/browser/, and on a failure the page's screenshot and console l
 
 import os
 import re
-import shutil
-import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
 from selenium.common.exceptions import (
     NoSuchElementException,
     StaleElementReferenceException,
     WebDriverException,
 )
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from devstack import ROOT
+from tests.e2e.chrome import CHROMEDRIVER, CHROMIUM, chromium
 from tests.e2e.stack import Shopper, Stack
 from tests.factories import ProductFactory
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT_SECONDS = 20
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 PASSWORD = "correct horse battery 42"  # Shopper's, so the page can sign its shoppers in
@@ -148,37 +143,14 @@ def stack(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def browser(request, stack):
-    profile = tempfile.mkdtemp(prefix="e2e-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1280,900",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    options.add_experimental_option("prefs", {"net.network_prediction_options": 2})  # never
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(WAIT_SECONDS)
-    shop = ShopBrowser(driver, stack, request.node.name.removeprefix("test_"))
-    for stale in ARTIFACTS.glob(f"{shop.test_name}-*.png"):  # from an earlier run
-        stale.unlink()
-    failures_before = request.session.testsfailed
-    yield shop
-    try:
+    with chromium(page_load_timeout=WAIT_SECONDS) as driver:
+        shop = ShopBrowser(driver, stack, request.node.name.removeprefix("test_"))
+        for stale in ARTIFACTS.glob(f"{shop.test_name}-*.png"):  # from an earlier run
+            stale.unlink()
+        failures_before = request.session.testsfailed
+        yield shop
         if request.session.testsfailed > failures_before:
             _dump_failure(shop)
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _dump_failure(shop: ShopBrowser):

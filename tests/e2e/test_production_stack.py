@@ -11,22 +11,17 @@ CSRF cookies on localhost.
 
 import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from devstack import ROOT
 from devstack.production import ProductionStack
+from tests.e2e.chrome import CHROMEDRIVER, CHROMIUM, chromium
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 WAIT_SECONDS = 20
 STAFF_EMAIL = "operator@example.com"
@@ -68,31 +63,12 @@ def production():
 
 @pytest.fixture
 def browser(request, production):
-    profile = tempfile.mkdtemp(prefix="e2e-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--no-first-run",
-        "--window-size=1280,900",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(WAIT_SECONDS)
-    failures_before = request.session.testsfailed
-    yield driver
-    try:
+    with chromium(page_load_timeout=WAIT_SECONDS) as driver:
+        failures_before = request.session.testsfailed
+        yield driver
         if request.session.testsfailed > failures_before:
             _screenshot(driver, "FAILED")
             print(f"browser at {driver.current_url}\n{production.logs()}")
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _screenshot(driver, label: str) -> Path:
