@@ -1,12 +1,9 @@
 """Settings as a fresh process reads them from the environment (django-environ)."""
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.settings_probe import settings_seen
+
 PROBE = (
     "import json; from django.conf import settings as s; print(json.dumps({"
     "'db': s.DATABASES['default']['ENGINE'], 'cache': s.CACHES['default']['BACKEND'],"
@@ -20,16 +17,7 @@ PROBE = (
 
 def settings_with(**env) -> dict:
     clean = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **env}
-    out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", PROBE],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return settings_seen(PROBE, clean)
 
 
 def test_no_environment_at_all_gives_the_embedded_defaults():

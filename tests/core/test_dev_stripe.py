@@ -1,13 +1,11 @@
 """var/dev-stripe.env: how `make run` shares its emulator with commands in other terminals.
 The environment (and .env, which is in it by then) wins; a stopped emulator is not used."""
 
-import json
 import os
 import subprocess
-import sys
 
 from core import dev_stripe
-from devstack import ROOT
+from tests.settings_probe import settings_seen
 
 
 def write(path, pid, *extra):
@@ -73,16 +71,7 @@ PROBE = (
 
 def settings_in_a_second_terminal(var_dir, **env) -> dict:
     clean = {"PATH": os.environ["PATH"], "HOME": "/tmp", "VAR_DIR": str(var_dir), **env}
-    done = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", PROBE],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return settings_seen(PROBE, clean)
 
 
 def test_the_settings_of_another_process_read_the_file_in_var_dir(tmp_path):
