@@ -133,6 +133,7 @@ control API answers no CORS preflight.
 |---|---|
 | `GET /health` | `{"status": "ok"}` |
 | `POST /latency` `{"ms": N}` | wait N ms before every API answer from now on (`--latency-ms` while running; a reset restores the option's value) |
+| `POST /clock/advance` `{"seconds": N}` | let N seconds pass at once: every timestamp after it is N seconds later, and timers that fall due act now; `GET /clock` reads it; a reset goes back to the wall clock |
 | `POST /reset` | forgets all objects, events, faults and delivery modes; the `--webhook-url` endpoints come back |
 | `GET /webhook_endpoints` | endpoints with their secrets |
 | `GET /test_cards` | the table above |

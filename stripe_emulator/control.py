@@ -11,6 +11,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from stripe_emulator import cards
+from stripe_emulator.clock import CLOCK
 from stripe_emulator.errors import StripeAPIError
 from stripe_emulator.faults import KINDS
 
@@ -119,6 +120,21 @@ def health(emulator, *, data, query):
 def reset(emulator, *, data, query):
     emulator.reset()
     return {"reset": True}
+
+
+@control("POST", "/clock/advance")
+def advance_clock(emulator, *, data, query):
+    """`{"seconds": N}`: let N seconds pass at once (timers that fall due act now)."""
+    seconds = data.get("seconds")
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not seconds >= 0:
+        raise ControlError(400, "seconds must be a number of seconds, 0 or more")
+    moment = CLOCK.advance(float(seconds))
+    return {"now": int(moment), "offset_seconds": CLOCK.offset}
+
+
+@control("GET", "/clock")
+def read_clock(emulator, *, data, query):
+    return {"now": int(CLOCK.now()), "offset_seconds": CLOCK.offset}
 
 
 @control("POST", "/latency")

@@ -7,6 +7,7 @@ import stripe
 
 from stripe_emulator.account import platform_account
 from stripe_emulator.checkout import Checkout
+from stripe_emulator.clock import CLOCK
 from stripe_emulator.customers import Customers
 from stripe_emulator.faults import Faults
 from stripe_emulator.payments import Payments
@@ -69,9 +70,11 @@ class Emulator:
                 self._configured_secret = created["secret"]
 
     def reset(self) -> None:
-        """Forget every object and event; the --webhook-url endpoints and latency come back."""
+        """Forget every object and event; the --webhook-url endpoints and latency come back,
+        and the clock goes back to the wall clock."""
         self.faults.clear()
         self.latency_ms = self.config.latency_ms
+        CLOCK.reset()
         with self.webhooks.quiet(), self.store.lock:
             self.webhooks.reset()
             self.store.clear()

@@ -11,10 +11,10 @@ import itertools
 import secrets
 import string
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from stripe_emulator.clock import CLOCK
 from stripe_emulator.errors import invalid, missing_resource
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -37,7 +37,8 @@ def new_id(prefix: str, length: int = 24) -> str:
 
 
 def now() -> int:
-    return int(time.time())
+    """Stripe's timestamps: whole seconds of the emulator's clock (clock.py)."""
+    return int(CLOCK.now())
 
 
 @dataclass(frozen=True)
