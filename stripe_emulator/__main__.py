@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 
+from stripe_emulator.cards import reference
 from stripe_emulator.emulator import Config, Emulator
 from stripe_emulator.server import HOST, serve
 
@@ -14,6 +15,8 @@ def parse_args(argv=None) -> Config:
     parser = argparse.ArgumentParser(
         prog="python -m stripe_emulator",
         description="An offline, in-memory Stripe emulator for development and tests.",
+        epilog=reference.help_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--port", type=int, required=True, help="port on 127.0.0.1")
     parser.add_argument(

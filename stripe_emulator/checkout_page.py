@@ -76,10 +76,10 @@ def checkout_get(emulator, session_id: str, error: str | None = None, status=200
         )
         total = escape(_money(session["amount_total"], session["currency"]))
         choices = "".join(
-            f'<label><input type="radio" name="choice" value="{escape(pm.number or pm.id)}"'
+            f'<label><input type="radio" name="choice" value="{escape(choice)}"'
             f"{' checked' if index == 0 else ''}> {escape(pm.number or '')} "
             f"{escape(pm.label)}</label>"
-            for index, pm in enumerate(cards.PAYMENT_METHODS)
+            for index, (choice, pm) in enumerate(cards.BY_CHOICE.items())
         )
         error_html = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
         cancel = (
@@ -112,12 +112,20 @@ def checkout_post(emulator, session_id: str, form: bytes) -> Page:
         if pm is None:
             return checkout_get(emulator, session_id, "Choose one of the test cards.", 400)
         try:
-            intent = emulator.checkout.pay(session, pm.id)
+            intent = emulator.checkout.pay(session, page_choice(emulator, pm))
         except StripeAPIError as exc:
             return checkout_get(emulator, session_id, exc.message, exc.status)
         if intent["status"] == "requires_action":
             return Page(303, location=f"/3ds/{intent['id']}")
         return Page(303, location=emulator.checkout.success_url(session))
+
+
+def page_choice(emulator, pm) -> str:
+    """The PaymentMethod the page pays with: a card number becomes one, as Stripe.js makes
+    one from what the shopper typed (an incorrect number is refused here, with 402)."""
+    if pm.kind == "card":
+        return emulator.payments.payment_method_for_card_number(pm.number)
+    return pm.id
 
 
 # --- 3-D Secure -------------------------------------------------------------------------------

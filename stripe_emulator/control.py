@@ -11,6 +11,8 @@ from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from stripe_emulator import cards
+from stripe_emulator.cards import reference
+from stripe_emulator.checkout_page import page_choice
 from stripe_emulator.clock import CLOCK
 from stripe_emulator.errors import StripeAPIError
 from stripe_emulator.faults import KINDS
@@ -163,7 +165,16 @@ def webhook_endpoints(emulator, *, data, query):
 def test_cards(emulator, *, data, query):
     return {
         "data": [
-            {"payment_method": pm.id, "number": pm.number, "outcome": pm.outcome.value}
+            {
+                "payment_method": pm.id,
+                "aliases": list(pm.aliases),
+                "tokens": list(pm.tokens),
+                "number": pm.number,
+                "type": pm.kind,
+                "outcome": pm.outcome.value,
+                "description": reference.outcome(pm),
+                "emulator_only": pm.emulator_only,
+            }
             for pm in cards.PAYMENT_METHODS
         ]
     }
@@ -252,7 +263,8 @@ def pay_session(emulator, session_id, *, data, query):
     with emulator.store.lock:
         session = emulator.store.get("checkout.session", session_id)
         try:
-            emulator.checkout.pay(session, pm.id)
+            pm_id = choice if choice in cards.BY_ID else page_choice(emulator, pm)
+            emulator.checkout.pay(session, pm_id)
         except StripeAPIError as exc:
             if exc.type != "card_error":
                 raise

@@ -82,5 +82,6 @@ class Emulator:
 
     def shutdown(self) -> None:
         self._stop.set()
+        self.payments.timers.stop()
         self.webhooks.stop()
         self.faults.clear()

@@ -8,7 +8,6 @@ import fnmatch
 import stripe.params as sp
 from stripe.params import checkout as sp_checkout
 
-from stripe_emulator import cards
 from stripe_emulator.api import list_page, render, route
 from stripe_emulator.errors import invalid
 
@@ -141,10 +140,15 @@ def list_charges(emulator, *, params, ctx):
     )
 
 
-# --- PaymentMethods (the test ones) -------------------------------------------------------------
+# --- PaymentMethods (the test ones, and those made from a test token or bank account) ---------
+@route("POST", "/v1/payment_methods", sp.PaymentMethodCreateParams)
+def create_payment_method(emulator, *, params, ctx):
+    return render(emulator, emulator.payments.create_payment_method(params), params)
+
+
 @route("GET", "/v1/payment_methods/{id}", sp.PaymentMethodRetrieveParams)
 def retrieve_payment_method(emulator, payment_method_id, *, params, ctx):
-    return render(emulator, cards.as_object(cards.payment_method(payment_method_id, "id")), params)
+    return render(emulator, emulator.payments.payment_method_object(payment_method_id), params)
 
 
 # --- Refunds --------------------------------------------------------------------------------

@@ -7,15 +7,15 @@ first, then the PaymentIntent), though receivers must not rely on order, and the
 can shuffle deliveries on purpose.
 """
 
-import threading
-
 from stripe_emulator import cards, money
 from stripe_emulator.balance import Balance
 from stripe_emulator.cards import Outcome
 from stripe_emulator.disputes import Disputes
 from stripe_emulator.errors import StripeAPIError, invalid, unexpected_state
+from stripe_emulator.payment_methods import PaymentMethods
 from stripe_emulator.refunds import Refunds
 from stripe_emulator.state import AUTOMATIC, RequestContext, Store, merge_metadata, new_id, now
+from stripe_emulator.timers import Timers
 
 CANCELABLE = {
     "requires_payment_method",
@@ -27,13 +27,22 @@ CONFIRMABLE = {"requires_payment_method", "requires_confirmation"}
 UPDATABLE = {"requires_payment_method", "requires_confirmation", "requires_action"}
 
 
-class Payments(Refunds, Disputes):
+# What a failed bank debit's PaymentIntent says (the charge says why).
+ATTEMPT_FAILED = (
+    "The latest payment attempt of this PaymentIntent has failed or been canceled, and the "
+    "attached payment method has been removed. You can try confirming again with a new "
+    "payment method."
+)
+
+
+class Payments(PaymentMethods, Refunds, Disputes):
     def __init__(self, store: Store, *, base_url: str, async_delay: float):
         self.store = store
         self.base_url = base_url
         # Seconds before a delayed payment method settles by itself; 0: only on request.
         self.async_delay = async_delay
         self.balance = Balance(store)
+        self.timers = Timers(store.lock)
         store.virtual_fields[("charge", "refunds")] = self._charge_refunds
 
     # --- PaymentIntents ----------------------------------------------------------------
@@ -43,9 +52,7 @@ class Payments(Refunds, Disputes):
         if params.get("customer"):
             self.store.get("customer", params["customer"], param="customer")
         intent_id = new_id("pi")
-        payment_method = params.get("payment_method")
-        if payment_method:
-            cards.payment_method(payment_method)
+        payment_method = self._payment_method_param(params)
         intent = {
             "id": intent_id,
             "object": "payment_intent",
@@ -94,8 +101,9 @@ class Payments(Refunds, Disputes):
         money.check_amount(params.get("amount", intent["amount"]), currency)
         if "currency" in params:
             params = {**params, "currency": currency}
-        if params.get("payment_method"):
-            cards.payment_method(params["payment_method"])
+        if params.get("payment_method") or params.get("payment_method_data"):
+            params = {**params, "payment_method": self._payment_method_param(params)}
+            params.pop("payment_method_data", None)
         for key, value in params.items():
             if key == "metadata":
                 intent["metadata"] = merge_metadata(intent["metadata"], value)
@@ -117,20 +125,20 @@ class Payments(Refunds, Disputes):
         for key in ("receipt_email", "capture_method"):
             if params.get(key):
                 intent[key] = params[key]
-        pm_id = params.get("payment_method") or intent["payment_method"]
+        pm_id = self._payment_method_param(params) or intent["payment_method"]
         if not pm_id:
             raise invalid(
                 "You cannot confirm this PaymentIntent because it's missing a payment method.",
                 code="payment_intent_unexpected_state",
             )
-        pm = cards.payment_method(pm_id)
-        intent["payment_method"] = pm.id
+        pm = self.method(pm_id)
+        intent["payment_method"] = pm_id
         intent["last_payment_error"] = None
         private = self.store.private[intent["id"]]
         private["return_url"] = params.get("return_url")
         if pm.outcome == Outcome.AUTHENTICATE:
             return self._require_action(intent, ctx)
-        if pm.outcome in (Outcome.ASYNC_SUCCESS, Outcome.ASYNC_FAILURE):
+        if pm.kind != "card":
             return self._start_processing(intent, pm, ctx)
         if pm.outcome == Outcome.DECLINE:
             self._decline(intent, pm, ctx)
@@ -160,7 +168,10 @@ class Payments(Refunds, Disputes):
                 f"This PaymentIntent is {intent['status']}, not waiting for authentication.",
             )
         intent["next_action"] = None
-        pm = cards.payment_method(intent["payment_method"])
+        pm = self.method(intent["payment_method"])
+        if succeeded and pm.decline is not None:  # authenticated, then the issuer declines
+            self._decline(intent, pm, ctx)
+            return intent
         if succeeded:
             return self._authorize(intent, pm, ctx)
         previous = intent["status"]
@@ -170,7 +181,7 @@ class Payments(Refunds, Disputes):
             "code": "payment_intent_authentication_failure",
             "message": "We are unable to authenticate your payment method. Please choose a "
             "different payment method and try again.",
-            "payment_method": cards.as_object(pm),  # expanded, as in Stripe's events
+            "payment_method": self._expanded_method(intent),  # as in Stripe's events
         }
         self.store.emit("payment_intent.payment_failed", intent, ctx)
         self.store.payment_intent_changed(intent, previous, ctx)
@@ -198,7 +209,7 @@ class Payments(Refunds, Disputes):
             "outcome": None,
             "paid": False,
             "payment_intent": intent["id"],
-            "payment_method": pm.id,
+            "payment_method": intent["payment_method"],
             "payment_method_details": cards.details(pm),
             "receipt_email": intent.get("receipt_email"),
             "refunded": False,
@@ -211,27 +222,24 @@ class Payments(Refunds, Disputes):
 
     def _decline(self, intent: dict, pm, ctx) -> None:
         previous = intent["status"]
+        decline = pm.decline
         charge = self._new_charge(
             intent,
             pm,
             "failed",
-            failure_code="card_declined",
-            failure_message=pm.decline_message,
-            outcome={
-                "network_status": "declined_by_network",
-                "reason": pm.decline_code,
-                "type": "issuer_declined",
-                "seller_message": "The bank did not return any further details.",
-            },
+            failure_code=decline.code,
+            failure_message=decline.message,
+            outcome=decline.outcome(),
         )
         intent["status"] = "requires_payment_method"
+        error = {"type": "card_error", "code": decline.code, "decline_code": decline.decline_code}
+        if decline.param:
+            error["param"] = decline.param
         intent["last_payment_error"] = {
-            "type": "card_error",
-            "code": "card_declined",
-            "decline_code": pm.decline_code,
-            "message": pm.decline_message,
+            **error,
+            "message": decline.message,
             "charge": charge["id"],
-            "payment_method": cards.as_object(pm),  # expanded, as in Stripe's events
+            "payment_method": self._expanded_method(intent),  # as in Stripe's events
         }
         self.store.emit("charge.failed", charge, ctx)
         self.store.emit("payment_intent.payment_failed", intent, ctx)
@@ -244,6 +252,7 @@ class Payments(Refunds, Disputes):
             error["message"],
             type_="card_error",
             code=error["code"],
+            param=error.get("param"),
             decline_code=error.get("decline_code"),
             extra={
                 "charge": error.get("charge"),
@@ -264,9 +273,11 @@ class Payments(Refunds, Disputes):
             amount_captured=0 if manual else intent["amount"],
             outcome={
                 "network_status": "approved_by_network",
-                "reason": None,
-                "type": "authorized",
+                "reason": "elevated_risk_level" if pm.risk_level == "elevated" else None,
+                "risk_level": pm.risk_level,
+                "risk_score": 70 if pm.risk_level == "elevated" else 20,
                 "seller_message": "Payment complete.",
+                "type": "authorized",
             },
         )
         if not manual:  # an authorisation alone moves no money: capture does
@@ -282,7 +293,7 @@ class Payments(Refunds, Disputes):
             self.store.emit("payment_intent.succeeded", intent, ctx)
         self.store.payment_intent_changed(intent, previous, ctx)
         if pm.outcome == Outcome.DISPUTE and not manual:
-            self.open_dispute(charge)
+            self.open_dispute(charge, pm.dispute_reason, inquiry=pm.inquiry)
         return intent
 
     def _start_processing(self, intent: dict, pm, ctx) -> dict:
@@ -292,28 +303,22 @@ class Payments(Refunds, Disputes):
         self.store.emit("charge.pending", charge, ctx)
         self.store.emit("payment_intent.processing", intent, ctx)
         self.store.payment_intent_changed(intent, previous, ctx)
-        if self.async_delay > 0:
-            self._settle_later(intent["id"], pm.outcome == Outcome.ASYNC_SUCCESS)
+        if self.async_delay > 0 and pm.outcome != Outcome.ASYNC_PENDING:
+            self._settle_later(intent["id"], pm)
         return intent
 
-    def _settle_later(self, intent_id: str, succeeded: bool) -> None:
+    def _settle_later(self, intent_id: str, pm) -> None:
         def settle():
             intent = self.store.find("payment_intent", intent_id)
             if intent is not None and intent["status"] == "processing":
-                self.settle(intent, succeeded)
+                self.settle(intent, pm.outcome == Outcome.ASYNC_SUCCESS)
 
-        self._later(settle)
+        self._later(settle, pm.delay_seconds)
 
-    def _later(self, action) -> None:
-        """Run `action` under the store's lock after the async delay (the bank's pace)."""
-
-        def run():
-            with self.store.lock:
-                action()
-
-        timer = threading.Timer(self.async_delay, run)
-        timer.daemon = True
-        timer.start()
+    def _later(self, action, extra_seconds: float = 0) -> None:
+        """Run `action` under the store's lock after the async delay (the bank's pace),
+        plus `extra_seconds` of the emulator's clock for the slower test methods."""
+        self.timers.after(self.async_delay + extra_seconds, action)
 
     def settle(self, intent: dict, succeeded: bool, ctx=AUTOMATIC) -> dict:
         """A delayed payment method's money arrived (or did not)."""
@@ -338,20 +343,20 @@ class Payments(Refunds, Disputes):
             self.store.emit("charge.succeeded", charge, ctx)
             self.store.emit("payment_intent.succeeded", intent, ctx)
         else:
+            code = self.method(intent["payment_method"]).failure_code or "debit_not_authorized"
             charge.update(
                 status="failed",
-                failure_code="debit_not_authorized",
-                failure_message="The customer notified their bank that this payment was "
-                "unauthorized.",
+                failure_code=code,
+                failure_message=cards.BANK_FAILURES[code],
+                outcome={"type": "issuer_declined", "network_status": "declined_by_network"},
             )
             intent["status"] = "requires_payment_method"
             intent["last_payment_error"] = {
-                "type": "card_error",
-                "code": "payment_method_provider_decline",
-                "decline_code": "debit_not_authorized",
-                "message": "The payment failed: the bank refused the debit.",
+                "type": "invalid_request_error",
+                "code": "payment_intent_payment_attempt_failed",
+                "message": ATTEMPT_FAILED,
                 "charge": charge["id"],
-                "payment_method": cards.as_object(cards.payment_method(intent["payment_method"])),
+                "payment_method": self._expanded_method(intent),
             }
             self.store.emit("charge.failed", charge, ctx)
             self.store.emit("payment_intent.payment_failed", intent, ctx)
@@ -383,8 +388,9 @@ class Payments(Refunds, Disputes):
         self.store.emit("charge.captured", charge, ctx)
         self.store.emit("payment_intent.succeeded", intent, ctx)
         self.store.payment_intent_changed(intent, previous, ctx)
-        if cards.payment_method(intent["payment_method"]).outcome == Outcome.DISPUTE:
-            self.open_dispute(charge)
+        pm = self.method(intent["payment_method"])
+        if pm.outcome == Outcome.DISPUTE:
+            self.open_dispute(charge, pm.dispute_reason, inquiry=pm.inquiry)
         return intent
 
     def cancel_intent(self, intent: dict, params: dict, ctx: RequestContext) -> dict:
@@ -409,3 +415,16 @@ class Payments(Refunds, Disputes):
         self.store.emit("payment_intent.canceled", intent, ctx)
         self.store.payment_intent_changed(intent, previous, ctx)
         return intent
+
+    # --- payment methods on a PaymentIntent ---------------------------------------------
+    def _payment_method_param(self, params: dict) -> str | None:
+        """`payment_method` (checked), or one made from `payment_method_data`."""
+        if params.get("payment_method_data"):
+            data = params["payment_method_data"]
+            return self.create_payment_method(data, "payment_method_data")["id"]
+        if params.get("payment_method"):
+            self.method(params["payment_method"])
+        return params.get("payment_method") or None
+
+    def _expanded_method(self, intent: dict) -> dict:
+        return self.store.render(self.payment_method_object(intent["payment_method"]))

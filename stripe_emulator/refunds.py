@@ -72,6 +72,10 @@ class Refunds:
                 param="amount",
             )
         kind = charge["payment_method_details"]["type"]
+        test = self.method(charge["payment_method"])
+        # A card refund succeeds at once in test mode, but for pm_card_pendingRefund; a bank
+        # debit's waits for the bank. pm_card_refundFail's succeeds, then fails later.
+        pending = kind != "card" or test.refund == "pending"
         refund = {
             "id": new_id("re"),
             "object": "refund",
@@ -85,8 +89,7 @@ class Refunds:
             "metadata": merge_metadata({}, params.get("metadata") or {}),
             "payment_intent": charge["payment_intent"],
             "reason": params.get("reason"),
-            # A card refund succeeds at once in test mode; a bank debit's waits for the bank.
-            "status": "succeeded" if kind == "card" else "pending",
+            "status": "pending" if pending else "succeeded",
         }
         refund["balance_transaction"] = self.balance.refunded(refund)
         self.store.add(refund)
@@ -98,7 +101,14 @@ class Refunds:
         self.store.emit("charge.refunded", charge, ctx)
         if refund["status"] == "pending" and self.async_delay > 0:
             self._later(lambda: self._settle_refund_if_pending(refund["id"]))
+        if test.refund == "fail" and self.async_delay > 0:
+            self._later(lambda: self._fail_refund_if_succeeded(refund["id"]))
         return refund
+
+    def _fail_refund_if_succeeded(self, refund_id: str) -> None:
+        refund = self.store.find("refund", refund_id)
+        if refund is not None and refund["status"] == "succeeded":
+            self.fail_refund(refund, "expired_or_canceled_card")
 
     def _settle_refund_if_pending(self, refund_id: str) -> None:
         refund = self.store.find("refund", refund_id)

@@ -64,7 +64,7 @@ def test_an_authorisation_moves_no_money_until_captured(client):
 
 
 def test_a_bank_debit_has_its_balance_transaction_when_the_bank_pays(emulator, client):
-    pi = intent(client, payment_method="pm_async_success", confirm=True)
+    pi = intent(client, payment_method="pm_usBankAccount_success", confirm=True)
     assert client.v1.charges.retrieve(pi.latest_charge).balance_transaction is None
     emulator.control("POST", f"/payment_intents/{pi.id}/settle", {"outcome": "succeeded"})
     charge = client.v1.charges.retrieve(
@@ -129,7 +129,7 @@ def test_test_payment_methods_can_be_retrieved(client):
         "visa",
         "4242",
     )
-    debit = client.v1.payment_methods.retrieve("pm_async_success")
+    debit = client.v1.payment_methods.retrieve("pm_usBankAccount_success")
     assert debit.us_bank_account.last4 == "6789"
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.payment_methods.retrieve("pm_unknown")

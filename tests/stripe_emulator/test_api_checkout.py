@@ -70,8 +70,18 @@ def test_checkout_three_d_secure(client):
 @pytest.mark.parametrize(
     ("choice", "outcome", "event", "final_payment_status"),
     [
-        ("pm_async_success", "succeeded", "checkout.session.async_payment_succeeded", "paid"),
-        ("pm_async_failure", "failed", "checkout.session.async_payment_failed", "unpaid"),
+        (
+            "pm_usBankAccount_success",
+            "succeeded",
+            "checkout.session.async_payment_succeeded",
+            "paid",
+        ),
+        (
+            "pm_usBankAccount_debitNotAuthorized",
+            "failed",
+            "checkout.session.async_payment_failed",
+            "unpaid",
+        ),
     ],
 )
 def test_checkout_async_payment(

@@ -126,8 +126,13 @@ def test_three_d_secure_page_returns_to_the_return_url(client):
 @pytest.mark.parametrize(
     ("payment_method", "outcome", "final_status", "final_event"),
     [
-        ("pm_async_success", "succeeded", "succeeded", "payment_intent.succeeded"),
-        ("pm_async_failure", "failed", "requires_payment_method", "payment_intent.payment_failed"),
+        ("pm_usBankAccount_success", "succeeded", "succeeded", "payment_intent.succeeded"),
+        (
+            "pm_usBankAccount_debitNotAuthorized",
+            "failed",
+            "requires_payment_method",
+            "payment_intent.payment_failed",
+        ),
     ],
 )
 def test_async_payment_settles_later(
@@ -148,7 +153,7 @@ def test_async_payment_settles_by_itself_after_the_delay(receiver):
     server = Emulator("--async-delay-seconds", "0.2").start()
     try:
         client = server.client()
-        pi = intent(client, payment_method="pm_async_success", confirm=True)
+        pi = intent(client, payment_method="pm_usBankAccount_success", confirm=True)
         assert pi.status == "processing"
         wait_until(
             lambda: client.v1.payment_intents.retrieve(pi.id).status == "succeeded",

@@ -74,7 +74,7 @@ def test_a_failed_refund_gives_the_money_back_to_refund(emulator, client, receiv
 
 
 def test_a_bank_debit_refund_is_pending_until_the_bank_pays_it(emulator, client, receiver):
-    pi = intent(client, amount=3000, payment_method="pm_async_success", confirm=True)
+    pi = intent(client, amount=3000, payment_method="pm_usBankAccount_success", confirm=True)
     emulator.control("POST", f"/payment_intents/{pi.id}/settle", {"outcome": "succeeded"})
     first = client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 1000})
     second = client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 2000})

@@ -185,7 +185,7 @@ def test_a_staff_refund_goes_through_the_emulator_and_back(
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("payment_method", "stripe_status"),
-    [("pm_card_visa", "succeeded"), ("pm_async_success", "processing")],
+    [("pm_card_visa", "succeeded"), ("pm_usBankAccount_success", "processing")],
 )
 def test_cancel_after_stripe_took_the_payment_is_refused_and_the_payment_recorded(
     shop_on_emulator, receiver, feed_to_shop, payment_method, stripe_status
