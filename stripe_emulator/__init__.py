@@ -56,7 +56,7 @@ works against the emulator.
   - checkout/sessions: create (`mode=payment`, `price_data` line items), retrieve,
     expire, line_items, list
   - charges: retrieve, list
-  - payment_methods: retrieve, for the test ids below
+  - payment_methods: create (from a test token, US bank account or IBAN), retrieve
   - refunds: create by `payment_intent` or `charge`, partial or full, never more than the
     charge (`charge_already_refunded`, `amount_too_large`; a lost dispute gives
     `charge_disputed`); retrieve, list. Card refunds succeed at once, and bank debit
@@ -79,18 +79,13 @@ works against the emulator.
 
 ## Test payment methods
 
-Pass these as `payment_method` on confirm, or on create with `confirm=true`. The hosted
-Checkout page offers the same choices.
-
-| payment method | page choice | outcome |
-|---|---|---|
-| `pm_card_visa` | 4242 4242 4242 4242 | succeeds (`requires_capture` when `capture_method=manual`) |
-| `pm_card_visa_chargeDeclined` | 4000 0000 0000 0002 | 402 `card_declined`, `generic_decline` |
-| `pm_card_visa_chargeDeclinedInsufficientFunds` | 4000 0000 0000 9995 | 402 `card_declined`, `insufficient_funds` |
-| `pm_card_threeDSecure2Required` | 4000 0025 0000 3155 | `requires_action`; authenticate on the page at `next_action.redirect_to_url.url`, or through the control API |
-| `pm_card_createDispute` | 4000 0000 0000 0259 | succeeds, then a dispute opens (`needs_response`) |
-| `pm_async_success` | "Bank debit, succeeds later" | `processing`, then `succeeded` |
-| `pm_async_failure` | "Bank debit, fails later" | `processing`, then failed (`requires_payment_method`) |
+Stripe's documented test PaymentMethod ids (`pm_card_visa`, `pm_card_chargeDeclined`,
+`pm_card_threeDSecure2Required`, `pm_usBankAccount_success`, `pm_success_de`, ...), card
+numbers, tokens (`tok_visa`, through `POST /v1/payment_methods` `card[token]`) and bank
+accounts (`payment_method_data` with a test US account number or IBAN), each with the outcome
+Stripe documents. They come from one table, `stripe_emulator/cards/table.py`;
+`python -m stripe_emulator --help` and docs/emulator.md list them all. Raw card numbers are
+refused by the API as Stripe refuses them, and work on the hosted Checkout page.
 
 A Checkout Session's `url` is a page the emulator serves. The shopper picks a test payment
 method and pays, and the page redirects 303 to `success_url`, with
