@@ -118,7 +118,7 @@ class Disputes:
             "payment_intent": charge["payment_intent"],
             "payment_method_details": {
                 "card": {
-                    "brand": "visa",
+                    "brand": (charge["payment_method_details"].get("card") or {}).get("brand"),
                     "case_type": "inquiry" if inquiry else "chargeback",
                     "network_reason_code": "10.4" if reason == "fraudulent" else "13.1",
                 },

@@ -122,7 +122,7 @@ def test_async_payment_succeeds_later(stack):
     session = shopper.post(f"orders/{order['id']}/checkout-session/").json()
     cs = session["checkout_session_id"]
     status, body = stack.emulator.control(
-        "POST", f"/checkout_sessions/{cs}/pay", {"card": "pm_async_success"}
+        "POST", f"/checkout_sessions/{cs}/pay", {"card": "pm_usBankAccount_success"}
     )
     assert status == 200, body
 
@@ -140,7 +140,9 @@ def test_async_payment_fails_later_and_the_order_stays_payable(stack):
     shopper = Shopper(stack)
     order = shopper.order(product.pk)
     cs = shopper.post(f"orders/{order['id']}/checkout-session/").json()["checkout_session_id"]
-    stack.emulator.control("POST", f"/checkout_sessions/{cs}/pay", {"card": "pm_async_failure"})
+    stack.emulator.control(
+        "POST", f"/checkout_sessions/{cs}/pay", {"card": "pm_usBankAccount_insufficientFunds"}
+    )
     stack.emulator.control("POST", f"/payment_intents/{cs}/settle", {"outcome": "failed"})
 
     def failed():

@@ -5,7 +5,7 @@ import pytest
 import stripe
 
 from stripe_emulator.cards import table
-from tests.stripe_emulator.helpers import http, intent, paid_intent, pay_on_page, session
+from tests.stripe_emulator.helpers import http, intent, pay_on_page, session
 
 
 def _rows(rows, *, ids=True):
@@ -104,12 +104,12 @@ def test_three_d_secure_optional_card_pays_without_authentication(client):
 
 @pytest.mark.parametrize("pm", _rows(table.DISPUTES))
 def test_dispute_cards_are_disputed_after_paying(client, receiver, pm):
-    pi = paid_intent(client)
-    assert pi.status == "succeeded"
     pi = intent(client, payment_method=pm.id, confirm=True)
+    assert pi.status == "succeeded"
     dispute = next(d for d in client.v1.disputes.list().data if d.payment_intent == pi.id)
     status = "warning_needs_response" if pm.inquiry else "needs_response"
     assert (dispute.status, dispute.reason) == (status, pm.dispute_reason)
+    assert dispute.payment_method_details.card.brand == pm.brand
     assert client.v1.charges.retrieve(pi.latest_charge).disputed is True
 
 
