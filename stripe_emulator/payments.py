@@ -235,6 +235,8 @@ class Payments(PaymentMethods, Refunds, Disputes):
         error = {"type": "card_error", "code": decline.code, "decline_code": decline.decline_code}
         if decline.param:
             error["param"] = decline.param
+        if decline.advice_code:
+            error["advice_code"] = decline.advice_code
         intent["last_payment_error"] = {
             **error,
             "message": decline.message,
@@ -255,6 +257,7 @@ class Payments(PaymentMethods, Refunds, Disputes):
             param=error.get("param"),
             decline_code=error.get("decline_code"),
             extra={
+                **({"advice_code": error["advice_code"]} if "advice_code" in error else {}),
                 "charge": error.get("charge"),
                 "payment_intent": self.store.render(intent),
                 "payment_method": error.get("payment_method"),

@@ -25,6 +25,8 @@ class Decline:
     message: str
     code: str = "card_declined"
     param: str | None = None
+    # What the issuer advises (`try_again_later`, `do_not_try_again`, `confirm_card_data`).
+    advice_code: str | None = None
     # Radar blocks before the network sees the card; issuers decline after.
     blocked: bool = False
 
@@ -48,20 +50,31 @@ class Decline:
         }
 
 
-GENERIC = Decline("generic_decline", "Your card was declined.")
-INSUFFICIENT_FUNDS = Decline("insufficient_funds", "Your card has insufficient funds.")
-LOST_CARD = Decline("lost_card", "Your card was declined.")
-STOLEN_CARD = Decline("stolen_card", "Your card was declined.")
+GENERIC = Decline("generic_decline", "Your card was declined.", advice_code="try_again_later")
+INSUFFICIENT_FUNDS = Decline(
+    "insufficient_funds", "Your card has insufficient funds.", advice_code="try_again_later"
+)
+LOST_CARD = Decline("lost_card", "Your card was declined.", advice_code="do_not_try_again")
+STOLEN_CARD = Decline("stolen_card", "Your card was declined.", advice_code="do_not_try_again")
 EXPIRED_CARD = Decline(
-    "expired_card", "Your card has expired.", code="expired_card", param="exp_month"
+    "expired_card",
+    "Your card has expired.",
+    code="expired_card",
+    param="exp_month",
+    advice_code="confirm_card_data",
 )
 INCORRECT_CVC = Decline(
-    "incorrect_cvc", "Your card's security code is incorrect.", code="incorrect_cvc", param="cvc"
+    "incorrect_cvc",
+    "Your card's security code is incorrect.",
+    code="incorrect_cvc",
+    param="cvc",
+    advice_code="confirm_card_data",
 )
 PROCESSING_ERROR = Decline(
     "processing_error",
     "An error occurred while processing your card. Try again in a little bit.",
     code="processing_error",
+    advice_code="try_again_later",
 )
 VELOCITY = Decline(
     "card_velocity_exceeded",

@@ -50,6 +50,7 @@ def test_declined_cards_answer_stripes_card_error(client, receiver, pm, pm_id):
         decline.message,
         decline.param,
     )
+    assert error.error.get("advice_code") == decline.advice_code
     pi = client.v1.payment_intents.retrieve(error.error.payment_intent.id)
     assert pi.status == "requires_payment_method"
     assert pi.last_payment_error.decline_code == decline.decline_code
