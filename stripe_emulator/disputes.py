@@ -116,14 +116,7 @@ class Disputes:
             "livemode": False,
             "metadata": {},
             "payment_intent": charge["payment_intent"],
-            "payment_method_details": {
-                "card": {
-                    "brand": (charge["payment_method_details"].get("card") or {}).get("brand"),
-                    "case_type": "inquiry" if inquiry else "chargeback",
-                    "network_reason_code": "10.4" if reason == "fraudulent" else "13.1",
-                },
-                "type": "card",
-            },
+            "payment_method_details": self._disputed_method(charge, reason, inquiry),
             "reason": reason,
             "status": "warning_needs_response" if inquiry else "needs_response",
         }
@@ -135,6 +128,20 @@ class Disputes:
             dispute["balance_transactions"] = [self.store.render(withdrawal)]
             self.store.emit("charge.dispute.funds_withdrawn", dispute)
         return dispute
+
+    @staticmethod
+    def _disputed_method(charge: dict, reason: str, inquiry: bool) -> dict:
+        kind = charge["payment_method_details"]["type"]
+        if kind != "card":  # a bank debit's dispute names only the payment method type
+            return {"type": kind}
+        return {
+            "card": {
+                "brand": charge["payment_method_details"]["card"]["brand"],
+                "case_type": "inquiry" if inquiry else "chargeback",
+                "network_reason_code": "10.4" if reason == "fraudulent" else "13.1",
+            },
+            "type": "card",
+        }
 
     def _check_open(self, dispute: dict) -> None:
         if dispute["status"] not in DISPUTE_OPEN:

@@ -364,6 +364,9 @@ class Payments(PaymentMethods, Refunds, Disputes):
             self.store.emit("charge.failed", charge, ctx)
             self.store.emit("payment_intent.payment_failed", intent, ctx)
         self.store.payment_intent_changed(intent, previous, ctx)
+        reason = self.method(intent["payment_method"]).dispute_reason
+        if succeeded and reason:  # the account holder disputes the debit at once
+            self.open_dispute(charge, reason)
         return intent
 
     def capture_intent(self, intent: dict, params: dict, ctx: RequestContext) -> dict:

@@ -42,6 +42,8 @@ def outcome(pm: TestPaymentMethod) -> str:
             "(`refund.failed`, `charge.refund.updated`)"
         )
     later = f" after {pm.delay_seconds // 60} minutes" if pm.delay_seconds else ""
+    if pm.outcome == Outcome.ASYNC_SUCCESS and pm.dispute_reason:
+        return f"`processing`, then `succeeded`, then a dispute opens: `{pm.dispute_reason}`"
     if pm.outcome == Outcome.ASYNC_SUCCESS:
         return f"`processing`, then `succeeded`{later}"
     if pm.outcome == Outcome.ASYNC_FAILURE:

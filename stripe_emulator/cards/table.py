@@ -290,6 +290,14 @@ US_BANK_ACCOUNTS = [
         failure_code="invalid_currency",
     ),
     M(
+        "pm_usBankAccount_dispute",
+        O.ASYNC_SUCCESS,
+        "ACH debit succeeds, then is disputed",
+        "000555555559",
+        kind=ACH,
+        dispute_reason="debit_not_authorized",
+    ),
+    M(
         "pm_usBankAccount_processing",
         O.ASYNC_PENDING,
         "ACH debit stays processing",
@@ -315,6 +323,15 @@ SEPA_IBANS = [
         kind=SEPA,
         country="DE",
         delay_seconds=SEPA_DELAY,
+    ),
+    M(
+        "pm_disputed_de",
+        O.ASYNC_SUCCESS,
+        "SEPA debit succeeds, then is disputed",
+        "DE35370400440532013002",
+        kind=SEPA,
+        country="DE",
+        dispute_reason="debit_not_authorized",
     ),
     M(
         "pm_failed_de",

@@ -71,6 +71,8 @@ def test_bank_debits_process_then_settle_as_documented(client, pm, by):
     assert (details.type, details[pm.kind].last4) == (pm.kind, pm.number[-4:])
     if pm.outcome == "async_success":
         assert (settled.status, charge.status) == ("succeeded", "succeeded")
+        disputes = [d for d in client.v1.disputes.list().data if d.payment_intent == pi.id]
+        assert [d.reason for d in disputes] == ([pm.dispute_reason] if pm.dispute_reason else [])
     else:
         assert settled.status == "requires_payment_method"
         assert settled.last_payment_error.code == "payment_intent_payment_attempt_failed"
