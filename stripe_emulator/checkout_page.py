@@ -96,6 +96,8 @@ def checkout_get(emulator, session_id: str, error: str | None = None, status=200
             + error_html
             + f'<form method="post" action="/c/pay/{escape(session_id)}">'
             + f"<fieldset><legend>Test payment method</legend>{choices}</fieldset>"
+            + '<label>or type a card number <input name="number" inputmode="numeric" '
+            + 'autocomplete="off"></label>'
             + f'<button type="submit">Pay {total}</button></form>'
             + cancel
         )
@@ -103,16 +105,23 @@ def checkout_get(emulator, session_id: str, error: str | None = None, status=200
 
 
 def checkout_post(emulator, session_id: str, form: bytes) -> Page:
-    choice = (parse_qs(form.decode("utf-8", "replace")).get("choice") or [""])[-1]
+    fields = parse_qs(form.decode("utf-8", "replace"))
+    choice = (fields.get("choice") or [""])[-1]
+    typed = "".join((fields.get("number") or [""])[-1].split())
     pm = cards.BY_CHOICE.get(choice)
     with emulator.store.lock:
         session = emulator.store.find("checkout.session", session_id)
         if session is None:
             return _not_found()
-        if pm is None:
+        if pm is None and not typed:
             return checkout_get(emulator, session_id, "Choose one of the test cards.", 400)
         try:
-            intent = emulator.checkout.pay(session, page_choice(emulator, pm))
+            pm_id = (
+                emulator.payments.payment_method_for_card_number(typed)
+                if typed
+                else page_choice(emulator, pm)
+            )
+            intent = emulator.checkout.pay(session, pm_id)
         except StripeAPIError as exc:
             return checkout_get(emulator, session_id, exc.message, exc.status)
         if intent["status"] == "requires_action":

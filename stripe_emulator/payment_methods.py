@@ -19,6 +19,17 @@ RAW_CARD_DATA = (
     "https://support.stripe.com/questions/enabling-access-to-raw-card-data-apis."
 )
 TEST_ROUTING_NUMBER = "110000000"
+# What Stripe answers a real card number in test mode.
+LIVE_CARD = (
+    "Your card was declined. Your request was in test mode, but used a non test (live) card. "
+    "For a list of valid test cards, visit: https://stripe.com/docs/testing."
+)
+
+
+def luhn_valid(number: str) -> bool:
+    digits = [int(d) for d in reversed(number)]
+    total = sum(digits[0::2]) + sum(sum(divmod(2 * d, 10)) for d in digits[1::2])
+    return len(digits) >= 12 and total % 10 == 0
 
 
 class PaymentMethods:
@@ -54,12 +65,21 @@ class PaymentMethods:
     def payment_method_for_card_number(self, number: str) -> str:
         """What Stripe.js does with a number typed on a payment page: a PaymentMethod id."""
         test = cards.BY_NUMBER.get(("card", number))
-        if test is None:
-            raise invalid(f"{number} is not one of Stripe's test card numbers.", param="number")
-        if test.decline is not None and test.decline.code == "incorrect_number":
-            decline = test.decline
+        if test is None and number.isdigit() and luhn_valid(number):
             raise StripeAPIError(
-                402, decline.message, type_="card_error", code=decline.code, param=decline.param
+                402,
+                LIVE_CARD,
+                type_="card_error",
+                code="card_declined",
+                decline_code="test_mode_live_card",
+            )
+        if test is None or (test.decline is not None and test.decline.code == "incorrect_number"):
+            raise StripeAPIError(
+                402,
+                "Your card number is incorrect.",
+                type_="card_error",
+                code="incorrect_number",
+                param="number",
             )
         return test.id or self._add_payment_method(test, {})["id"]
 

@@ -195,3 +195,30 @@ def test_checkout_page_offers_every_test_card_number(client):
     for pm in table.PAYMENT_METHODS:
         if pm.kind == "card":
             assert f'value="{pm.number}"' in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "status", "shown"),
+    [
+        ("4000 0000 0000 9995", 402, "Your card has insufficient funds."),
+        ("4242 4242 4242 4241", 402, "Your card number is incorrect."),
+        ("1234", 402, "Your card number is incorrect."),
+        # Luhn-valid, but no test card: Stripe's test mode takes no real cards.
+        ("4917 4845 8989 7107", 402, "but used a non test (live) card."),
+    ],
+)
+def test_a_typed_card_number_wins_over_the_choice(client, typed, status, shown):
+    cs = session(client)
+    form = f"choice=4242424242424242&number={typed.replace(' ', '+')}".encode()
+    got, _, body = http("POST", cs.url, form)
+    assert (got, shown in body) == (status, True)
+    assert client.v1.checkout.sessions.retrieve(cs.id).status == "open"
+
+
+def test_a_typed_test_card_number_pays(client):
+    cs = session(client)
+    got, _, _ = http("POST", cs.url, b"choice=4000000000000002&number=5555555555554444")
+    assert got == 303
+    pi = client.v1.checkout.sessions.retrieve(cs.id).payment_intent
+    charge = client.v1.charges.retrieve(client.v1.payment_intents.retrieve(pi).latest_charge)
+    assert charge.payment_method_details.card.brand == "mastercard"
