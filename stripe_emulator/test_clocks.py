@@ -63,13 +63,15 @@ def _customer_behind(store: Store, object_id) -> str | None:
 @contextlib.contextmanager
 def request_time(store: Store, ids: tuple, params: dict) -> Iterator[None]:
     """An API request about a test clock's customer runs in that clock's time."""
-    clock = store.find(OBJECT, params.get("test_clock"))  # a customer created on a clock
+    named = params.get("test_clock")  # a customer created on a clock
+    clock = store.find(OBJECT, named) if isinstance(named, str) else None
     if clock is None:
         for candidate in (
             params.get("customer"),
             *ids[:1],
             params.get("payment_intent"),
             params.get("charge"),
+            params.get("payment"),  # the control API's disputes
         ):
             clock = clock_of(store, _customer_behind(store, candidate))
             if clock is not None:

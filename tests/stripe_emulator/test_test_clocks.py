@@ -82,6 +82,18 @@ def test_a_test_clock_is_created_read_listed_and_deleted_with_stripes_events(cli
         == clock.id
     )
 
+    existing = client.v1.customers.create(params={"email": "later@example.com"})
+    second = client.v1.test_helpers.test_clocks.create(
+        params={"frozen_time": FROZEN, "customer": existing.id}
+    )
+    assert client.v1.customers.retrieve(existing.id).test_clock == second.id
+    with pytest.raises(stripe.InvalidRequestError) as attached:
+        client.v1.test_helpers.test_clocks.create(
+            params={"frozen_time": FROZEN, "customer": existing.id}
+        )
+    assert (attached.value.http_status, attached.value.param) == (400, "customer")
+    client.v1.test_helpers.test_clocks.delete(second.id)
+
     deleted = client.v1.test_helpers.test_clocks.delete(clock.id)
     assert (deleted.id, deleted.deleted) == (clock.id, True)
     assert client.v1.test_helpers.test_clocks.list().data == []
@@ -222,7 +234,9 @@ def test_advancing_a_clock_expires_its_sessions_and_authorizations_and_nothing_e
         client.v1.payment_intents.capture(held.id)
 
 
-def test_a_bank_debit_and_its_refund_settle_when_the_clock_passes_the_banks_delay(client, receiver):
+def test_a_bank_debit_and_its_refund_settle_when_the_clock_passes_the_banks_delay(
+    emulator, client, receiver
+):
     clock, customer = clock_customer(client)
     pi = client.v1.payment_intents.create(
         params={
@@ -238,6 +252,23 @@ def test_a_bank_debit_and_its_refund_settle_when_the_clock_passes_the_banks_dela
     assert client.v1.payment_intents.retrieve(pi.id).status == "processing"
     advance(client, clock, FROZEN + BANK_DELAY)
     assert client.v1.payment_intents.retrieve(pi.id).status == "succeeded"
+
+    # The bank settling through the control API acts in the clock's time too.
+    other = client.v1.payment_intents.create(
+        params={
+            "amount": 800,
+            "currency": "eur",
+            "customer": customer.id,
+            "payment_method": "pm_async_success",
+            "confirm": True,
+        }
+    )
+    emulator.control("POST", f"/payment_intents/{other.id}/settle", {"outcome": "succeeded"})
+    settled = client.v1.charges.retrieve(
+        client.v1.payment_intents.retrieve(other.id).latest_charge,
+        params={"expand": ["balance_transaction"]},
+    )
+    assert settled.balance_transaction.created == FROZEN + BANK_DELAY
 
     refund = client.v1.refunds.create(params={"payment_intent": pi.id})
     assert (refund.status, refund.created) == ("pending", FROZEN + BANK_DELAY)
