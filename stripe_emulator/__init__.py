@@ -22,7 +22,7 @@ standard library and the `stripe` package, nothing else.
 | `--retry-base-seconds` | 1 | a failed delivery is retried after base * 2^(n-1) s |
 | `--max-delivery-attempts` | 5 | then the delivery counts as failed |
 | `--webhook-timeout-seconds` | 10 | how long to wait for a receiver's answer |
-| `--async-delay-seconds` | 5 | delayed payment methods settle on their own after this; 0 = only through the control API |
+| `--async-delay-seconds` | 5 | delayed payment methods and their refunds settle on their own after this, in emulator (or test clock) time; 0 = only through the control API |
 | `--hang-seconds` | 30 | default length of an injected timeout |
 | `--latency-ms` | 0 | wait this long before every API answer (not the control API), as Stripe's network round trip would; the benchmarks use it |
 | `--quiet` | off | no request log lines (they never show keys, bodies or query strings anyway) |
@@ -50,7 +50,8 @@ works against the emulator.
 - Endpoints:
   - account: retrieve (`GET /v1/account`): one platform account for every key, which
     `/_emulator/reset` keeps
-  - customers: create, retrieve, update, list
+  - customers: create (`test_clock`: the customer lives in that clock's time), retrieve,
+    update, list
   - payment_intents: create, retrieve, update, confirm, cancel, capture
     (`capture_method=manual`), list
   - checkout/sessions: create (`mode=payment`, `price_data` line items), retrieve,
@@ -73,6 +74,9 @@ works against the emulator.
   - events: retrieve, list with `type` / `types` (`*` wildcards), `created`,
     `delivery_success`
   - webhook_endpoints: create (the answer carries `secret`), retrieve, list, delete
+  - test_helpers/test_clocks: create (`frozen_time`, `name`, `customer`), retrieve, list,
+    advance (later `frozen_time`, at most two years ahead; `advancing`, then `ready`),
+    delete (with its customers). See "Time" below.
 - A browser page can stand in for Stripe.js. With a publishable key (`pk_test_...`, as
   `key=` or Bearer) and the PaymentIntent's `client_secret`, it may retrieve and confirm
   that PaymentIntent, and CORS headers are sent. Confirm with `payment_method=<test id below>`.
@@ -101,17 +105,30 @@ bank debits complete the session with `payment_status=unpaid` and later send
 `cancel_url`. The PaymentIntent that a session creates when the shopper pays carries
 `payment_intent_data.metadata`.
 
+## Time
+
+What time causes is kept as deadlines (stripe_emulator/timers.py): a Checkout Session open
+at `expires_at` expires (`checkout.session.expired`); a manual-capture card authorization
+not captured by its charge's `payment_method_details.card.capture_before` (7 days) expires
+(`charge.expired`, then `payment_intent.canceled` with `cancellation_reason=automatic`);
+bank debits and their pending refunds settle after `--async-delay-seconds`. In the
+emulator's own time they act by themselves as the wall clock reaches them, and at once
+when `/_emulator/clock/advance` jumps past them. A test clock's customers
+(stripe_emulator/test_clocks.py) live in its `frozen_time`: their objects take it as
+`created`, and their deadlines act only when that clock is advanced past them.
+
 ## Events and webhooks
 
 The emulator sends events where Stripe would:
 
 - `payment_intent.created / succeeded / processing / requires_action /
   amount_capturable_updated / payment_failed / canceled`
-- `charge.succeeded / failed / pending / captured / refunded`, `charge.refund.updated`
+- `charge.succeeded / failed / pending / captured / expired / refunded`, `charge.refund.updated`
 - `refund.created / updated / failed`
 - `charge.dispute.created / updated / closed / funds_withdrawn / funds_reinstated`
 - `checkout.session.completed` (`paid` or `unpaid`), `checkout.session.async_payment_succeeded / async_payment_failed / expired`
-- `customer.created / updated`
+- `customer.created / updated / deleted`
+- `test_helpers.test_clock.created / advancing / ready / deleted`
 
 A background thread POSTs each event to every enabled endpoint. It is signed
 `Stripe-Signature: t=<ts>,v1=<hex HMAC-SHA256(secret, "<ts>.<payload>")>`, which
@@ -133,7 +150,7 @@ control API answers no CORS preflight.
 |---|---|
 | `GET /health` | `{"status": "ok"}` |
 | `POST /latency` `{"ms": N}` | wait N ms before every API answer from now on (`--latency-ms` while running; a reset restores the option's value) |
-| `POST /clock/advance` `{"seconds": N}` | let N seconds pass at once: every timestamp after it is N seconds later, and timers that fall due act now; `GET /clock` reads it; a reset goes back to the wall clock |
+| `POST /clock/advance` `{"seconds": N}` | let N seconds pass at once: every timestamp after it is N seconds later, and what falls due meanwhile (expiry, settlement) acts before the answer; `GET /clock` reads it; a reset goes back to the wall clock; test clocks keep their own time |
 | `POST /reset` | forgets all objects, events, faults and delivery modes; the `--webhook-url` endpoints come back |
 | `GET /webhook_endpoints` | endpoints with their secrets |
 | `GET /test_cards` | the table above |

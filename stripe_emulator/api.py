@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from stripe_emulator.errors import StripeAPIError, missing_resource
 from stripe_emulator.formdata import decode
 from stripe_emulator.state import RequestContext, new_id
+from stripe_emulator.test_clocks import request_time
 from stripe_emulator.validation import validate
 
 
@@ -116,7 +117,9 @@ def handle(emulator, method: str, path: str, query: str, body: bytes, headers) -
                     return _replay(stored, raw, idempotency_key, base_headers)
             params = validate(raw, endpoint.params)
             try:
-                status, answer = 200, endpoint.handler(emulator, *ids, params=params, ctx=ctx)
+                with request_time(emulator.store, ids, params):  # a test clock's customer
+                    answer = endpoint.handler(emulator, *ids, params=params, ctx=ctx)
+                status = 200
             except StripeAPIError as exc:
                 if not idempotency_key or exc.status >= 500:
                     raise

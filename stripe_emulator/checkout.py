@@ -6,20 +6,21 @@ The session follows its PaymentIntent through a listener on the store: paid → 
 and `paid`, processing → complete and `unpaid` (then async_payment_succeeded / _failed).
 """
 
-import threading
-
 from stripe_emulator import money
 from stripe_emulator.errors import invalid, unexpected_state
 from stripe_emulator.payments import Payments
 from stripe_emulator.state import AUTOMATIC, RequestContext, Store, merge_metadata, new_id, now
+from stripe_emulator.test_clocks import living_in
+from stripe_emulator.timers import Timers
 
 MIN_LIFETIME = 30 * 60
 MAX_LIFETIME = 24 * 60 * 60
 
 
 class Checkout:
-    def __init__(self, store: Store, payments: Payments, *, base_url: str):
+    def __init__(self, store: Store, payments: Payments, *, base_url: str, timers: Timers):
         self.store = store
+        self.timers = timers
         self.payments = payments
         self.base_url = base_url
         store.payment_intent_listeners.append(self._follow_payment_intent)
@@ -102,6 +103,8 @@ class Checkout:
             line_items=line_items,
             payment_intent_data=params.get("payment_intent_data") or {},
         )
+        # In the customer's test clock's time when it has one (the request runs in it).
+        self.timers.at(expires_at, lambda: self._expire_if_due(session_id))
         return session
 
     def _line_items(self, items) -> list[dict]:
@@ -206,23 +209,19 @@ class Checkout:
         self.store.emit("checkout.session.expired", session, ctx)
         return session
 
-    def expire_overdue(self) -> None:
-        """Sessions past `expires_at` expire by themselves, as at Stripe."""
-        for session in self.store.of_type("checkout.session"):
-            if session["status"] == "open" and session["expires_at"] <= now():
-                self.expire(session)
-
-    def start_expiry_clock(self, stop: threading.Event, interval: float = 1.0) -> None:
-        def run():
-            while not stop.wait(interval):
-                with self.store.lock:
-                    self.expire_overdue()
-
-        threading.Thread(target=run, name="checkout-expiry", daemon=True).start()
+    def _expire_if_due(self, session_id: str) -> None:
+        """A session still open at `expires_at` expires by itself, as at Stripe."""
+        session = self.store.find("checkout.session", session_id)
+        if session is not None and session["status"] == "open" and session["expires_at"] <= now():
+            self.expire(session)
 
     # --- the hosted page's actions --------------------------------------------------------
     def pay(self, session: dict, payment_method_id: str, ctx=AUTOMATIC) -> dict:
         """The shopper pays: returns the PaymentIntent (a decline leaves the session open)."""
+        with living_in(self.store, session.get("customer")):
+            return self._pay(session, payment_method_id, ctx)
+
+    def _pay(self, session: dict, payment_method_id: str, ctx) -> dict:
         if session["status"] != "open":
             raise unexpected_state(
                 "checkout_session_unexpected_state",

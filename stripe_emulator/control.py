@@ -14,6 +14,7 @@ from stripe_emulator import cards
 from stripe_emulator.clock import CLOCK
 from stripe_emulator.errors import StripeAPIError
 from stripe_emulator.faults import KINDS
+from stripe_emulator.test_clocks import request_time
 
 _ROUTES: list[tuple[str, re.Pattern, Callable]] = []
 
@@ -85,7 +86,11 @@ def handle(emulator, method: str, path: str, query: str, body: bytes) -> tuple[i
         found = pattern.match(path)
         if found and route_method == method:
             try:
-                return 200, handler(emulator, *found.groups(), data=data, query=query_params)
+                # What the bank or the card holder does to a test clock's customer's
+                # payment happens in that clock's time.
+                with request_time(emulator.store, found.groups(), data):
+                    answer = handler(emulator, *found.groups(), data=data, query=query_params)
+                return 200, answer
             except ControlError as exc:
                 return exc.status, {"error": {"message": exc.message}}
             except StripeAPIError as exc:

@@ -12,6 +12,8 @@ from stripe_emulator.customers import Customers
 from stripe_emulator.faults import Faults
 from stripe_emulator.payments import Payments
 from stripe_emulator.state import Store
+from stripe_emulator.test_clocks import TestClocks
+from stripe_emulator.timers import Timers
 from stripe_emulator.webhooks import Webhooks
 
 
@@ -43,11 +45,19 @@ class Emulator:
         self.latency_ms = config.latency_ms  # the control API can change it while running
         self.store = Store(api_version=config.api_version)
         self.account = platform_account()  # not in the store: a reset keeps it
+        # What time causes (expiry, settlement), in the emulator's or a test clock's time.
+        self.timers = Timers(self.store.lock)
         self.customers = Customers(self.store)
+        self.test_clocks = TestClocks(self.store, self.timers)
         self.payments = Payments(
-            self.store, base_url=config.base_url, async_delay=config.async_delay_seconds
+            self.store,
+            base_url=config.base_url,
+            async_delay=config.async_delay_seconds,
+            timers=self.timers,
         )
-        self.checkout = Checkout(self.store, self.payments, base_url=config.base_url)
+        self.checkout = Checkout(
+            self.store, self.payments, base_url=config.base_url, timers=self.timers
+        )
         self.webhooks = Webhooks(
             self.store,
             retry_base=config.retry_base_seconds,
@@ -58,7 +68,7 @@ class Emulator:
         self._stop = threading.Event()
         self._configured_secret = config.webhook_secret
         self._register_configured_endpoints()
-        self.checkout.start_expiry_clock(self._stop)
+        self.timers.start(self._stop)
 
     def _register_configured_endpoints(self) -> None:
         with self.store.lock:
@@ -77,10 +87,12 @@ class Emulator:
         CLOCK.reset()
         with self.webhooks.quiet(), self.store.lock:
             self.webhooks.reset()
+            self.timers.clear()
             self.store.clear()
             self._register_configured_endpoints()
 
     def shutdown(self) -> None:
         self._stop.set()
+        self.timers.stop()
         self.webhooks.stop()
         self.faults.clear()

@@ -7,15 +7,15 @@ first, then the PaymentIntent), though receivers must not rely on order, and the
 can shuffle deliveries on purpose.
 """
 
-import threading
-
 from stripe_emulator import cards, money
+from stripe_emulator.authorizations import Authorizations
 from stripe_emulator.balance import Balance
 from stripe_emulator.cards import Outcome
 from stripe_emulator.disputes import Disputes
 from stripe_emulator.errors import StripeAPIError, invalid, unexpected_state
 from stripe_emulator.refunds import Refunds
 from stripe_emulator.state import AUTOMATIC, RequestContext, Store, merge_metadata, new_id, now
+from stripe_emulator.timers import Timers
 
 CANCELABLE = {
     "requires_payment_method",
@@ -27,9 +27,10 @@ CONFIRMABLE = {"requires_payment_method", "requires_confirmation"}
 UPDATABLE = {"requires_payment_method", "requires_confirmation", "requires_action"}
 
 
-class Payments(Refunds, Disputes):
-    def __init__(self, store: Store, *, base_url: str, async_delay: float):
+class Payments(Refunds, Disputes, Authorizations):
+    def __init__(self, store: Store, *, base_url: str, async_delay: float, timers: Timers):
         self.store = store
+        self.timers = timers  # expiry and settlement, in emulator or test clock time
         self.base_url = base_url
         # Seconds before a delayed payment method settles by itself; 0: only on request.
         self.async_delay = async_delay
@@ -269,7 +270,9 @@ class Payments(Refunds, Disputes):
                 "seller_message": "Payment complete.",
             },
         )
-        if not manual:  # an authorisation alone moves no money: capture does
+        if manual:  # an authorisation alone moves no money, and expires (authorizations.py)
+            self._hold(intent, charge)
+        else:
             charge["balance_transaction"] = self.balance.charge_captured(charge)
         self.store.emit("charge.succeeded", charge, ctx)
         if manual:
@@ -303,17 +306,6 @@ class Payments(Refunds, Disputes):
                 self.settle(intent, succeeded)
 
         self._later(settle)
-
-    def _later(self, action) -> None:
-        """Run `action` under the store's lock after the async delay (the bank's pace)."""
-
-        def run():
-            with self.store.lock:
-                action()
-
-        timer = threading.Timer(self.async_delay, run)
-        timer.daemon = True
-        timer.start()
 
     def settle(self, intent: dict, succeeded: bool, ctx=AUTOMATIC) -> dict:
         """A delayed payment method's money arrived (or did not)."""

@@ -29,6 +29,7 @@ EXPANDABLE = {
     "balance_transaction": "balance_transaction",
     "failure_balance_transaction": "balance_transaction",
     "source": None,
+    "test_clock": "test_helpers.test_clock",
 }
 
 
@@ -182,7 +183,8 @@ class Store:
             "id": new_id("evt"),
             "object": "event",
             "api_version": self.api_version,
-            "created": now(),
+            # Sent when it happens: the emulator's time even for a test clock's objects.
+            "created": int(CLOCK.own_now()),
             "data": {"object": copy.deepcopy(obj), **extra},
             "livemode": False,
             "pending_webhooks": 0,
