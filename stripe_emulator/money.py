@@ -79,18 +79,48 @@ def check_step(amount: int, currency: str, param: str = "amount") -> None:
         )
 
 
+# The symbol Stripe's messages put before an amount; other currencies show the number only.
+SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
+
+
+def shown(amount: int, currency: str) -> str:
+    """An amount as Stripe's messages show it: `$0.50 usd`, `¥50 jpy`, `0.200 kwd`."""
+    places = decimal_places(currency)
+    whole, fraction = divmod(amount, 10**places)
+    number = f"{whole:,}" + (f".{fraction:0{places}d}" if places else "")
+    return f"{SYMBOLS.get(currency, '')}{number} {currency}"
+
+
 def check_amount(amount: int, currency: str, param: str = "amount") -> None:
+    """A charge's amount: the currency's step, at least its minimum, at most 99999999."""
     check_step(amount, currency, param)
     minimum = MINIMUM_CHARGE.get(currency, DEFAULT_MINIMUM_CHARGE)
     if amount < minimum:
         raise invalid(
-            f"Amount must be at least {minimum} {currency} (in minor units).",
+            f"Amount must be at least {shown(minimum, currency)}",
             code="amount_too_small",
             param=param,
         )
+    check_maximum(amount, currency, param)
+
+
+def check_maximum(amount: int, currency: str, param: str = "amount") -> None:
     if amount > MAXIMUM_CHARGE:
         raise invalid(
-            f"Amount must be no more than {MAXIMUM_CHARGE} (in minor units).",
+            f"Amount must be no more than {shown(MAXIMUM_CHARGE, currency)}",
             code="amount_too_large",
             param=param,
         )
+
+
+def check_session_total(total: int, currency: str) -> None:
+    """A Checkout Session's total must reach the currency's minimum charge."""
+    minimum = MINIMUM_CHARGE.get(currency, DEFAULT_MINIMUM_CHARGE)
+    if total < minimum:
+        raise invalid(
+            "The Checkout Session's total amount due must add up to at least "
+            f"{shown(minimum, currency)}",
+            code="amount_too_small",
+            param="line_items",
+        )
+    check_maximum(total, currency, "line_items")
