@@ -1,4 +1,15 @@
-"""Currencies Stripe accepts and its per-currency charge limits, in minor units."""
+"""Currencies Stripe accepts and its per-currency rules, in minor units
+(docs.stripe.com/currencies), checked wherever an amount enters: a PaymentIntent's amount
+(create, update), a capture, a Checkout price and its total, a refund.
+
+- zero-decimal currencies (JPY, KRW, ...): whole units, any integer;
+- three-decimal currencies (BHD, JOD, KWD, OMR, TND): thousandths, a multiple of 10;
+- ISK and UGX: whole units still sent in hundredths, a multiple of 100;
+- HUF and TWD are two-decimal for charges and refunds (their whole-unit rule is for
+  payouts, which the emulator does not make);
+- a charge is at least the currency's minimum (`amount_too_small`, naming it) and at most
+  eight digits, twelve for IDR (`amount_too_large`).
+"""
 
 from stripe_emulator.errors import invalid
 
@@ -42,7 +53,9 @@ MINIMUM_CHARGE = {
     "xaf": 400, "xof": 400, "xpf": 80,
 }  # fmt: skip
 DEFAULT_MINIMUM_CHARGE = 50
+# Amounts have at most eight digits (99999999: $999,999.99), IDR twelve.
 MAXIMUM_CHARGE = 99_999_999
+MAXIMUM_CHARGE_BY_CURRENCY = {"idr": 999_999_999_999}
 
 
 def decimal_places(currency: str) -> int:
@@ -105,9 +118,10 @@ def check_amount(amount: int, currency: str, param: str = "amount") -> None:
 
 
 def check_maximum(amount: int, currency: str, param: str = "amount") -> None:
-    if amount > MAXIMUM_CHARGE:
+    maximum = MAXIMUM_CHARGE_BY_CURRENCY.get(currency, MAXIMUM_CHARGE)
+    if amount > maximum:
         raise invalid(
-            f"Amount must be no more than {shown(MAXIMUM_CHARGE, currency)}",
+            f"Amount must be no more than {shown(maximum, currency)}",
             code="amount_too_large",
             param=param,
         )

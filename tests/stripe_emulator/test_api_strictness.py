@@ -184,6 +184,11 @@ def test_above_the_maximum_names_the_maximum(client):
         client.v1.payment_intents.create(params={"amount": 100_000_000, "currency": "usd"})
     assert (caught.value.code, caught.value.param) == ("amount_too_large", "amount")
     assert caught.value.user_message == "Amount must be no more than $999,999.99 usd"
+    # IDR takes twelve digits.
+    assert (
+        client.v1.payment_intents.create(params={"amount": 100_000_000, "currency": "idr"}).amount
+        == 100_000_000
+    )
 
 
 def test_a_three_decimal_amount_is_refused_on_update_and_capture(client):
