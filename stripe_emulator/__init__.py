@@ -41,12 +41,29 @@ works against the emulator.
 - Auth: every call needs `Authorization: Bearer sk_test_...` (Basic auth works too).
   Without a key the answer is 401. Live keys (`sk_live_`, `rk_live_`, `pk_live_`) also get 401.
 - Parameters are checked against the `stripe` package's own TypedDicts
-  (`stripe.params.*`), with Stripe's limits on amounts, currencies and metadata. An unknown
-  parameter is 400 `parameter_unknown`, a mistyped one `parameter_invalid` or
-  `parameter_invalid_integer`, and a missing one `parameter_missing`, each with `param`.
-- `Idempotency-Key` (POST) is scoped per API key and path. The same parameters replay the
-  stored answer (a card decline included) with `Idempotent-Replayed: true`. Other
-  parameters are 400 `idempotency_error`. A request refused by validation stores nothing.
+  (`stripe.params.*`), with Stripe's limits on metadata. An unknown parameter is 400
+  `parameter_unknown`, a mistyped one `parameter_invalid` or `parameter_invalid_integer`,
+  and a missing one `parameter_missing`, each with `param`.
+- Amounts follow Stripe's currency rules wherever they enter (PaymentIntent create and
+  update, capture, Checkout prices and totals, refunds; money.py): zero-decimal currencies
+  take whole units, three-decimal ones (BHD, JOD, KWD, OMR, TND) multiples of 10, ISK and
+  UGX multiples of 100; a charge below the currency's minimum is `amount_too_small` naming
+  it ("Amount must be at least $0.50 usd"), one over eight digits (IDR: twelve)
+  `amount_too_large`.
+- Checks on values (rules.py): a malformed `receipt_email`, customer `email` or
+  `customer_email` is 400 `email_invalid`. Without `payment_method_types` a PaymentIntent
+  has `automatic_payment_methods` on (`allow_redirects: always`), as at this API version;
+  `automatic_payment_methods` with `payment_method_types` or `confirmation_method` is
+  `parameters_exclusive`. A server-side confirm (`confirm=true`, or `/confirm` with the
+  secret key) of a PaymentIntent that may redirect needs `return_url`, unless
+  `allow_redirects=never` or `payment_method_types` rules redirects out; a page confirming
+  with the publishable key needs none.
+- `Idempotency-Key` (POST) belongs to the API key that sent it (idempotency.py). The same
+  endpoint and parameters replay the stored answer (a card decline included) with
+  `Idempotent-Replayed: true`. Another endpoint or other parameters is 400
+  `idempotency_error`. A key lapses 24 hours after its first use by the emulator's clock;
+  used again after that, it starts a new request. A request refused by validation stores
+  nothing.
 - Endpoints:
   - account: retrieve (`GET /v1/account`): one platform account for every key, which
     `/_emulator/reset` keeps

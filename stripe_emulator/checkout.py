@@ -6,7 +6,7 @@ The session follows its PaymentIntent through a listener on the store: paid → 
 and `paid`, processing → complete and `unpaid` (then async_payment_succeeded / _failed).
 """
 
-from stripe_emulator import money
+from stripe_emulator import money, rules
 from stripe_emulator.errors import invalid, unexpected_state
 from stripe_emulator.payments import Payments
 from stripe_emulator.state import AUTOMATIC, RequestContext, Store, merge_metadata, new_id, now
@@ -51,6 +51,7 @@ class Checkout:
             # Stripe refuses anything but a web URL; the page puts cancel_url in a link.
             if name in params and not params[name].startswith(("http://", "https://")):
                 raise invalid("Not a valid URL", code="url_invalid", param=name)
+        rules.check_email(params, "customer_email")
         line_items = self._line_items(params.get("line_items"))
         currencies = {item["currency"] for item in line_items}
         if len(currencies) != 1:
@@ -72,7 +73,7 @@ class Checkout:
             self.store.get("customer", params["customer"], param="customer")
         session_id = new_id("cs_test", 58)
         total = sum(item["amount_total"] for item in line_items)
-        money.check_amount(total, line_items[0]["currency"], "line_items")
+        money.check_session_total(total, line_items[0]["currency"])
         session = {
             "id": session_id,
             "object": "checkout.session",
@@ -145,6 +146,7 @@ class Checkout:
             name = (price.get("product_data") or {}).get("name") or price.get("product") or ""
             currency = money.check_currency(price["currency"], f"{param}[price_data][currency]")
             money.check_step(unit_amount, currency, f"{param}[price_data][unit_amount]")
+            money.check_maximum(unit_amount, currency, f"{param}[price_data][unit_amount]")
             result.append(
                 {
                     "id": new_id("li"),
@@ -239,6 +241,7 @@ class Checkout:
                     "description": data.get("description"),
                     "receipt_email": data.get("receipt_email") or session.get("customer_email"),
                     "customer": session.get("customer"),
+                    "payment_method_types": session["payment_method_types"],
                 },
                 ctx,
             )

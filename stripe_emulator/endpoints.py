@@ -8,7 +8,7 @@ import fnmatch
 import stripe.params as sp
 from stripe.params import checkout as sp_checkout
 
-from stripe_emulator import cards
+from stripe_emulator import cards, rules
 from stripe_emulator.api import list_page, render, route
 from stripe_emulator.errors import invalid
 
@@ -22,6 +22,7 @@ def retrieve_account(emulator, *, params, ctx):
 # --- customers ----------------------------------------------------------------------------
 @route("POST", "/v1/customers", sp.CustomerCreateParams)
 def create_customer(emulator, *, params, ctx):
+    rules.check_email(params, "email")
     customer = emulator.customers.create(params)
     emulator.store.emit("customer.created", customer, ctx)
     return render(emulator, customer, params)
@@ -34,6 +35,7 @@ def retrieve_customer(emulator, customer_id, *, params, ctx):
 
 @route("POST", "/v1/customers/{id}", sp.CustomerUpdateParams)
 def update_customer(emulator, customer_id, *, params, ctx):
+    rules.check_email(params, "email")
     customer = emulator.customers.update(emulator.store.get("customer", customer_id), params)
     emulator.store.emit("customer.updated", customer, ctx)
     return render(emulator, customer, params)

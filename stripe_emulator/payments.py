@@ -7,7 +7,7 @@ first, then the PaymentIntent), though receivers must not rely on order, and the
 can shuffle deliveries on purpose.
 """
 
-from stripe_emulator import cards, money
+from stripe_emulator import cards, money, rules
 from stripe_emulator.authorizations import Authorizations
 from stripe_emulator.balance import Balance
 from stripe_emulator.cards import Outcome
@@ -41,6 +41,13 @@ class Payments(Refunds, Disputes, Authorizations):
     def create_intent(self, params: dict, ctx: RequestContext) -> dict:
         currency = money.check_currency(params["currency"])
         money.check_amount(params["amount"], currency)
+        rules.check_email(params, "receipt_email")
+        rules.check_exclusive(
+            params, "automatic_payment_methods", "payment_method_types", "confirmation_method"
+        )
+        automatic = rules.automatic_payment_methods(params)
+        if params.get("confirm"):
+            rules.check_return_url(automatic, params.get("return_url"), ctx)
         if params.get("customer"):
             self.store.get("customer", params["customer"], param="customer")
         intent_id = new_id("pi")
@@ -53,11 +60,7 @@ class Payments(Refunds, Disputes, Authorizations):
             "amount": params["amount"],
             "amount_capturable": 0,
             "amount_received": 0,
-            "automatic_payment_methods": (
-                {"enabled": True, "allow_redirects": "always"}
-                if (params.get("automatic_payment_methods") or {}).get("enabled")
-                else None
-            ),
+            "automatic_payment_methods": automatic,
             "canceled_at": None,
             "cancellation_reason": None,
             "capture_method": params.get("capture_method", "automatic_async"),
@@ -93,6 +96,7 @@ class Payments(Refunds, Disputes, Authorizations):
             )
         currency = money.check_currency(params.get("currency", intent["currency"]))
         money.check_amount(params.get("amount", intent["amount"]), currency)
+        rules.check_email(params, "receipt_email")
         if "currency" in params:
             params = {**params, "currency": currency}
         if params.get("payment_method"):
@@ -115,6 +119,8 @@ class Payments(Refunds, Disputes, Authorizations):
                 "You cannot confirm this PaymentIntent because it has a status of "
                 f"{intent['status']}.",
             )
+        rules.check_email(params, "receipt_email")
+        rules.check_return_url(intent["automatic_payment_methods"], params.get("return_url"), ctx)
         for key in ("receipt_email", "capture_method"):
             if params.get(key):
                 intent[key] = params[key]
@@ -358,6 +364,7 @@ class Payments(Refunds, Disputes, Authorizations):
                 f"{intent['status']}.",
             )
         amount = params.get("amount_to_capture", intent["amount_capturable"])
+        money.check_step(amount, intent["currency"], "amount_to_capture")
         if not 0 < amount <= intent["amount_capturable"]:
             raise invalid(
                 "The amount to capture must be positive and at most the amount capturable "

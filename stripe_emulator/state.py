@@ -48,6 +48,9 @@ class RequestContext:
 
     request_id: str | None = None
     idempotency_key: str | None = None
+    # Sent by a page with a publishable key and the client_secret (as Stripe.js does), not
+    # by a server with its secret key.
+    client_side: bool = False
 
     def as_event_request(self) -> dict:
         return {"id": self.request_id, "idempotency_key": self.idempotency_key}
@@ -73,7 +76,8 @@ class Store:
     # Virtual fields shown only when expanded (`charge.refunds` at this API version), keyed
     # by (the object type, or for a plain hash the field holding it; the field name).
     virtual_fields: dict[tuple[str, str], Callable[[dict], dict]] = field(default_factory=dict)
-    idempotency: dict[tuple, tuple] = field(default_factory=dict)
+    # (API key, Idempotency-Key) → the stored answer (stripe_emulator/idempotency.py).
+    idempotency: dict[tuple, object] = field(default_factory=dict)
 
     # --- objects -----------------------------------------------------------------------
     def add(self, obj: dict, **private) -> dict:

@@ -10,6 +10,9 @@ from devstack import wait_until
 CARD = "pm_card_visa"
 # What the folder's emulator signs its deliveries with (conftest.py).
 WEBHOOK_SECRET = "whsec_api_tests"
+# Where a server-side confirm sends the shopper back after a redirect: Stripe wants one
+# unless redirects are ruled out (`payment_method_types`, or `allow_redirects=never`).
+RETURN_URL = "https://shop.example/orders/9/paid"
 
 
 def event_types(receiver, count: int) -> list[str]:
@@ -35,6 +38,11 @@ def http(method, url, data=None, headers=None):
 
 
 def intent(client, amount=1999, **params):
+    """A PaymentIntent; confirmed at once (`confirm=True`) it gets RETURN_URL unless the
+    test rules redirects out itself."""
+    redirects_decided = {"return_url", "payment_method_types", "automatic_payment_methods"}
+    if params.get("confirm") and not redirects_decided & set(params):
+        params["return_url"] = RETURN_URL
     return client.v1.payment_intents.create(params={"amount": amount, "currency": "usd", **params})
 
 

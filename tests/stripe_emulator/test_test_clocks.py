@@ -7,7 +7,7 @@ import pytest
 import stripe
 
 from devstack import Emulator, wait_until
-from tests.stripe_emulator.helpers import WEBHOOK_SECRET, session
+from tests.stripe_emulator.helpers import RETURN_URL, WEBHOOK_SECRET, session
 
 FROZEN = 1_893_456_000  # 2030-01-01T00:00:00Z
 DAY = 24 * 60 * 60
@@ -151,6 +151,7 @@ def test_what_is_made_for_a_clocks_customer_takes_the_clocks_time(client):
             "customer": customer.id,
             "payment_method": "pm_card_visa",
             "confirm": True,
+            "return_url": RETURN_URL,
         }
     )
     assert pi.created == FROZEN
@@ -191,6 +192,7 @@ def test_advancing_a_clock_expires_its_sessions_and_authorizations_and_nothing_e
             "capture_method": "manual",
             "payment_method": "pm_card_visa",
             "confirm": True,
+            "return_url": RETURN_URL,
         }
     )
     assert held.status == "requires_capture"
@@ -204,6 +206,7 @@ def test_advancing_a_clock_expires_its_sessions_and_authorizations_and_nothing_e
             "capture_method": "manual",
             "payment_method": "pm_card_visa",
             "confirm": True,
+            "return_url": RETURN_URL,
         }
     )
 
@@ -245,6 +248,7 @@ def test_a_bank_debit_and_its_refund_settle_when_the_clock_passes_the_banks_dela
             "customer": customer.id,
             "payment_method": "pm_async_success",
             "confirm": True,
+            "return_url": RETURN_URL,
         }
     )
     assert pi.status == "processing"
@@ -261,6 +265,7 @@ def test_a_bank_debit_and_its_refund_settle_when_the_clock_passes_the_banks_dela
             "customer": customer.id,
             "payment_method": "pm_async_success",
             "confirm": True,
+            "return_url": RETURN_URL,
         }
     )
     emulator.control("POST", f"/payment_intents/{other.id}/settle", {"outcome": "succeeded"})
