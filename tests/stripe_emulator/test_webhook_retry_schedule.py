@@ -202,3 +202,24 @@ def test_events_older_than_thirty_days_are_no_longer_served(emulator, client):
     assert (caught.value.http_status, caught.value.code) == (404, "resource_missing")
     # The customer itself stays: only events have a retention period.
     assert client.v1.customers.retrieve(old.id).name == "Old"
+
+
+# --- the command line ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((), {"name": "test", "attempts": 4}),  # make run: Stripe's sandbox
+        (("--retry-schedule", "live"), {"name": "live", "attempts": 13}),
+        # The options fault runs pass keep their fast retries, as before the schedules.
+        (("--retry-base-seconds", "0.5", "--max-delivery-attempts", "8"), {"name": "fast"}),
+    ],
+)
+def test_the_command_line_chooses_the_schedule(args, expected):
+    server = Emulator(*args, retry_schedule=None, retry_base_seconds=None).start()
+    try:
+        shown = server.control("GET", "/webhooks")[1]["retry_schedule"]
+    finally:
+        server.stop()
+    assert {key: shown[key] for key in expected} == expected
+    if expected["name"] == "fast":
+        assert shown["waits_seconds"] == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]
