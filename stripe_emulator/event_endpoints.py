@@ -12,14 +12,13 @@ import stripe.params as sp
 
 from stripe_emulator.api import list_page, render, route
 from stripe_emulator.errors import invalid, missing_resource
-from stripe_emulator.retry_schedule import DAY
-from stripe_emulator.state import now
+from stripe_emulator.retry_schedule import DAY, delivery_time
 
 EVENT_RETENTION_DAYS = 30
 
 
 def _retained(event: dict) -> bool:
-    return event["created"] > now() - EVENT_RETENTION_DAYS * DAY
+    return event["created"] > delivery_time() - EVENT_RETENTION_DAYS * DAY
 
 
 # --- Events -------------------------------------------------------------------------------

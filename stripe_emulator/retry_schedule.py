@@ -17,7 +17,10 @@ Waits are in the emulator's time (clock.py): a test advances the clock by 30 min
 first retry of the `test` schedule goes out.
 """
 
+import time
 from dataclasses import dataclass
+
+from stripe_emulator.clock import CLOCK
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 SCHEDULES = ("test", "live", "fast")
@@ -56,3 +59,14 @@ class RetrySchedule:
             elapsed += wait
             attempt += 1
         return {"name": self.name, "attempts": attempt, "waits_seconds": waits}
+
+
+def delivery_time() -> float:
+    """The emulator's own time, in which events are sent, retried and kept.
+
+    Never a test clock's: `CLOCK.now()` can answer a test clock's frozen time on a thread
+    working for that clock's customer, but Stripe sends (and keeps) an event when it
+    happens, so due times, failure runs and the Events API's 30 days follow the clock's
+    offset alone.
+    """
+    return time.time() + CLOCK.offset

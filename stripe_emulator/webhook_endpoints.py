@@ -20,7 +20,7 @@ import logging
 from urllib.parse import urlsplit
 
 from stripe_emulator.errors import invalid
-from stripe_emulator.retry_schedule import DAY
+from stripe_emulator.retry_schedule import DAY, delivery_time
 from stripe_emulator.state import Store, merge_metadata, new_id, now
 
 logger = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ class WebhookEndpoints:
             self._end_failure_run(endpoint_id)
             return
         private = self.store.private[endpoint_id]
-        moment = now()
+        moment = int(delivery_time())
         if private.get("failing_since") is None:
             private["failing_since"] = moment
         failing_for = moment - private["failing_since"]

@@ -25,7 +25,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from stripe_emulator.clock import CLOCK
-from stripe_emulator.retry_schedule import RetrySchedule
+from stripe_emulator.retry_schedule import RetrySchedule, delivery_time
 from stripe_emulator.state import Store
 from stripe_emulator.webhook_endpoints import WebhookEndpoints
 
@@ -118,7 +118,7 @@ class Webhooks:
         private["deliveries"] = {e["id"]: "pending" for e in endpoints}
         with self._cond:
             for endpoint, version in zip(endpoints, versions, strict=True):
-                delivery = _Delivery(CLOCK.now(), 0, event["id"], endpoint["id"], version)
+                delivery = _Delivery(delivery_time(), 0, event["id"], endpoint["id"], version)
                 self._push(delivery, fresh=True)
             self._cond.notify_all()
 
@@ -147,7 +147,7 @@ class Webhooks:
 
     def _release_held(self) -> None:
         """Send the held batch newest first."""
-        base = CLOCK.now()
+        base = delivery_time()
         for offset, delivery in enumerate(reversed(self._held)):
             delivery.due = base + offset * 1e-6
             delivery.sequence = next(self._sequence)
@@ -180,7 +180,7 @@ class Webhooks:
         with self._cond:
             self._release_held()
             for delivery in self._queue:
-                delivery.due = min(delivery.due, CLOCK.now())
+                delivery.due = min(delivery.due, delivery_time())
             heapq.heapify(self._queue)
             self._cond.notify_all()
 
@@ -239,7 +239,7 @@ class Webhooks:
                 if self._paused or not self._queue:
                     self._cond.wait(0.5)
                     continue
-                wait = self._queue[0].due - CLOCK.now()
+                wait = self._queue[0].due - delivery_time()
                 if wait > 0:
                     self._cond.wait(min(wait, 0.5))
                     continue
@@ -271,7 +271,7 @@ class Webhooks:
             secret = self.secret_of(endpoint["id"])
             url = endpoint["url"]
         if delivery.first_attempt_at is None:
-            delivery.first_attempt_at = CLOCK.now()
+            delivery.first_attempt_at = delivery_time()
         if delivery.drop:
             self._record(delivery, event, url, outcome="dropped", status=None, error=None)
             self._settle(delivery, event, succeeded=False)
@@ -295,13 +295,13 @@ class Webhooks:
             )
         wait = None
         if not ok:
-            since_first = CLOCK.now() - delivery.first_attempt_at
+            since_first = delivery_time() - delivery.first_attempt_at
             wait = self.schedule.wait_after(delivery.attempt, since_first)
         if ok:
             self._settle(delivery, event, succeeded=True)
         elif wait is not None:
             delivery.attempt += 1
-            delivery.due = CLOCK.now() + wait
+            delivery.due = delivery_time() + wait
             with self._cond:
                 self._push(delivery)
                 self._cond.notify_all()
@@ -342,7 +342,7 @@ class Webhooks:
                     "outcome": outcome,
                     "status": status,
                     "error": error,
-                    "at": CLOCK.now(),
+                    "at": delivery_time(),
                 }
             )
         # The endpoint id, not its URL: a URL can carry a token in its query string.

@@ -149,7 +149,13 @@ def test_each_endpoint_is_sent_only_its_enabled_event_types(emulator, client, re
     payments = endpoint(client, receiver, "payment_intent.created", "payment_intent.succeeded")
     client.v1.customers.create(params={"email": "a@example.com"})
     client.v1.payment_intents.create(
-        params={"amount": 500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True}
+        params={
+            "amount": 500,
+            "currency": "usd",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "return_url": "https://shop.example/orders/1",  # Stripe wants it on a server confirm
+        }
     )
     wait_until(lambda: len(deliveries(emulator)) == 3, what="three deliveries")
     assert delivered_types(emulator, customers.id) == ["customer.created"]
