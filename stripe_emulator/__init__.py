@@ -19,8 +19,9 @@ standard library and the `stripe` package, nothing else.
 | `--port N` | required | port on 127.0.0.1 |
 | `--webhook-url URL` | none | send every event to this URL (repeatable) |
 | `--webhook-secret whsec_...` | `$STRIPE_EMULATOR_WEBHOOK_SECRET`, else random | signing secret for those URLs; read it back with `GET /_emulator/webhook_endpoints` |
-| `--retry-base-seconds` | 1 | a failed delivery is retried after base * 2^(n-1) s |
-| `--max-delivery-attempts` | 5 | then the delivery counts as failed |
+| `--retry-schedule` | `test`, or `fast` when one of the next two is given | when failed deliveries are retried, in the emulator's time: `test` (Stripe's sandbox), `live` or `fast` (retry_schedule.py) |
+| `--retry-base-seconds` | 1 | `fast`: a failed delivery is retried after base * 2^(n-1) s |
+| `--max-delivery-attempts` | 5 | `fast`: then the delivery counts as failed |
 | `--webhook-timeout-seconds` | 10 | how long to wait for a receiver's answer |
 | `--async-delay-seconds` | 5 | delayed payment methods and their refunds settle on their own after this, in emulator (or test clock) time; 0 = only through the control API |
 | `--hang-seconds` | 30 | default length of an injected timeout |
@@ -89,8 +90,10 @@ works against the emulator.
     it is made, a failed refund's `failure_balance_transaction`, and a dispute's
     withdrawal (fee 1500) and reinstatement, embedded in `dispute.balance_transactions`.
   - events: retrieve, list with `type` / `types` (`*` wildcards), `created`,
-    `delivery_success`
-  - webhook_endpoints: create (the answer carries `secret`), retrieve, list, delete
+    `delivery_success`; only the last 30 days (in the emulator's time) are kept
+  - webhook_endpoints: create (the answer alone carries `secret`), retrieve, update (`url`,
+    `enabled_events`, `disabled`, `description`, `metadata`), list, delete; Stripe's event
+    type names only (webhook_endpoints.py)
   - test_helpers/test_clocks: create (`frozen_time`, `name`, `customer`), retrieve, list,
     advance (later `frozen_time`, at most two years ahead; `advancing`, then `ready`),
     delete (with its customers). See "Time" below.
@@ -150,8 +153,15 @@ The emulator sends events where Stripe would:
 A background thread POSTs each event to every enabled endpoint. It is signed
 `Stripe-Signature: t=<ts>,v1=<hex HMAC-SHA256(secret, "<ts>.<payload>")>`, which
 `stripe.WebhookSignature.verify_header` accepts. A non-2xx answer or a connection error is
-retried with backoff. The event's `pending_webhooks` and its `delivery_success` (the
-events list filter) follow the deliveries.
+retried on the retry schedule. The event's `pending_webhooks` and its `delivery_success`
+(the events list filter) follow the deliveries.
+
+Each endpoint gets only the types it enables, while it is enabled, stamped with its
+`api_version` when it has one. Retries follow `--retry-schedule`, in the emulator's time:
+`test` (the default, Stripe's sandbox: 30 min, 1 h, 2 h), `live` (5 min doubling up to 12 h
+apart, for 3 days) or `fast` (`--retry-base-seconds`, `--max-delivery-attempts`; what
+`devstack.Emulator` asks for). An endpoint whose every attempt failed for 5 days is
+disabled (warned at 3 days): webhook_endpoints.py.
 
 ## Control API
 
@@ -169,7 +179,7 @@ control API answers no CORS preflight.
 | `POST /latency` `{"ms": N}` | wait N ms before every API answer from now on (`--latency-ms` while running; a reset restores the option's value) |
 | `POST /clock/advance` `{"seconds": N}` | let N seconds pass at once: every timestamp after it is N seconds later, and what falls due meanwhile (expiry, settlement) acts before the answer; `GET /clock` reads it; a reset goes back to the wall clock; test clocks keep their own time |
 | `POST /reset` | forgets all objects, events, faults and delivery modes; the `--webhook-url` endpoints come back |
-| `GET /webhook_endpoints` | endpoints with their secrets |
+| `GET /webhook_endpoints` | endpoints with their secrets and failure runs (`failing_since`, `warned_at`) |
 | `GET /test_cards` | the table above |
 | `POST /payment_intents/<pi or cs>/authenticate` `{"outcome": "succeeded" or "failed"}` | 3-D Secure passed or failed |
 | `POST /payment_intents/<pi or cs>/settle` `{"outcome": "succeeded" or "failed"}` | a bank debit settles now |
@@ -184,7 +194,7 @@ control API answers no CORS preflight.
 | `POST /webhooks/modes` `{"mode": "duplicate", "delay", "reorder" or "drop", "count"?, "seconds"?, "batch"?}` | make deliveries misbehave (`count`: only the next N) |
 | `DELETE /webhooks/modes[?mode=<mode>]` | clear one mode, or all |
 | `POST /webhooks/pause`, `/resume`, `/flush` | hold deliveries, send them, release a reorder batch and delays now |
-| `GET /webhooks` | paused, queued, held, modes |
+| `GET /webhooks` | paused, queued, held, modes, the retry schedule |
 | `GET /deliveries[?event_id=evt_...]` | every delivery attempt: event, URL, attempt, outcome, status |
 
 Faults:

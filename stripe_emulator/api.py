@@ -1,5 +1,6 @@
 """The `/v1/` API: authentication, idempotency, parameter checks, and the endpoint table
-(filled by `stripe_emulator.endpoints`, one function per Stripe operation).
+(filled by `stripe_emulator.endpoints` and `.event_endpoints`, one function per Stripe
+operation).
 
 A request goes: injected fault? → API key → decode the form → endpoint → idempotency
 (replay, or 400 for a key used on another endpoint or with other parameters; keys lapse

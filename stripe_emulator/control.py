@@ -154,14 +154,11 @@ def latency(emulator, *, data, query):
 
 @control("GET", "/webhook_endpoints")
 def webhook_endpoints(emulator, *, data, query):
-    """Endpoints with their secrets (Stripe shows a secret only once; tests need it again)."""
+    """Endpoints with their secrets (Stripe shows a secret only once; tests need it again)
+    and their failure runs (`failing_since`, `warned_at`: webhook_endpoints.py)."""
     with emulator.store.lock:
-        return {
-            "data": [
-                {**e, "secret": emulator.webhooks.secret_of(e["id"])}
-                for e in emulator.store.of_type("webhook_endpoint")
-            ]
-        }
+        found = emulator.store.of_type("webhook_endpoint")
+        return {"data": [emulator.webhooks.endpoints.control_view(e) for e in found]}
 
 
 @control("GET", "/test_cards")

@@ -11,6 +11,7 @@ from stripe_emulator.clock import CLOCK
 from stripe_emulator.customers import Customers
 from stripe_emulator.faults import Faults
 from stripe_emulator.payments import Payments
+from stripe_emulator.retry_schedule import RetrySchedule
 from stripe_emulator.state import Store
 from stripe_emulator.test_clocks import TestClocks
 from stripe_emulator.timers import Timers
@@ -24,6 +25,9 @@ class Config:
     # The secret for the --webhook-url endpoints; random (and readable through the
     # control API, never logged) when not given.
     webhook_secret: str | None = None
+    # Stripe's test-mode schedule unless told otherwise (retry_schedule.py); the base and
+    # the attempts apply to the `fast` schedule only.
+    retry_schedule: str = "test"
     retry_base_seconds: float = 1.0
     max_delivery_attempts: int = 5
     webhook_timeout_seconds: float = 10.0
@@ -60,8 +64,9 @@ class Emulator:
         )
         self.webhooks = Webhooks(
             self.store,
-            retry_base=config.retry_base_seconds,
-            max_attempts=config.max_delivery_attempts,
+            schedule=RetrySchedule(
+                config.retry_schedule, config.retry_base_seconds, config.max_delivery_attempts
+            ),
             timeout=config.webhook_timeout_seconds,
         )
         self.faults = Faults(config.hang_seconds)
@@ -73,8 +78,9 @@ class Emulator:
     def _register_configured_endpoints(self) -> None:
         with self.store.lock:
             for url in self.config.webhook_urls:
-                created = self.webhooks.create_endpoint(
-                    url, ["*"], secret=self._configured_secret, description="--webhook-url"
+                created = self.webhooks.endpoints.create(
+                    {"url": url, "enabled_events": ["*"], "description": "--webhook-url"},
+                    secret=self._configured_secret,
                 )
                 # Every configured URL shares one secret, so one value configures the shop.
                 self._configured_secret = created["secret"]

@@ -16,6 +16,7 @@ from stripe_emulator import (  # noqa: F401 (fills api.ROUTES)
     checkout_page,
     control,
     endpoints,
+    event_endpoints,
     test_clock_endpoints,
 )
 from stripe_emulator.emulator import Emulator
