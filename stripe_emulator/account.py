@@ -43,7 +43,6 @@ def platform_account() -> dict:
             "object": "list",
             "data": [],
             "has_more": False,
-            "total_count": 0,
             "url": f"/v1/accounts/{account_id}/external_accounts",
         },
         "future_requirements": _no_requirements(),

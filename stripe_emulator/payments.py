@@ -9,7 +9,7 @@ can shuffle deliveries on purpose.
 
 import threading
 
-from stripe_emulator import cards, money
+from stripe_emulator import cards, money, objects
 from stripe_emulator.balance import Balance
 from stripe_emulator.cards import Outcome
 from stripe_emulator.disputes import Disputes
@@ -46,37 +46,37 @@ class Payments(Refunds, Disputes):
         payment_method = params.get("payment_method")
         if payment_method:
             cards.payment_method(payment_method)
-        intent = {
-            "id": intent_id,
-            "object": "payment_intent",
-            "amount": params["amount"],
-            "amount_capturable": 0,
-            "amount_received": 0,
-            "automatic_payment_methods": (
+        intent = objects.build(
+            "payment_intent",
+            id=intent_id,
+            amount=params["amount"],
+            amount_capturable=0,
+            amount_received=0,
+            automatic_payment_methods=(
                 {"enabled": True, "allow_redirects": "always"}
                 if (params.get("automatic_payment_methods") or {}).get("enabled")
                 else None
             ),
-            "canceled_at": None,
-            "cancellation_reason": None,
-            "capture_method": params.get("capture_method", "automatic_async"),
-            "client_secret": f"{intent_id}_secret_{new_id('s')[2:]}",
-            "confirmation_method": params.get("confirmation_method", "automatic"),
-            "created": now(),
-            "currency": currency,
-            "customer": params.get("customer") or None,
-            "description": params.get("description") or None,
-            "last_payment_error": None,
-            "latest_charge": None,
-            "livemode": False,
-            "metadata": merge_metadata({}, params.get("metadata") or {}),
-            "next_action": None,
-            "payment_method": payment_method or None,
-            "payment_method_types": params.get("payment_method_types") or ["card"],
-            "receipt_email": params.get("receipt_email") or None,
-            "statement_descriptor": params.get("statement_descriptor") or None,
-            "status": "requires_confirmation" if payment_method else "requires_payment_method",
-        }
+            canceled_at=None,
+            cancellation_reason=None,
+            capture_method=params.get("capture_method", "automatic_async"),
+            client_secret=f"{intent_id}_secret_{new_id('s')[2:]}",
+            confirmation_method=params.get("confirmation_method", "automatic"),
+            created=now(),
+            currency=currency,
+            customer=params.get("customer") or None,
+            description=params.get("description") or None,
+            last_payment_error=None,
+            latest_charge=None,
+            livemode=False,
+            metadata=merge_metadata({}, params.get("metadata") or {}),
+            next_action=None,
+            payment_method=payment_method or None,
+            payment_method_types=params.get("payment_method_types") or ["card"],
+            receipt_email=params.get("receipt_email") or None,
+            statement_descriptor=params.get("statement_descriptor") or None,
+            status="requires_confirmation" if payment_method else "requires_payment_method",
+        )
         self.store.add(intent)
         self.store.emit("payment_intent.created", intent, ctx)
         if params.get("confirm"):
@@ -177,34 +177,33 @@ class Payments(Refunds, Disputes):
         return intent
 
     def _new_charge(self, intent: dict, pm, status: str, **fields) -> dict:
-        charge = {
-            "id": new_id("ch"),
-            "object": "charge",
-            "amount": intent["amount"],
-            "amount_captured": 0,
-            "amount_refunded": 0,
-            "balance_transaction": None,
-            "billing_details": {"email": intent.get("receipt_email"), "name": None},
-            "captured": False,
-            "created": now(),
-            "currency": intent["currency"],
-            "customer": intent.get("customer"),
-            "description": intent.get("description"),
-            "disputed": False,
-            "failure_code": None,
-            "failure_message": None,
-            "livemode": False,
-            "metadata": dict(intent["metadata"]),
-            "outcome": None,
-            "paid": False,
-            "payment_intent": intent["id"],
-            "payment_method": pm.id,
-            "payment_method_details": cards.details(pm),
-            "receipt_email": intent.get("receipt_email"),
-            "refunded": False,
-            "status": status,
-            **fields,
-        }
+        base = dict(
+            id=new_id("ch"),
+            amount=intent["amount"],
+            amount_captured=0,
+            amount_refunded=0,
+            balance_transaction=None,
+            billing_details=objects.billing_details(email=intent.get("receipt_email")),
+            captured=False,
+            created=now(),
+            currency=intent["currency"],
+            customer=intent.get("customer"),
+            description=intent.get("description"),
+            disputed=False,
+            failure_code=None,
+            failure_message=None,
+            livemode=False,
+            metadata=dict(intent["metadata"]),
+            outcome=None,
+            paid=False,
+            payment_intent=intent["id"],
+            payment_method=pm.id,
+            payment_method_details=cards.details(pm),
+            receipt_email=intent.get("receipt_email"),
+            refunded=False,
+            status=status,
+        )
+        charge = objects.build("charge", **{**base, **fields})
         self.store.add(charge)
         intent["latest_charge"] = charge["id"]
         return charge

@@ -99,6 +99,7 @@ class Webhooks:
             "id": new_id("we"),
             "object": "webhook_endpoint",
             "api_version": extra.get("api_version"),
+            "application": None,
             "created": now(),
             "description": extra.get("description"),
             "enabled_events": enabled_events,

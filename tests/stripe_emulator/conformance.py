@@ -38,11 +38,11 @@ each module imports only for type checkers.
 
 - The SDK writes `Optional[X]` both for "nullable" and for "may be left out": it cannot
   say whether Stripe sends an optional field as null or leaves it out. Stripe's OpenAPI
-  spec can (its `required` list). `STRIPE_OMITS` below holds, for the objects the emulator
-  makes, the optional fields the spec does not require and that Stripe leaves out when
-  they do not apply; such a field present as null is reported. Every other `Optional`
-  field may be null or absent as far as this module can tell, so the emulator builds each
-  object from a template with every field (stripe_emulator/objects/).
+  spec can (its `required` list), so for the object types the emulator makes,
+  stripe_required.py lists the fields Stripe always sends: one of those absent is
+  reported, and so is any other field present as null (Stripe leaves out what does not
+  apply, such as a refund's `failure_reason`). Objects of other types, and nested
+  objects without an `object` field, get the SDK's rules only.
 - Closed versus open enums are not told apart (see above), and no rule ties fields to
   each other (a `succeeded` charge with `paid: false` passes).
 - Objects the SDK does not type (`UntypedStripeObject[Any]`) are checked only as JSON
@@ -50,6 +50,7 @@ each module imports only for type checkers.
 """
 
 import ast
+import decimal
 import inspect
 import sys
 import types
@@ -61,19 +62,7 @@ from stripe._list_object import ListObject
 from stripe._object_classes import OBJECT_CLASSES
 from stripe._stripe_object import StripeObject, UntypedStripeObject
 
-# Optional fields that Stripe leaves out of an object when they do not apply (not in the
-# OpenAPI spec's `required` list of that object), rather than sending them as null.
-STRIPE_OMITS = {
-    "refund": {
-        "description",
-        "failure_balance_transaction",
-        "failure_reason",
-        "instructions_email",
-        "next_action",
-        "pending_reason",
-        "presentment_details",
-    },
-}
+from tests.stripe_emulator.stripe_required import REQUIRED
 
 
 def differences(body, object_type: str | None = None) -> list[str]:
@@ -106,7 +95,12 @@ def class_for(object_type: str | None):
 def _namespace(module_name: str) -> dict:
     """The module's globals plus what it imports under `if TYPE_CHECKING:`."""
     module = sys.modules[module_name]
-    namespace = dict(vars(module))
+    namespace = {
+        "StripeObject": StripeObject,
+        "UntypedStripeObject": UntypedStripeObject,
+        "ListObject": ListObject,
+        **vars(module),
+    }
     for node in ast.parse(inspect.getsource(module)).body:
         if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
             for stmt in node.body:
@@ -136,12 +130,18 @@ def _check_object(value, cls, path: str, out: list[str]) -> None:
         out.append(f"{path}: expected an object ({cls.__qualname__}), got {value!r:.60}")
         return
     declared = fields(cls)
-    omitted = STRIPE_OMITS.get(_object_name(cls) or "", set())
+    kind = value.get("object")
+    required = REQUIRED.get(kind) if isinstance(kind, str) else None
+    deleted = value.get("deleted") is True  # Stripe answers a delete with id, object, deleted
     for name, hint in declared.items():
+        if name not in value and deleted:
+            continue
         if name not in value:
             if not _nullable(hint):
                 out.append(f"{path}.{name}: missing (the SDK declares it, not Optional)")
-        elif value[name] is None and name in omitted:
+            elif required is not None and name in required:
+                out.append(f"{path}.{name}: missing (Stripe always sends it, null when unset)")
+        elif value[name] is None and required is not None and name not in required:
             out.append(f"{path}.{name}: null, but Stripe leaves it out when it does not apply")
         else:
             _check(value[name], hint, f"{path}.{name}", out)
@@ -190,7 +190,7 @@ def _is_stripe_class(tp) -> bool:
     return isinstance(tp, type) and issubclass(tp, StripeObject)
 
 
-def _check(value, hint, path: str, out: list[str]) -> None:  # noqa: C901 - one case a kind
+def _check(value, hint, path: str, out: list[str]) -> None:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if hint is typing.Any:
         return
@@ -203,16 +203,19 @@ def _check(value, hint, path: str, out: list[str]) -> None:  # noqa: C901 - one 
     elif origin is typing.Literal:
         if value not in args:
             out.append(f"{path}: {value!r} is not one of {list(args)}")
+    elif hint is decimal.Decimal:  # a decimal string on the wire (`unit_amount_decimal`)
+        if not isinstance(value, str) or not _is_decimal(value):
+            out.append(f"{path}: expected a decimal string, got {value!r:.60}")
     elif hint is str or hint is int or hint is bool or hint is float:
         if not _primitive_ok(value, hint):
             out.append(f"{path}: expected {hint.__name__}, got {value!r:.60}")
-    elif origin in (list, typing.List):
+    elif origin in (list, list):
         if not isinstance(value, list):
             out.append(f"{path}: expected a list, got {value!r:.60}")
         else:
             for index, item in enumerate(value):
                 _check(item, args[0], f"{path}[{index}]", out)
-    elif origin in (dict, typing.Dict) or origin is UntypedStripeObject:
+    elif origin in (dict, dict) or origin is UntypedStripeObject:
         if not isinstance(value, dict):
             out.append(f"{path}: expected an object, got {value!r:.60}")
         else:
@@ -224,6 +227,14 @@ def _check(value, hint, path: str, out: list[str]) -> None:  # noqa: C901 - one 
         _check_object(value, hint, path, out)
     else:
         out.append(f"{path}: the checker does not know the type {hint!r}")
+
+
+def _is_decimal(text: str) -> bool:
+    try:
+        decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        return False
+    return True
 
 
 def _primitive_ok(value, tp) -> bool:
@@ -243,7 +254,9 @@ def _check_union(value, options: list, path: str, out: list[str]) -> None:
         return
     if isinstance(value, dict) and classes:
         if len(classes) > 1:
-            named = [c for c in classes if _is_stripe_class(c) and _object_name(c) == value.get("object")]
+            named = [
+                c for c in classes if _is_stripe_class(c) and _object_name(c) == value.get("object")
+            ]
             if not named:
                 out.append(f"{path}: object {value.get('object')!r} is none of the types allowed")
                 return
