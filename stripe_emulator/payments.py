@@ -35,6 +35,9 @@ class Payments(Refunds, Disputes):
         self.async_delay = async_delay
         self.balance = Balance(store)
         store.virtual_fields[("charge", "refunds")] = self._charge_refunds
+        # A PaymentIntent's or refund's `payment_method` expands to the PaymentMethod.
+        for holder in ("payment_intent", "refund"):
+            store.virtual_fields[(holder, "payment_method")] = _expanded_payment_method
 
     # --- PaymentIntents ----------------------------------------------------------------
     def create_intent(self, params: dict, ctx: RequestContext) -> dict:
@@ -408,3 +411,10 @@ class Payments(Refunds, Disputes):
         self.store.emit("payment_intent.canceled", intent, ctx)
         self.store.payment_intent_changed(intent, previous, ctx)
         return intent
+
+
+def _expanded_payment_method(obj: dict):
+    pm_id = obj.get("payment_method")
+    if not isinstance(pm_id, str):
+        return pm_id
+    return cards.as_object(cards.payment_method(pm_id))

@@ -86,3 +86,34 @@ def test_expanded_objects_lists_and_events_are_walked():
         "type": "refund.updated",
     }
     assert differences(event) == ["event.data.object.status: 5 matches none of [<class 'str'>]"]
+
+
+def test_every_expandable_field_the_emulator_fills_expands_to_a_whole_object(emulator, client):
+    """As at Stripe, each id the SDK types as expandable can be expanded; the bodies are
+    checked by the suite's hook like every other answer."""
+    pi = helpers.paid_intent(client)
+    refund = client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 100})
+    status, answer = emulator.control("POST", "/disputes", {"payment": pi.id})
+    assert status == 200
+    expanded = {
+        ("payment_intents", pi.id): ["customer", "latest_charge", "payment_method"],
+        ("charges", pi.latest_charge): ["balance_transaction", "customer", "payment_intent"],
+        ("refunds", refund.id): [
+            "balance_transaction",
+            "charge",
+            "payment_intent",
+            "payment_method",
+        ],
+        ("disputes", answer["id"]): ["charge", "payment_intent"],
+    }
+    for (resource, object_id), fields in expanded.items():
+        query = "&".join(f"expand[]={field}" for field in fields)
+        code, _, raw = helpers.http(
+            "GET",
+            f"{emulator.url}/v1/{resource}/{object_id}?{query}",
+            headers={"Authorization": f"Bearer {emulator.api_key}"},
+        )
+        assert code == 200, raw
+        body = json.loads(raw)
+        assert [f for f in fields if isinstance(body[f], str)] == [], resource
+    assert json.loads(raw)["charge"]["object"] == "charge"
