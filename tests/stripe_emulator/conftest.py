@@ -57,21 +57,13 @@ def conforming_bodies(receiver):
             body = json.loads(raw)
         except ValueError:
             continue
-        found += [f"{where}: {d}" for d in conformance.differences(body) if not allowed(d)]
+        found += [f"{where}: {d}" for d in conformance.differences(body)]
     helpers.SEEN.clear()
     if found:
         pytest.fail(
             f"{len(found)} differences from Stripe's objects:\n" + "\n".join(sorted(set(found))),
             pytrace=False,
         )
-
-
-# Differences accepted on purpose, each with the reason (none at present).
-ALLOWED: dict[str, str] = {}
-
-
-def allowed(difference: str) -> bool:
-    return any(fragment in difference for fragment in ALLOWED)
 
 
 @pytest.fixture(scope="module")
