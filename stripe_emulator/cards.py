@@ -164,6 +164,7 @@ def as_object(pm: TestPaymentMethod) -> dict:
             "fingerprint": fingerprint,
             "generated_from": None,
             "networks": {"available": [pm.brand], "preferred": None},
+            "regulated_status": "unregulated",
             "three_d_secure_usage": {"supported": True},
             "wallet": None,
         }

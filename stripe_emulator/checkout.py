@@ -238,7 +238,7 @@ class Checkout:
             )
             self.store.private[intent["id"]]["checkout_session"] = session["id"]
             session["payment_intent"] = intent["id"]
-        session["customer_details"] = {"email": session.get("customer_email"), "name": None}
+        session["customer_details"] = objects.customer_details(email=session.get("customer_email"))
         return self.payments.confirm_intent(
             intent, {"payment_method": payment_method_id, "return_url": None}, ctx
         )

@@ -201,12 +201,18 @@ class Payments(Refunds, Disputes):
             paid=False,
             payment_intent=intent["id"],
             payment_method=pm.id,
-            payment_method_details=cards.details(pm),
+            payment_method_details=objects.charge_payment_method_details(
+                cards.details(pm),
+                intent["amount"],
+                cards.as_object(pm)[pm.kind]["fingerprint"],
+            ),
             receipt_email=intent.get("receipt_email"),
             refunded=False,
             status=status,
         )
         charge = objects.build("charge", **{**base, **fields})
+        if charge["outcome"] is not None:
+            charge["outcome"] = objects.charge_outcome(**charge["outcome"])
         self.store.add(charge)
         intent["latest_charge"] = charge["id"]
         return charge
@@ -332,7 +338,11 @@ class Payments(Refunds, Disputes):
                 paid=True,
                 captured=True,
                 amount_captured=charge["amount"],
-                outcome={"type": "authorized", "network_status": "approved_by_network"},
+                outcome=objects.charge_outcome(
+                    network_status="approved_by_network",
+                    seller_message="Payment complete.",
+                    type="authorized",
+                ),
             )
             charge["balance_transaction"] = self.balance.charge_captured(charge)
             intent["status"] = "succeeded"

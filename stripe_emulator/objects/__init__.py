@@ -13,7 +13,13 @@ import copy
 
 from stripe_emulator.objects.checkout import CHECKOUT_SESSION, ITEM, PRICE
 from stripe_emulator.objects.money import BALANCE_TRANSACTION, DISPUTE, REFUND
-from stripe_emulator.objects.payments import CHARGE, PAYMENT_INTENT, PAYMENT_METHOD
+from stripe_emulator.objects.payments import (
+    CHARGE,
+    CHARGE_CARD,
+    CHARGE_OUTCOME,
+    PAYMENT_INTENT,
+    PAYMENT_METHOD,
+)
 
 TEMPLATES = {
     "balance_transaction": BALANCE_TRANSACTION,
@@ -54,5 +60,35 @@ def billing_details(**fields) -> dict:
         "name": None,
         "phone": None,
         "tax_id": None,
+        **fields,
+    }
+
+
+def charge_outcome(**fields) -> dict:
+    """A charge's `outcome` with every field, null unless given."""
+    return {**copy.deepcopy(CHARGE_OUTCOME), **fields}
+
+
+def charge_payment_method_details(details: dict, amount: int, fingerprint: str) -> dict:
+    """A charge's `payment_method_details`: a card's gets every field Stripe sends for it."""
+    if details.get("type") != "card":
+        return details
+    card = {**copy.deepcopy(CHARGE_CARD), **details["card"]}
+    card.update(amount_authorized=amount, fingerprint=fingerprint, network=card["brand"])
+    card["overcapture"]["maximum_amount_capturable"] = amount
+    return {**details, "card": card}
+
+
+def customer_details(**fields) -> dict:
+    """A Checkout Session's `customer_details`, null (none, no tax ids) unless given."""
+    return {
+        "address": None,
+        "business_name": None,
+        "email": None,
+        "individual_name": None,
+        "name": None,
+        "phone": None,
+        "tax_exempt": "none",
+        "tax_ids": [],
         **fields,
     }

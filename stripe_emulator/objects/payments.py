@@ -129,3 +129,35 @@ PAYMENT_METHOD = {
     "object": "payment_method",
     "type": "card",
 }
+
+# A charge's `outcome`: what the network and Stripe said.
+CHARGE_OUTCOME = {
+    "advice_code": None,
+    "network_advice_code": None,
+    "network_decline_code": None,
+    "network_status": None,
+    "reason": None,
+    "seller_message": None,
+    "type": None,
+}
+
+# `payment_method_details.card` of a card charge: what the card (cards.details) does not say.
+CHARGE_CARD = {
+    "amount_authorized": None,
+    "authorization_code": None,
+    "checks": {"address_line1_check": None, "address_postal_code_check": None, "cvc_check": "pass"},
+    "extended_authorization": {"status": "disabled"},
+    "fingerprint": None,
+    "incremental_authorization": {"status": "unavailable"},
+    "installments": None,
+    "mandate": None,
+    "multicapture": {"status": "unavailable"},
+    "network": None,
+    "network_token": {"used": False},
+    "network_transaction_id": None,
+    "overcapture": {"maximum_amount_capturable": None, "status": "unavailable"},
+    "regulated_status": "unregulated",
+    "three_d_secure": None,
+    "transaction_link_id": None,
+    "wallet": None,
+}

@@ -41,8 +41,9 @@ each module imports only for type checkers.
   spec can (its `required` list), so for the object types the emulator makes,
   stripe_required.py lists the fields Stripe always sends: one of those absent is
   reported, and so is any other field present as null (Stripe leaves out what does not
-  apply, such as a refund's `failure_reason`). Objects of other types, and nested
-  objects without an `object` field, get the SDK's rules only.
+  apply, such as a refund's `failure_reason`). For the nested objects (without an
+  `object` field) it lists what Stripe's examples show, and only an absent field is
+  reported there. Objects of other types get the SDK's rules only.
 - Closed versus open enums are not told apart (see above), and no rule ties fields to
   each other (a `succeeded` charge with `paid: false` passes).
 - Objects the SDK does not type (`UntypedStripeObject[Any]`) are checked only as JSON
@@ -62,7 +63,7 @@ from stripe._list_object import ListObject
 from stripe._object_classes import OBJECT_CLASSES
 from stripe._stripe_object import StripeObject, UntypedStripeObject
 
-from tests.stripe_emulator.stripe_required import REQUIRED
+from tests.stripe_emulator.stripe_required import NESTED, REQUIRED
 
 
 def differences(body, object_type: str | None = None) -> list[str]:
@@ -132,6 +133,7 @@ def _check_object(value, cls, path: str, out: list[str]) -> None:
     declared = fields(cls)
     kind = value.get("object")
     required = REQUIRED.get(kind) if isinstance(kind, str) else None
+    nested = NESTED.get(f"{cls.__module__}.{cls.__qualname__}", frozenset())
     deleted = value.get("deleted") is True  # Stripe answers a delete with id, object, deleted
     for name, hint in declared.items():
         if name not in value and deleted:
@@ -139,7 +141,7 @@ def _check_object(value, cls, path: str, out: list[str]) -> None:
         if name not in value:
             if not _nullable(hint):
                 out.append(f"{path}.{name}: missing (the SDK declares it, not Optional)")
-            elif required is not None and name in required:
+            elif (required is not None and name in required) or name in nested:
                 out.append(f"{path}.{name}: missing (Stripe always sends it, null when unset)")
         elif value[name] is None and required is not None and name not in required:
             out.append(f"{path}.{name}: null, but Stripe leaves it out when it does not apply")
