@@ -53,15 +53,11 @@ class Payments(Refunds, Disputes):
             "payment_intent",
             id=intent_id,
             amount=params["amount"],
-            amount_capturable=0,
-            amount_received=0,
             automatic_payment_methods=(
                 {"enabled": True, "allow_redirects": "always"}
                 if (params.get("automatic_payment_methods") or {}).get("enabled")
                 else None
             ),
-            canceled_at=None,
-            cancellation_reason=None,
             capture_method=params.get("capture_method", "automatic_async"),
             client_secret=f"{intent_id}_secret_{new_id('s')[2:]}",
             confirmation_method=params.get("confirmation_method", "automatic"),
@@ -69,11 +65,7 @@ class Payments(Refunds, Disputes):
             currency=currency,
             customer=params.get("customer") or None,
             description=params.get("description") or None,
-            last_payment_error=None,
-            latest_charge=None,
-            livemode=False,
             metadata=merge_metadata({}, params.get("metadata") or {}),
-            next_action=None,
             payment_method=payment_method or None,
             payment_method_types=params.get("payment_method_types") or ["card"],
             receipt_email=params.get("receipt_email") or None,
@@ -183,22 +175,12 @@ class Payments(Refunds, Disputes):
         base = dict(
             id=new_id("ch"),
             amount=intent["amount"],
-            amount_captured=0,
-            amount_refunded=0,
-            balance_transaction=None,
             billing_details=objects.billing_details(email=intent.get("receipt_email")),
-            captured=False,
             created=now(),
             currency=intent["currency"],
             customer=intent.get("customer"),
             description=intent.get("description"),
-            disputed=False,
-            failure_code=None,
-            failure_message=None,
-            livemode=False,
             metadata=dict(intent["metadata"]),
-            outcome=None,
-            paid=False,
             payment_intent=intent["id"],
             payment_method=pm.id,
             payment_method_details=objects.charge_payment_method_details(
@@ -207,7 +189,6 @@ class Payments(Refunds, Disputes):
                 cards.as_object(pm)[pm.kind]["fingerprint"],
             ),
             receipt_email=intent.get("receipt_email"),
-            refunded=False,
             status=status,
         )
         charge = objects.build("charge", **{**base, **fields})
