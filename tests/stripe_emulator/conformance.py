@@ -20,13 +20,16 @@ each module imports only for type checkers.
   `Union[Literal[...], str]` so that an older package survives values Stripe adds later;
   at the pinned version the `Literal` is the whole enum, so any other string is reported.
 - **Primitives**: `str`, `int` (a bool is not an int), `bool`, `float` (an int is a
-  float, as in JSON); `List[X]` is a JSON array of X; `UntypedStripeObject[X]`
-  (`metadata`) a JSON object of X values; `Dict[str, X]` likewise.
+  float, as in JSON), `Decimal` (a decimal string, `unit_amount_decimal`); `List[X]` is a
+  JSON array of X; `UntypedStripeObject[X]` (`metadata`) a JSON object of X values;
+  `Dict[str, X]` likewise.
 - **`ExpandableField[X]`** is `Union[str, X]`: an id, or the expanded object, checked
   as X. A `Union` of several classes (a balance transaction's `source`) is told apart by
   the `object` field of the value.
 - **`ListObject[X]`** is `{"object": "list", "data": [X...], "has_more", "url"}`; each
   item is checked as X.
+- **Deleted objects** (`{"id", "object", "deleted": true}`, the answer to a delete) are
+  checked only for the fields they carry.
 - **Events**: `data.object` (typed `Any` by the SDK) is checked as the resource its
   `object` names; `data.previous_attributes` holds old values of some fields, so only
   those fields' types are checked, each as nullable.
