@@ -67,6 +67,9 @@ class Payments(Refunds, Disputes):
             description=params.get("description") or None,
             metadata=merge_metadata({}, params.get("metadata") or {}),
             payment_method=payment_method or None,
+            payment_method_options=objects.payment_method_options(
+                params.get("payment_method_types") or ["card"]
+            ),
             payment_method_types=params.get("payment_method_types") or ["card"],
             receipt_email=params.get("receipt_email") or None,
             statement_descriptor=params.get("statement_descriptor") or None,

@@ -92,3 +92,20 @@ def customer_details(**fields) -> dict:
         "tax_ids": [],
         **fields,
     }
+
+
+# What Stripe shows in a PaymentIntent's `payment_method_options` for each type it allows.
+_METHOD_OPTIONS = {
+    "card": {
+        "installments": None,
+        "mandate_options": None,
+        "network": None,
+        "request_three_d_secure": "automatic",
+    },
+    "us_bank_account": {"verification_method": "automatic"},
+}
+
+
+def payment_method_options(types: list[str]) -> dict:
+    """A PaymentIntent's `payment_method_options`: the defaults of each allowed type."""
+    return {kind: copy.deepcopy(_METHOD_OPTIONS[kind]) for kind in types if kind in _METHOD_OPTIONS}

@@ -3,7 +3,7 @@
 PAYMENT_INTENT = {
     "amount": 0,
     "amount_capturable": 0,
-    "amount_details": None,
+    "amount_details": {"tip": {}},
     "amount_received": 0,
     "application": None,
     "application_fee_amount": None,
