@@ -82,6 +82,7 @@ class Checkout:
             created=created,
             currency=currencies.pop(),
             customer=params.get("customer"),
+            customer_creation=None if params.get("customer") else "if_required",
             customer_details=None,
             customer_email=params.get("customer_email"),
             expires_at=expires_at,
