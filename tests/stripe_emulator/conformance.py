@@ -15,6 +15,8 @@ each module imports only for type checkers.
 
 - **A field the class declares without `Optional`** must be present and not null
   ("missing", "null where the SDK does not allow it").
+  The resource classes never use `NotRequired` (only the request parameter TypedDicts
+  under `stripe.params` do), so `Optional` is the only mark of a field that may be missing.
 - **A field the class does not declare** is reported ("not a field of ...").
 - **`Literal[...]`** lists the values of an enum. The SDK writes most enums as
   `Union[Literal[...], str]` so that an older package survives values Stripe adds later;
