@@ -39,6 +39,10 @@ up only when expanded. What dj-stripe fetches to mirror customers, PaymentIntent
 charges, refunds, disputes and Checkout Sessions is served, so its `sync_from_stripe_data`
 works against the emulator.
 
+Each object has every field Stripe sends for its type at that version, built from one
+template per type (`objects/`); the emulator's tests check every answer and event against
+the SDK's types (tests/stripe_emulator/conformance.py; docs/emulator.md, "Conformance").
+
 - Auth: every call needs `Authorization: Bearer sk_test_...` (Basic auth works too).
   Without a key the answer is 401. Live keys (`sk_live_`, `rk_live_`, `pk_live_`) also get 401.
 - Parameters are checked against the `stripe` package's own TypedDicts

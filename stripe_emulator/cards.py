@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
+from stripe_emulator import objects
 from stripe_emulator.errors import missing_resource
 from stripe_emulator.state import now
 
@@ -163,6 +164,7 @@ def as_object(pm: TestPaymentMethod) -> dict:
             "fingerprint": fingerprint,
             "generated_from": None,
             "networks": {"available": [pm.brand], "preferred": None},
+            "regulated_status": "unregulated",
             "three_d_secure_usage": {"supported": True},
             "wallet": None,
         }
@@ -177,4 +179,4 @@ def as_object(pm: TestPaymentMethod) -> dict:
             "routing_number": "110000000",
             "status_details": {},
         }
-    return obj
+    return objects.build("payment_method", **obj)  # every field Stripe sends

@@ -6,7 +6,7 @@ The session follows its PaymentIntent through a listener on the store: paid → 
 and `paid`, processing → complete and `unpaid` (then async_payment_succeeded / _failed).
 """
 
-from stripe_emulator import money, rules
+from stripe_emulator import money, objects, rules
 from stripe_emulator.errors import invalid, unexpected_state
 from stripe_emulator.payments import Payments
 from stripe_emulator.state import AUTOMATIC, RequestContext, Store, merge_metadata, new_id, now
@@ -74,31 +74,32 @@ class Checkout:
         session_id = new_id("cs_test", 58)
         total = sum(item["amount_total"] for item in line_items)
         money.check_session_total(total, line_items[0]["currency"])
-        session = {
-            "id": session_id,
-            "object": "checkout.session",
-            "amount_subtotal": total,
-            "amount_total": total,
-            "cancel_url": params.get("cancel_url"),
-            "client_reference_id": params.get("client_reference_id"),
-            "created": created,
-            "currency": currencies.pop(),
-            "customer": params.get("customer"),
-            "customer_details": None,
-            "customer_email": params.get("customer_email"),
-            "expires_at": expires_at,
-            "livemode": False,
-            "metadata": merge_metadata({}, params.get("metadata") or {}),
-            "mode": "payment",
-            "payment_intent": None,
-            "payment_method_types": ["card"],
-            "payment_status": "unpaid",
-            "status": "open",
-            "success_url": params["success_url"],
-            "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-            "ui_mode": "hosted",
-            "url": f"{self.base_url}/c/pay/{session_id}",
-        }
+        session = objects.build(
+            "checkout.session",
+            id=session_id,
+            amount_subtotal=total,
+            amount_total=total,
+            cancel_url=params.get("cancel_url"),
+            client_reference_id=params.get("client_reference_id"),
+            created=created,
+            currency=currencies.pop(),
+            customer=params.get("customer"),
+            customer_creation=None if params.get("customer") else "if_required",
+            customer_details=None,
+            customer_email=params.get("customer_email"),
+            expires_at=expires_at,
+            livemode=False,
+            metadata=merge_metadata({}, params.get("metadata") or {}),
+            mode="payment",
+            payment_intent=None,
+            payment_method_types=["card"],
+            payment_status="unpaid",
+            status="open",
+            success_url=params["success_url"],
+            total_details={"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+            ui_mode="hosted_page",
+            url=f"{self.base_url}/c/pay/{session_id}",
+        )
         self.store.add(
             session,
             line_items=line_items,
@@ -148,25 +149,18 @@ class Checkout:
             money.check_step(unit_amount, currency, f"{param}[price_data][unit_amount]")
             money.check_maximum(unit_amount, currency, f"{param}[price_data][unit_amount]")
             result.append(
-                {
-                    "id": new_id("li"),
-                    "object": "item",
-                    "amount_discount": 0,
-                    "amount_subtotal": unit_amount * quantity,
-                    "amount_tax": 0,
-                    "amount_total": unit_amount * quantity,
-                    "currency": currency,
-                    "description": name,
-                    "price": {
-                        "id": new_id("price"),
-                        "object": "price",
-                        "currency": currency,
-                        "product": new_id("prod"),
-                        "type": "one_time",
-                        "unit_amount": unit_amount,
-                    },
-                    "quantity": quantity,
-                }
+                objects.build(
+                    "item",
+                    id=new_id("li"),
+                    amount_discount=0,
+                    amount_subtotal=unit_amount * quantity,
+                    amount_tax=0,
+                    amount_total=unit_amount * quantity,
+                    currency=currency,
+                    description=name,
+                    price=_price(currency, unit_amount),
+                    quantity=quantity,
+                )
             )
         return result
 
@@ -247,7 +241,7 @@ class Checkout:
             )
             self.store.private[intent["id"]]["checkout_session"] = session["id"]
             session["payment_intent"] = intent["id"]
-        session["customer_details"] = {"email": session.get("customer_email"), "name": None}
+        session["customer_details"] = objects.customer_details(email=session.get("customer_email"))
         return self.payments.confirm_intent(
             intent, {"payment_method": payment_method_id, "return_url": None}, ctx
         )
@@ -275,3 +269,19 @@ class Checkout:
                 self.store.emit("checkout.session.async_payment_succeeded", session, ctx)
             else:
                 self.store.emit("checkout.session.async_payment_failed", session, ctx)
+
+
+def _price(currency: str, unit_amount: int) -> dict:
+    """The one-off Price Stripe makes for a line item's `price_data` (inactive, as there)."""
+    return objects.build(
+        "price",
+        id=new_id("price"),
+        active=False,
+        created=now(),
+        currency=currency,
+        product=new_id("prod"),
+        tax_behavior="unspecified",
+        type="one_time",
+        unit_amount=unit_amount,
+        unit_amount_decimal=str(unit_amount),
+    )

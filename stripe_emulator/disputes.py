@@ -120,6 +120,7 @@ class Disputes:
                 "card": {
                     "brand": "visa",
                     "case_type": "inquiry" if inquiry else "chargeback",
+                    "network": "visa",
                     "network_reason_code": "10.4" if reason == "fraudulent" else "13.1",
                 },
                 "type": "card",

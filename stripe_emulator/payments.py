@@ -7,7 +7,7 @@ first, then the PaymentIntent), though receivers must not rely on order, and the
 can shuffle deliveries on purpose.
 """
 
-from stripe_emulator import cards, money, rules
+from stripe_emulator import cards, money, objects, rules
 from stripe_emulator.authorizations import Authorizations
 from stripe_emulator.balance import Balance
 from stripe_emulator.cards import Outcome
@@ -36,6 +36,9 @@ class Payments(Refunds, Disputes, Authorizations):
         self.async_delay = async_delay
         self.balance = Balance(store)
         store.virtual_fields[("charge", "refunds")] = self._charge_refunds
+        # A PaymentIntent's or refund's `payment_method` expands to the PaymentMethod.
+        for holder in ("payment_intent", "refund"):
+            store.virtual_fields[(holder, "payment_method")] = _expanded_payment_method
 
     # --- PaymentIntents ----------------------------------------------------------------
     def create_intent(self, params: dict, ctx: RequestContext) -> dict:
@@ -54,33 +57,28 @@ class Payments(Refunds, Disputes, Authorizations):
         payment_method = params.get("payment_method")
         if payment_method:
             cards.payment_method(payment_method)
-        intent = {
-            "id": intent_id,
-            "object": "payment_intent",
-            "amount": params["amount"],
-            "amount_capturable": 0,
-            "amount_received": 0,
-            "automatic_payment_methods": automatic,
-            "canceled_at": None,
-            "cancellation_reason": None,
-            "capture_method": params.get("capture_method", "automatic_async"),
-            "client_secret": f"{intent_id}_secret_{new_id('s')[2:]}",
-            "confirmation_method": params.get("confirmation_method", "automatic"),
-            "created": now(),
-            "currency": currency,
-            "customer": params.get("customer") or None,
-            "description": params.get("description") or None,
-            "last_payment_error": None,
-            "latest_charge": None,
-            "livemode": False,
-            "metadata": merge_metadata({}, params.get("metadata") or {}),
-            "next_action": None,
-            "payment_method": payment_method or None,
-            "payment_method_types": params.get("payment_method_types") or ["card"],
-            "receipt_email": params.get("receipt_email") or None,
-            "statement_descriptor": params.get("statement_descriptor") or None,
-            "status": "requires_confirmation" if payment_method else "requires_payment_method",
-        }
+        intent = objects.build(
+            "payment_intent",
+            id=intent_id,
+            amount=params["amount"],
+            automatic_payment_methods=automatic,
+            capture_method=params.get("capture_method", "automatic_async"),
+            client_secret=f"{intent_id}_secret_{new_id('s')[2:]}",
+            confirmation_method=params.get("confirmation_method", "automatic"),
+            created=now(),
+            currency=currency,
+            customer=params.get("customer") or None,
+            description=params.get("description") or None,
+            metadata=merge_metadata({}, params.get("metadata") or {}),
+            payment_method=payment_method or None,
+            payment_method_options=objects.payment_method_options(
+                params.get("payment_method_types") or ["card"]
+            ),
+            payment_method_types=params.get("payment_method_types") or ["card"],
+            receipt_email=params.get("receipt_email") or None,
+            statement_descriptor=params.get("statement_descriptor") or None,
+            status="requires_confirmation" if payment_method else "requires_payment_method",
+        )
         self.store.add(intent)
         self.store.emit("payment_intent.created", intent, ctx)
         if params.get("confirm"):
@@ -184,34 +182,28 @@ class Payments(Refunds, Disputes, Authorizations):
         return intent
 
     def _new_charge(self, intent: dict, pm, status: str, **fields) -> dict:
-        charge = {
-            "id": new_id("ch"),
-            "object": "charge",
-            "amount": intent["amount"],
-            "amount_captured": 0,
-            "amount_refunded": 0,
-            "balance_transaction": None,
-            "billing_details": {"email": intent.get("receipt_email"), "name": None},
-            "captured": False,
-            "created": now(),
-            "currency": intent["currency"],
-            "customer": intent.get("customer"),
-            "description": intent.get("description"),
-            "disputed": False,
-            "failure_code": None,
-            "failure_message": None,
-            "livemode": False,
-            "metadata": dict(intent["metadata"]),
-            "outcome": None,
-            "paid": False,
-            "payment_intent": intent["id"],
-            "payment_method": pm.id,
-            "payment_method_details": cards.details(pm),
-            "receipt_email": intent.get("receipt_email"),
-            "refunded": False,
-            "status": status,
-            **fields,
-        }
+        base = dict(
+            id=new_id("ch"),
+            amount=intent["amount"],
+            billing_details=objects.billing_details(email=intent.get("receipt_email")),
+            created=now(),
+            currency=intent["currency"],
+            customer=intent.get("customer"),
+            description=intent.get("description"),
+            metadata=dict(intent["metadata"]),
+            payment_intent=intent["id"],
+            payment_method=pm.id,
+            payment_method_details=objects.charge_payment_method_details(
+                cards.details(pm),
+                intent["amount"],
+                cards.as_object(pm)[pm.kind]["fingerprint"],
+            ),
+            receipt_email=intent.get("receipt_email"),
+            status=status,
+        )
+        charge = objects.build("charge", **{**base, **fields})
+        if charge["outcome"] is not None:
+            charge["outcome"] = objects.charge_outcome(**charge["outcome"])
         self.store.add(charge)
         intent["latest_charge"] = charge["id"]
         return charge
@@ -328,7 +320,11 @@ class Payments(Refunds, Disputes, Authorizations):
                 paid=True,
                 captured=True,
                 amount_captured=charge["amount"],
-                outcome={"type": "authorized", "network_status": "approved_by_network"},
+                outcome=objects.charge_outcome(
+                    network_status="approved_by_network",
+                    seller_message="Payment complete.",
+                    type="authorized",
+                ),
             )
             charge["balance_transaction"] = self.balance.charge_captured(charge)
             intent["status"] = "succeeded"
@@ -408,3 +404,10 @@ class Payments(Refunds, Disputes, Authorizations):
         self.store.emit("payment_intent.canceled", intent, ctx)
         self.store.payment_intent_changed(intent, previous, ctx)
         return intent
+
+
+def _expanded_payment_method(obj: dict):
+    pm_id = obj.get("payment_method")
+    if not isinstance(pm_id, str):
+        return pm_id
+    return cards.as_object(cards.payment_method(pm_id))

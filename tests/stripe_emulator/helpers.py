@@ -3,9 +3,13 @@ redirects, and the objects most tests start from."""
 
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from devstack import wait_until
+
+# (where, raw body) of every Stripe API answer the tests saw (conftest.py checks them).
+SEEN: list[tuple[str, bytes | str]] = []
 
 CARD = "pm_card_visa"
 # What the folder's emulator signs its deliveries with (conftest.py).
@@ -21,6 +25,13 @@ def event_types(receiver, count: int) -> list[str]:
     return [e["type"] for e in receiver.events()[:count]]
 
 
+def record_answer(url: str, status: int, body) -> None:
+    """Keep an answer of the Stripe API (`/v1/`), not of the control API or the pages."""
+    path = urllib.parse.urlsplit(url).path
+    if path.startswith("/v1/"):
+        SEEN.append((f"{status} {path}", body))
+
+
 def http(method, url, data=None, headers=None):
     """Plain HTTP without following redirects: (status, headers, body)."""
 
@@ -32,9 +43,12 @@ def http(method, url, data=None, headers=None):
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
         with opener.open(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read().decode()
+            status, answer = response.status, response.read().decode()
+            headers = dict(response.headers)
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read().decode()
+        status, headers, answer = exc.code, dict(exc.headers), exc.read().decode()
+    record_answer(url, status, answer)
+    return status, headers, answer
 
 
 def intent(client, amount=1999, **params):
