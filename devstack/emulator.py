@@ -11,9 +11,11 @@ from devstack.process import PYTHON, Process
 class Emulator(Process):
     """`python -m stripe_emulator` on a free port.
 
-    The defaults suit a test on loopback: failed deliveries retried after 0.05 s, 0.1 s ...,
-    a receiver given 2 s to answer, delayed payment methods settled only through the
-    control API. None leaves the emulator's own default (1 s, 10 s; see docs/emulator.md).
+    The defaults suit a test on loopback: the `fast` retry schedule (failed deliveries
+    retried after 0.05 s, 0.1 s ...), a receiver given 2 s to answer, delayed payment
+    methods settled only through the control API. None leaves the emulator's own default
+    (for the retry base 1 s, for the timeout 10 s; see docs/emulator.md). A test of Stripe's
+    own schedule passes `retry_schedule="test"` (or "live") and advances the clock.
     `args` are passed on last, so they win over these.
     """
 
@@ -25,6 +27,7 @@ class Emulator(Process):
         *args: str,
         webhook_urls=(),
         webhook_secret: str | None = None,
+        retry_schedule: str | None = "fast",
         retry_base_seconds: float | None = 0.05,
         webhook_timeout_seconds: float | None = 2,
         async_delay_seconds: float | None = 0,
@@ -37,6 +40,7 @@ class Emulator(Process):
         if quiet:
             argv.append("--quiet")
         for flag, value in (
+            ("--retry-schedule", retry_schedule),
             ("--retry-base-seconds", retry_base_seconds),
             ("--async-delay-seconds", async_delay_seconds),
             ("--webhook-timeout-seconds", webhook_timeout_seconds),

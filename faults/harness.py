@@ -109,8 +109,9 @@ class Shop(Stack):
     """Redis, optionally the emulator, gunicorn (2 workers x 4 threads), a Celery worker
     (one process, 3 threads) and the sweeper (every 5 s), on the run's database.
 
-    `emulator_args` go to the emulator (its own retry and timeout defaults otherwise: 1 s,
-    10 s); `extra` to the shop's environment. The process logs stay in `log_dir`.
+    `emulator_args` go to the emulator (otherwise the fast retry schedule with the
+    emulator's own base and timeout: 1 s, 10 s; a run needs retries within seconds, not
+    Stripe's hours); `extra` to the shop's environment. The process logs stay in `log_dir`.
     """
 
     def __init__(self, database_url: str, *, emulator: bool = False, emulator_args=(), **extra):
@@ -119,7 +120,11 @@ class Shop(Stack):
             name="faults",
             emulator=emulator,
             emulator_args=emulator_args,
-            emulator_options={"retry_base_seconds": None, "webhook_timeout_seconds": 10},
+            emulator_options={
+                "retry_schedule": "fast",
+                "retry_base_seconds": None,
+                "webhook_timeout_seconds": 10,
+            },
             webhook_secret=WEBHOOK_SECRET,
             worker_options={"pool": "threads", "concurrency": 3},
             gunicorn_options={"workers": 2, "threads": 4},

@@ -19,10 +19,11 @@ standard library and the `stripe` package, nothing else.
 | `--port N` | required | port on 127.0.0.1 |
 | `--webhook-url URL` | none | send every event to this URL (repeatable) |
 | `--webhook-secret whsec_...` | `$STRIPE_EMULATOR_WEBHOOK_SECRET`, else random | signing secret for those URLs; read it back with `GET /_emulator/webhook_endpoints` |
-| `--retry-base-seconds` | 1 | a failed delivery is retried after base * 2^(n-1) s |
-| `--max-delivery-attempts` | 5 | then the delivery counts as failed |
+| `--retry-schedule` | `test`, or `fast` when one of the next two is given | when failed deliveries are retried, in the emulator's time: `test` (Stripe's sandbox), `live` or `fast` (retry_schedule.py) |
+| `--retry-base-seconds` | 1 | `fast`: a failed delivery is retried after base * 2^(n-1) s |
+| `--max-delivery-attempts` | 5 | `fast`: then the delivery counts as failed |
 | `--webhook-timeout-seconds` | 10 | how long to wait for a receiver's answer |
-| `--async-delay-seconds` | 5 | delayed payment methods settle on their own after this; 0 = only through the control API |
+| `--async-delay-seconds` | 5 | delayed payment methods and their refunds settle on their own after this, in emulator (or test clock) time; 0 = only through the control API |
 | `--hang-seconds` | 30 | default length of an injected timeout |
 | `--latency-ms` | 0 | wait this long before every API answer (not the control API), as Stripe's network round trip would; the benchmarks use it |
 | `--quiet` | off | no request log lines (they never show keys, bodies or query strings anyway) |
@@ -38,19 +39,41 @@ up only when expanded. What dj-stripe fetches to mirror customers, PaymentIntent
 charges, refunds, disputes and Checkout Sessions is served, so its `sync_from_stripe_data`
 works against the emulator.
 
+Each object has every field Stripe sends for its type at that version, built from one
+template per type (`objects/`); the emulator's tests check every answer and event against
+the SDK's types (tests/stripe_emulator/conformance.py; docs/emulator.md, "Conformance").
+
 - Auth: every call needs `Authorization: Bearer sk_test_...` (Basic auth works too).
   Without a key the answer is 401. Live keys (`sk_live_`, `rk_live_`, `pk_live_`) also get 401.
 - Parameters are checked against the `stripe` package's own TypedDicts
-  (`stripe.params.*`), with Stripe's limits on amounts, currencies and metadata. An unknown
-  parameter is 400 `parameter_unknown`, a mistyped one `parameter_invalid` or
-  `parameter_invalid_integer`, and a missing one `parameter_missing`, each with `param`.
-- `Idempotency-Key` (POST) is scoped per API key and path. The same parameters replay the
-  stored answer (a card decline included) with `Idempotent-Replayed: true`. Other
-  parameters are 400 `idempotency_error`. A request refused by validation stores nothing.
+  (`stripe.params.*`), with Stripe's limits on metadata. An unknown parameter is 400
+  `parameter_unknown`, a mistyped one `parameter_invalid` or `parameter_invalid_integer`,
+  and a missing one `parameter_missing`, each with `param`.
+- Amounts follow Stripe's currency rules wherever they enter (PaymentIntent create and
+  update, capture, Checkout prices and totals, refunds; money.py): zero-decimal currencies
+  take whole units, three-decimal ones (BHD, JOD, KWD, OMR, TND) multiples of 10, ISK and
+  UGX multiples of 100; a charge below the currency's minimum is `amount_too_small` naming
+  it ("Amount must be at least $0.50 usd"), one over eight digits (IDR: twelve)
+  `amount_too_large`.
+- Checks on values (rules.py): a malformed `receipt_email`, customer `email` or
+  `customer_email` is 400 `email_invalid`. Without `payment_method_types` a PaymentIntent
+  has `automatic_payment_methods` on (`allow_redirects: always`), as at this API version;
+  `automatic_payment_methods` with `payment_method_types` or `confirmation_method` is
+  `parameters_exclusive`. A server-side confirm (`confirm=true`, or `/confirm` with the
+  secret key) of a PaymentIntent that may redirect needs `return_url`, unless
+  `allow_redirects=never` or `payment_method_types` rules redirects out; a page confirming
+  with the publishable key needs none.
+- `Idempotency-Key` (POST) belongs to the API key that sent it (idempotency.py). The same
+  endpoint and parameters replay the stored answer (a card decline included) with
+  `Idempotent-Replayed: true`. Another endpoint or other parameters is 400
+  `idempotency_error`. A key lapses 24 hours after its first use by the emulator's clock;
+  used again after that, it starts a new request. A request refused by validation stores
+  nothing.
 - Endpoints:
   - account: retrieve (`GET /v1/account`): one platform account for every key, which
     `/_emulator/reset` keeps
-  - customers: create, retrieve, update, list
+  - customers: create (`test_clock`: the customer lives in that clock's time), retrieve,
+    update, list
   - payment_intents: create, retrieve, update, confirm, cancel, capture
     (`capture_method=manual`), list
   - checkout/sessions: create (`mode=payment`, `price_data` line items), retrieve,
@@ -71,8 +94,13 @@ works against the emulator.
     it is made, a failed refund's `failure_balance_transaction`, and a dispute's
     withdrawal (fee 1500) and reinstatement, embedded in `dispute.balance_transactions`.
   - events: retrieve, list with `type` / `types` (`*` wildcards), `created`,
-    `delivery_success`
-  - webhook_endpoints: create (the answer carries `secret`), retrieve, list, delete
+    `delivery_success`; only the last 30 days (in the emulator's time) are kept
+  - webhook_endpoints: create (the answer alone carries `secret`), retrieve, update (`url`,
+    `enabled_events`, `disabled`, `description`, `metadata`), list, delete; Stripe's event
+    type names only (webhook_endpoints.py)
+  - test_helpers/test_clocks: create (`frozen_time`, `name`, `customer`), retrieve, list,
+    advance (later `frozen_time`, at most two years ahead; `advancing`, then `ready`),
+    delete (with its customers). See "Time" below.
 - A browser page can stand in for Stripe.js. With a publishable key (`pk_test_...`, as
   `key=` or Bearer) and the PaymentIntent's `client_secret`, it may retrieve and confirm
   that PaymentIntent, and CORS headers are sent. Confirm with `payment_method=<test id below>`.
@@ -96,23 +124,43 @@ bank debits complete the session with `payment_status=unpaid` and later send
 `cancel_url`. The PaymentIntent that a session creates when the shopper pays carries
 `payment_intent_data.metadata`.
 
+## Time
+
+What time causes is kept as deadlines (stripe_emulator/timers.py): a Checkout Session open
+at `expires_at` expires (`checkout.session.expired`); a manual-capture card authorization
+not captured by its charge's `payment_method_details.card.capture_before` (7 days) expires
+(`charge.expired`, then `payment_intent.canceled` with `cancellation_reason=automatic`);
+bank debits and their pending refunds settle after `--async-delay-seconds`. In the
+emulator's own time they act by themselves as the wall clock reaches them, and at once
+when `/_emulator/clock/advance` jumps past them. A test clock's customers
+(stripe_emulator/test_clocks.py) live in its `frozen_time`: their objects take it as
+`created`, and their deadlines act only when that clock is advanced past them.
+
 ## Events and webhooks
 
 The emulator sends events where Stripe would:
 
 - `payment_intent.created / succeeded / processing / requires_action /
   amount_capturable_updated / payment_failed / canceled`
-- `charge.succeeded / failed / pending / captured / refunded`, `charge.refund.updated`
+- `charge.succeeded / failed / pending / captured / expired / refunded`, `charge.refund.updated`
 - `refund.created / updated / failed`
 - `charge.dispute.created / updated / closed / funds_withdrawn / funds_reinstated`
 - `checkout.session.completed` (`paid` or `unpaid`), `checkout.session.async_payment_succeeded / async_payment_failed / expired`
-- `customer.created / updated`
+- `customer.created / updated / deleted`
+- `test_helpers.test_clock.created / advancing / ready / deleted`
 
 A background thread POSTs each event to every enabled endpoint. It is signed
 `Stripe-Signature: t=<ts>,v1=<hex HMAC-SHA256(secret, "<ts>.<payload>")>`, which
 `stripe.WebhookSignature.verify_header` accepts. A non-2xx answer or a connection error is
-retried with backoff. The event's `pending_webhooks` and its `delivery_success` (the
-events list filter) follow the deliveries.
+retried on the retry schedule. The event's `pending_webhooks` and its `delivery_success`
+(the events list filter) follow the deliveries.
+
+Each endpoint gets only the types it enables, while it is enabled, stamped with its
+`api_version` when it has one. Retries follow `--retry-schedule`, in the emulator's time:
+`test` (the default, Stripe's sandbox: 30 min, 1 h, 2 h), `live` (5 min doubling up to 12 h
+apart, for 3 days) or `fast` (`--retry-base-seconds`, `--max-delivery-attempts`; what
+`devstack.Emulator` asks for). An endpoint whose every attempt failed for 5 days is
+disabled (warned at 3 days): webhook_endpoints.py.
 
 ## Control API
 
@@ -128,9 +176,9 @@ control API answers no CORS preflight.
 |---|---|
 | `GET /health` | `{"status": "ok"}` |
 | `POST /latency` `{"ms": N}` | wait N ms before every API answer from now on (`--latency-ms` while running; a reset restores the option's value) |
-| `POST /clock/advance` `{"seconds": N}` | let N seconds pass at once: every timestamp after it is N seconds later, and timers that fall due act now; `GET /clock` reads it; a reset goes back to the wall clock |
+| `POST /clock/advance` `{"seconds": N}` | let N seconds pass at once: every timestamp after it is N seconds later, and what falls due meanwhile (expiry, settlement) acts before the answer; `GET /clock` reads it; a reset goes back to the wall clock; test clocks keep their own time |
 | `POST /reset` | forgets all objects, events, faults and delivery modes; the `--webhook-url` endpoints come back |
-| `GET /webhook_endpoints` | endpoints with their secrets |
+| `GET /webhook_endpoints` | endpoints with their secrets and failure runs (`failing_since`, `warned_at`) |
 | `GET /test_cards` | the table above |
 | `POST /payment_intents/<pi or cs>/authenticate` `{"outcome": "succeeded" or "failed"}` | 3-D Secure passed or failed |
 | `POST /payment_intents/<pi or cs>/settle` `{"outcome": "succeeded" or "failed"}` | a bank debit settles now |
@@ -145,7 +193,7 @@ control API answers no CORS preflight.
 | `POST /webhooks/modes` `{"mode": "duplicate", "delay", "reorder" or "drop", "count"?, "seconds"?, "batch"?}` | make deliveries misbehave (`count`: only the next N) |
 | `DELETE /webhooks/modes[?mode=<mode>]` | clear one mode, or all |
 | `POST /webhooks/pause`, `/resume`, `/flush` | hold deliveries, send them, release a reorder batch and delays now |
-| `GET /webhooks` | paused, queued, held, modes |
+| `GET /webhooks` | paused, queued, held, modes, the retry schedule |
 | `GET /deliveries[?event_id=evt_...]` | every delivery attempt: event, URL, attempt, outcome, status |
 
 Faults:

@@ -8,6 +8,7 @@ import sys
 
 from stripe_emulator.cards import reference
 from stripe_emulator.emulator import Config, Emulator
+from stripe_emulator.retry_schedule import SCHEDULES
 from stripe_emulator.server import HOST, serve
 
 
@@ -32,8 +33,27 @@ def parse_args(argv=None) -> Config:
         "$STRIPE_EMULATOR_WEBHOOK_SECRET, else random; read it from "
         "GET /_emulator/webhook_endpoints)",
     )
-    parser.add_argument("--retry-base-seconds", type=float, default=1.0)
-    parser.add_argument("--max-delivery-attempts", type=int, default=5)
+    parser.add_argument(
+        "--retry-schedule",
+        choices=SCHEDULES,
+        default=None,
+        help="when failed webhook deliveries are retried, in the emulator's time: 'test' "
+        "(Stripe's test mode: 3 retries over 3.5 hours; the default), 'live' (Stripe's live "
+        "mode: exponential back-off for up to 3 days) or 'fast' (--retry-base-seconds and "
+        "--max-delivery-attempts; the default when either is given)",
+    )
+    parser.add_argument(
+        "--retry-base-seconds",
+        type=float,
+        default=None,
+        help="fast schedule: retry after base * 2^(n-1) seconds (default 1)",
+    )
+    parser.add_argument(
+        "--max-delivery-attempts",
+        type=int,
+        default=None,
+        help="fast schedule: give up after this many attempts (default 5)",
+    )
     parser.add_argument("--webhook-timeout-seconds", type=float, default=10.0)
     parser.add_argument(
         "--async-delay-seconds",
@@ -58,6 +78,12 @@ def parse_args(argv=None) -> Config:
     args = parser.parse_args(argv)
     if args.webhook_secret and not args.webhook_secret.startswith("whsec_"):
         parser.error("--webhook-secret must start with whsec_")
+    if args.max_delivery_attempts is not None and args.max_delivery_attempts < 1:
+        parser.error("--max-delivery-attempts must be 1 or more")
+    if args.retry_base_seconds is not None and args.retry_base_seconds < 0:
+        parser.error("--retry-base-seconds must be 0 or more")
+    fast_given = args.retry_base_seconds is not None or args.max_delivery_attempts is not None
+    schedule = args.retry_schedule or ("fast" if fast_given else "test")
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(asctime)s %(name)s %(message)s",
@@ -66,8 +92,9 @@ def parse_args(argv=None) -> Config:
         port=args.port,
         webhook_urls=tuple(args.webhook_url),
         webhook_secret=args.webhook_secret,
-        retry_base_seconds=args.retry_base_seconds,
-        max_delivery_attempts=args.max_delivery_attempts,
+        retry_schedule=schedule,
+        retry_base_seconds=1.0 if args.retry_base_seconds is None else args.retry_base_seconds,
+        max_delivery_attempts=args.max_delivery_attempts or 5,
         webhook_timeout_seconds=args.webhook_timeout_seconds,
         async_delay_seconds=args.async_delay_seconds,
         hang_seconds=args.hang_seconds,

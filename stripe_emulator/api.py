@@ -1,11 +1,13 @@
 """The `/v1/` API: authentication, idempotency, parameter checks, and the endpoint table
-(filled by `stripe_emulator.endpoints`, one function per Stripe operation).
+(filled by `stripe_emulator.endpoints` and `.event_endpoints`, one function per Stripe
+operation).
 
 A request goes: injected fault? → API key → decode the form → endpoint → idempotency
-(replay / mismatch) → parameters checked against the SDK's TypedDict → the handler, under
-the store's lock → answer stored for its Idempotency-Key. As at Stripe, a request refused
-by parameter validation stores nothing, while an answer from a request that ran (including
-a card decline) is replayed for the same key.
+(replay, or 400 for a key used on another endpoint or with other parameters; keys lapse
+after 24 hours: stripe_emulator/idempotency.py) → parameters checked against the SDK's
+TypedDict → the handler, under the store's lock → answer stored for its Idempotency-Key.
+As at Stripe, a request refused by parameter validation stores nothing, while an answer
+from a request that ran (including a card decline) is replayed for the same key.
 """
 
 import base64
@@ -14,9 +16,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from stripe_emulator import idempotency
 from stripe_emulator.errors import StripeAPIError, missing_resource
 from stripe_emulator.formdata import decode
 from stripe_emulator.state import RequestContext, new_id
+from stripe_emulator.test_clocks import request_time
 from stripe_emulator.validation import validate
 
 
@@ -107,22 +111,25 @@ def handle(emulator, method: str, path: str, query: str, body: bytes, headers) -
         if kind == "publishable":
             raw = _publishable_access(emulator, endpoint, ids, raw)
         idempotency_key = headers.get("Idempotency-Key") if method == "POST" else None
-        ctx = RequestContext(request_id, idempotency_key)
+        ctx = RequestContext(request_id, idempotency_key, client_side=kind == "publishable")
         with emulator.store.lock:
-            scope = (api_key, path, idempotency_key)
             if idempotency_key:
-                stored = emulator.store.idempotency.get(scope)
+                stored = idempotency.find(emulator.store, api_key, idempotency_key, path, raw)
                 if stored is not None:
-                    return _replay(stored, raw, idempotency_key, base_headers)
+                    return _replay(stored, idempotency_key, base_headers)
             params = validate(raw, endpoint.params)
             try:
-                status, answer = 200, endpoint.handler(emulator, *ids, params=params, ctx=ctx)
+                with request_time(emulator.store, ids, params):  # a test clock's customer
+                    answer = endpoint.handler(emulator, *ids, params=params, ctx=ctx)
+                status = 200
             except StripeAPIError as exc:
                 if not idempotency_key or exc.status >= 500:
                     raise
                 status, answer = exc.status, exc.body()
             if idempotency_key:
-                emulator.store.idempotency[scope] = (raw, status, json.dumps(answer), request_id)
+                idempotency.remember(
+                    emulator.store, api_key, idempotency_key, path, raw, status, answer, request_id
+                )
     except StripeAPIError as exc:
         return Response(exc.status, exc.body(), base_headers)
     headers_out = dict(base_headers)
@@ -143,24 +150,15 @@ def _fault_response(fault, headers) -> Response:
     return Response(error.status, error.body(), headers)
 
 
-def _replay(stored, raw: dict, key: str, headers: dict) -> Response:
-    first_params, status, answer, original_request = stored
-    if first_params != raw:
-        raise StripeAPIError(
-            400,
-            "Keys for idempotent requests can only be used with the same parameters they "
-            f"were first used with. Try using a key other than '{key}' if you meant to "
-            "execute a different request.",
-            type_="idempotency_error",
-        )
+def _replay(stored: idempotency.Stored, key: str, headers: dict) -> Response:
     return Response(
-        status,
-        json.loads(answer),
+        stored.status,
+        json.loads(stored.answer),
         {
             **headers,
             "Idempotency-Key": key,
             "Idempotent-Replayed": "true",
-            "Original-Request": original_request,
+            "Original-Request": stored.request_id,
         },
     )
 

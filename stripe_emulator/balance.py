@@ -47,6 +47,7 @@ class Balance:
             "object": "balance_transaction",
             "amount": amount,
             "available_on": created + available_in_days * 86400,
+            "balance_type": "payments",
             "created": created,
             "currency": source["currency"],
             "description": description,

@@ -6,20 +6,21 @@ The session follows its PaymentIntent through a listener on the store: paid → 
 and `paid`, processing → complete and `unpaid` (then async_payment_succeeded / _failed).
 """
 
-import threading
-
-from stripe_emulator import money
+from stripe_emulator import money, objects, rules
 from stripe_emulator.errors import invalid, unexpected_state
 from stripe_emulator.payments import Payments
 from stripe_emulator.state import AUTOMATIC, RequestContext, Store, merge_metadata, new_id, now
+from stripe_emulator.test_clocks import living_in
+from stripe_emulator.timers import Timers
 
 MIN_LIFETIME = 30 * 60
 MAX_LIFETIME = 24 * 60 * 60
 
 
 class Checkout:
-    def __init__(self, store: Store, payments: Payments, *, base_url: str):
+    def __init__(self, store: Store, payments: Payments, *, base_url: str, timers: Timers):
         self.store = store
+        self.timers = timers
         self.payments = payments
         self.base_url = base_url
         store.payment_intent_listeners.append(self._follow_payment_intent)
@@ -50,6 +51,7 @@ class Checkout:
             # Stripe refuses anything but a web URL; the page puts cancel_url in a link.
             if name in params and not params[name].startswith(("http://", "https://")):
                 raise invalid("Not a valid URL", code="url_invalid", param=name)
+        rules.check_email(params, "customer_email")
         line_items = self._line_items(params.get("line_items"))
         currencies = {item["currency"] for item in line_items}
         if len(currencies) != 1:
@@ -71,37 +73,40 @@ class Checkout:
             self.store.get("customer", params["customer"], param="customer")
         session_id = new_id("cs_test", 58)
         total = sum(item["amount_total"] for item in line_items)
-        money.check_amount(total, line_items[0]["currency"], "line_items")
-        session = {
-            "id": session_id,
-            "object": "checkout.session",
-            "amount_subtotal": total,
-            "amount_total": total,
-            "cancel_url": params.get("cancel_url"),
-            "client_reference_id": params.get("client_reference_id"),
-            "created": created,
-            "currency": currencies.pop(),
-            "customer": params.get("customer"),
-            "customer_details": None,
-            "customer_email": params.get("customer_email"),
-            "expires_at": expires_at,
-            "livemode": False,
-            "metadata": merge_metadata({}, params.get("metadata") or {}),
-            "mode": "payment",
-            "payment_intent": None,
-            "payment_method_types": ["card"],
-            "payment_status": "unpaid",
-            "status": "open",
-            "success_url": params["success_url"],
-            "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-            "ui_mode": "hosted",
-            "url": f"{self.base_url}/c/pay/{session_id}",
-        }
+        money.check_session_total(total, line_items[0]["currency"])
+        session = objects.build(
+            "checkout.session",
+            id=session_id,
+            amount_subtotal=total,
+            amount_total=total,
+            cancel_url=params.get("cancel_url"),
+            client_reference_id=params.get("client_reference_id"),
+            created=created,
+            currency=currencies.pop(),
+            customer=params.get("customer"),
+            customer_creation=None if params.get("customer") else "if_required",
+            customer_details=None,
+            customer_email=params.get("customer_email"),
+            expires_at=expires_at,
+            livemode=False,
+            metadata=merge_metadata({}, params.get("metadata") or {}),
+            mode="payment",
+            payment_intent=None,
+            payment_method_types=["card"],
+            payment_status="unpaid",
+            status="open",
+            success_url=params["success_url"],
+            total_details={"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+            ui_mode="hosted_page",
+            url=f"{self.base_url}/c/pay/{session_id}",
+        )
         self.store.add(
             session,
             line_items=line_items,
             payment_intent_data=params.get("payment_intent_data") or {},
         )
+        # In the customer's test clock's time when it has one (the request runs in it).
+        self.timers.at(expires_at, lambda: self._expire_if_due(session_id))
         return session
 
     def _line_items(self, items) -> list[dict]:
@@ -142,26 +147,20 @@ class Checkout:
             name = (price.get("product_data") or {}).get("name") or price.get("product") or ""
             currency = money.check_currency(price["currency"], f"{param}[price_data][currency]")
             money.check_step(unit_amount, currency, f"{param}[price_data][unit_amount]")
+            money.check_maximum(unit_amount, currency, f"{param}[price_data][unit_amount]")
             result.append(
-                {
-                    "id": new_id("li"),
-                    "object": "item",
-                    "amount_discount": 0,
-                    "amount_subtotal": unit_amount * quantity,
-                    "amount_tax": 0,
-                    "amount_total": unit_amount * quantity,
-                    "currency": currency,
-                    "description": name,
-                    "price": {
-                        "id": new_id("price"),
-                        "object": "price",
-                        "currency": currency,
-                        "product": new_id("prod"),
-                        "type": "one_time",
-                        "unit_amount": unit_amount,
-                    },
-                    "quantity": quantity,
-                }
+                objects.build(
+                    "item",
+                    id=new_id("li"),
+                    amount_discount=0,
+                    amount_subtotal=unit_amount * quantity,
+                    amount_tax=0,
+                    amount_total=unit_amount * quantity,
+                    currency=currency,
+                    description=name,
+                    price=_price(currency, unit_amount),
+                    quantity=quantity,
+                )
             )
         return result
 
@@ -206,23 +205,19 @@ class Checkout:
         self.store.emit("checkout.session.expired", session, ctx)
         return session
 
-    def expire_overdue(self) -> None:
-        """Sessions past `expires_at` expire by themselves, as at Stripe."""
-        for session in self.store.of_type("checkout.session"):
-            if session["status"] == "open" and session["expires_at"] <= now():
-                self.expire(session)
-
-    def start_expiry_clock(self, stop: threading.Event, interval: float = 1.0) -> None:
-        def run():
-            while not stop.wait(interval):
-                with self.store.lock:
-                    self.expire_overdue()
-
-        threading.Thread(target=run, name="checkout-expiry", daemon=True).start()
+    def _expire_if_due(self, session_id: str) -> None:
+        """A session still open at `expires_at` expires by itself, as at Stripe."""
+        session = self.store.find("checkout.session", session_id)
+        if session is not None and session["status"] == "open" and session["expires_at"] <= now():
+            self.expire(session)
 
     # --- the hosted page's actions --------------------------------------------------------
     def pay(self, session: dict, payment_method_id: str, ctx=AUTOMATIC) -> dict:
         """The shopper pays: returns the PaymentIntent (a decline leaves the session open)."""
+        with living_in(self.store, session.get("customer")):
+            return self._pay(session, payment_method_id, ctx)
+
+    def _pay(self, session: dict, payment_method_id: str, ctx) -> dict:
         if session["status"] != "open":
             raise unexpected_state(
                 "checkout_session_unexpected_state",
@@ -240,12 +235,13 @@ class Checkout:
                     "description": data.get("description"),
                     "receipt_email": data.get("receipt_email") or session.get("customer_email"),
                     "customer": session.get("customer"),
+                    "payment_method_types": session["payment_method_types"],
                 },
                 ctx,
             )
             self.store.private[intent["id"]]["checkout_session"] = session["id"]
             session["payment_intent"] = intent["id"]
-        session["customer_details"] = {"email": session.get("customer_email"), "name": None}
+        session["customer_details"] = objects.customer_details(email=session.get("customer_email"))
         return self.payments.confirm_intent(
             intent, {"payment_method": payment_method_id, "return_url": None}, ctx
         )
@@ -273,3 +269,19 @@ class Checkout:
                 self.store.emit("checkout.session.async_payment_succeeded", session, ctx)
             else:
                 self.store.emit("checkout.session.async_payment_failed", session, ctx)
+
+
+def _price(currency: str, unit_amount: int) -> dict:
+    """The one-off Price Stripe makes for a line item's `price_data` (inactive, as there)."""
+    return objects.build(
+        "price",
+        id=new_id("price"),
+        active=False,
+        created=now(),
+        currency=currency,
+        product=new_id("prod"),
+        tax_behavior="unspecified",
+        type="one_time",
+        unit_amount=unit_amount,
+        unit_amount_decimal=str(unit_amount),
+    )

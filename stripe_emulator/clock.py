@@ -9,11 +9,16 @@ bank settlement, webhook retries, ...) act on what became due at once.
 
 Listeners run on the caller's thread without the clock's lock; they take the store's lock
 themselves when they change objects.
+
+Work done for a test clock's customer lives in that clock's time: `pinned(moment, source)`
+makes `now()` answer `moment` on this thread while it lasts, and `source()` names the test
+clock (None: the emulator's own time), so timers set meanwhile follow the same clock.
 """
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 
 class Clock:
@@ -21,10 +26,31 @@ class Clock:
         self._offset = 0.0
         self._lock = threading.Lock()
         self._listeners: list[Callable[[float], None]] = []
+        self._local = threading.local()
 
     def now(self) -> float:
-        """Seconds since the epoch, in the emulator's time."""
+        """Seconds since the epoch, in the emulator's time (or a pinned test clock's)."""
+        pinned = getattr(self._local, "pinned", None)
+        return pinned[0] if pinned is not None else self.own_now()
+
+    def own_now(self) -> float:
+        """The emulator's own time, whatever this thread has pinned."""
         return time.time() + self._offset
+
+    def source(self) -> str | None:
+        """The test clock whose time this thread lives in, or None."""
+        pinned = getattr(self._local, "pinned", None)
+        return pinned[1] if pinned is not None else None
+
+    @contextlib.contextmanager
+    def pinned(self, moment: float, source: str | None) -> Iterator[None]:
+        """On this thread, `now()` is `moment` (a test clock's frozen time) until the end."""
+        previous = getattr(self._local, "pinned", None)
+        self._local.pinned = (moment, source)
+        try:
+            yield
+        finally:
+            self._local.pinned = previous
 
     @property
     def offset(self) -> float:
@@ -37,7 +63,7 @@ class Clock:
         with self._lock:
             self._offset += seconds
             listeners = list(self._listeners)
-        moment = self.now()
+        moment = self.own_now()
         for listener in listeners:
             listener(moment)
         return moment

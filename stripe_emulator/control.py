@@ -16,6 +16,7 @@ from stripe_emulator.checkout_page import page_choice
 from stripe_emulator.clock import CLOCK
 from stripe_emulator.errors import StripeAPIError
 from stripe_emulator.faults import KINDS
+from stripe_emulator.test_clocks import request_time
 
 _ROUTES: list[tuple[str, re.Pattern, Callable]] = []
 
@@ -87,7 +88,11 @@ def handle(emulator, method: str, path: str, query: str, body: bytes) -> tuple[i
         found = pattern.match(path)
         if found and route_method == method:
             try:
-                return 200, handler(emulator, *found.groups(), data=data, query=query_params)
+                # What the bank or the card holder does to a test clock's customer's
+                # payment happens in that clock's time.
+                with request_time(emulator.store, found.groups(), data):
+                    answer = handler(emulator, *found.groups(), data=data, query=query_params)
+                return 200, answer
             except ControlError as exc:
                 return exc.status, {"error": {"message": exc.message}}
             except StripeAPIError as exc:
@@ -151,14 +156,11 @@ def latency(emulator, *, data, query):
 
 @control("GET", "/webhook_endpoints")
 def webhook_endpoints(emulator, *, data, query):
-    """Endpoints with their secrets (Stripe shows a secret only once; tests need it again)."""
+    """Endpoints with their secrets (Stripe shows a secret only once; tests need it again)
+    and their failure runs (`failing_since`, `warned_at`: webhook_endpoints.py)."""
     with emulator.store.lock:
-        return {
-            "data": [
-                {**e, "secret": emulator.webhooks.secret_of(e["id"])}
-                for e in emulator.store.of_type("webhook_endpoint")
-            ]
-        }
+        found = emulator.store.of_type("webhook_endpoint")
+        return {"data": [emulator.webhooks.endpoints.control_view(e) for e in found]}
 
 
 @control("GET", "/test_cards")

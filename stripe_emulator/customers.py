@@ -2,6 +2,7 @@
 
 from stripe_emulator.errors import missing_resource
 from stripe_emulator.state import Store, merge_metadata, new_id, now
+from stripe_emulator.test_clocks import check_attachable
 
 
 class Customers:
@@ -12,6 +13,8 @@ class Customers:
         store.virtual_fields[("customer", "sources")] = self._sources
 
     def create(self, params: dict) -> dict:
+        if params.get("test_clock"):  # then it lives in that clock's time (test_clocks.py)
+            check_attachable(self.store, params["test_clock"], param="test_clock")
         customer = {
             "id": new_id("cus", 14),
             "object": "customer",
@@ -39,7 +42,7 @@ class Customers:
             "preferred_locales": params.get("preferred_locales") or [],
             "shipping": None,
             "tax_exempt": params.get("tax_exempt", "none"),
-            "test_clock": None,
+            "test_clock": params.get("test_clock") or None,
         }
         return self.store.add(customer)
 

@@ -11,7 +11,10 @@ from stripe_emulator.clock import CLOCK
 from stripe_emulator.customers import Customers
 from stripe_emulator.faults import Faults
 from stripe_emulator.payments import Payments
+from stripe_emulator.retry_schedule import RetrySchedule
 from stripe_emulator.state import Store
+from stripe_emulator.test_clocks import TestClocks
+from stripe_emulator.timers import Timers
 from stripe_emulator.webhooks import Webhooks
 
 
@@ -22,6 +25,9 @@ class Config:
     # The secret for the --webhook-url endpoints; random (and readable through the
     # control API, never logged) when not given.
     webhook_secret: str | None = None
+    # Stripe's test-mode schedule unless told otherwise (retry_schedule.py); the base and
+    # the attempts apply to the `fast` schedule only.
+    retry_schedule: str = "test"
     retry_base_seconds: float = 1.0
     max_delivery_attempts: int = 5
     webhook_timeout_seconds: float = 10.0
@@ -43,28 +49,38 @@ class Emulator:
         self.latency_ms = config.latency_ms  # the control API can change it while running
         self.store = Store(api_version=config.api_version)
         self.account = platform_account()  # not in the store: a reset keeps it
+        # What time causes (expiry, settlement), in the emulator's or a test clock's time.
+        self.timers = Timers(self.store.lock)
         self.customers = Customers(self.store)
+        self.test_clocks = TestClocks(self.store, self.timers)
         self.payments = Payments(
-            self.store, base_url=config.base_url, async_delay=config.async_delay_seconds
+            self.store,
+            base_url=config.base_url,
+            async_delay=config.async_delay_seconds,
+            timers=self.timers,
         )
-        self.checkout = Checkout(self.store, self.payments, base_url=config.base_url)
+        self.checkout = Checkout(
+            self.store, self.payments, base_url=config.base_url, timers=self.timers
+        )
         self.webhooks = Webhooks(
             self.store,
-            retry_base=config.retry_base_seconds,
-            max_attempts=config.max_delivery_attempts,
+            schedule=RetrySchedule(
+                config.retry_schedule, config.retry_base_seconds, config.max_delivery_attempts
+            ),
             timeout=config.webhook_timeout_seconds,
         )
         self.faults = Faults(config.hang_seconds)
         self._stop = threading.Event()
         self._configured_secret = config.webhook_secret
         self._register_configured_endpoints()
-        self.checkout.start_expiry_clock(self._stop)
+        self.timers.start(self._stop)
 
     def _register_configured_endpoints(self) -> None:
         with self.store.lock:
             for url in self.config.webhook_urls:
-                created = self.webhooks.create_endpoint(
-                    url, ["*"], secret=self._configured_secret, description="--webhook-url"
+                created = self.webhooks.endpoints.create(
+                    {"url": url, "enabled_events": ["*"], "description": "--webhook-url"},
+                    secret=self._configured_secret,
                 )
                 # Every configured URL shares one secret, so one value configures the shop.
                 self._configured_secret = created["secret"]
@@ -77,11 +93,12 @@ class Emulator:
         CLOCK.reset()
         with self.webhooks.quiet(), self.store.lock:
             self.webhooks.reset()
+            self.timers.clear()
             self.store.clear()
             self._register_configured_endpoints()
 
     def shutdown(self) -> None:
         self._stop.set()
-        self.payments.timers.stop()
+        self.timers.stop()
         self.webhooks.stop()
         self.faults.clear()

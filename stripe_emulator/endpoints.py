@@ -1,15 +1,14 @@
 """The endpoints of the `/v1/` API, one function per Stripe operation, in Stripe's API
 reference order. Each is registered in `stripe_emulator.api`'s table by `@route` with the
-SDK's parameter type it is checked against; each runs under the store's lock.
+SDK's parameter type it is checked against; each runs under the store's lock. Events and
+webhook endpoints are in event_endpoints.py.
 """
-
-import fnmatch
 
 import stripe.params as sp
 from stripe.params import checkout as sp_checkout
 
+from stripe_emulator import rules
 from stripe_emulator.api import list_page, render, route
-from stripe_emulator.errors import invalid
 
 
 # --- the account ---------------------------------------------------------------------------
@@ -21,6 +20,7 @@ def retrieve_account(emulator, *, params, ctx):
 # --- customers ----------------------------------------------------------------------------
 @route("POST", "/v1/customers", sp.CustomerCreateParams)
 def create_customer(emulator, *, params, ctx):
+    rules.check_email(params, "email")
     customer = emulator.customers.create(params)
     emulator.store.emit("customer.created", customer, ctx)
     return render(emulator, customer, params)
@@ -33,6 +33,7 @@ def retrieve_customer(emulator, customer_id, *, params, ctx):
 
 @route("POST", "/v1/customers/{id}", sp.CustomerUpdateParams)
 def update_customer(emulator, customer_id, *, params, ctx):
+    rules.check_email(params, "email")
     customer = emulator.customers.update(emulator.store.get("customer", customer_id), params)
     emulator.store.emit("customer.updated", customer, ctx)
     return render(emulator, customer, params)
@@ -223,65 +224,3 @@ def list_balance_transactions(emulator, *, params, ctx):
         source=params.get("source"),
         type=params.get("type"),
     )
-
-
-# --- Events -------------------------------------------------------------------------------
-@route("GET", "/v1/events/{id}", sp.EventRetrieveParams)
-def retrieve_event(emulator, event_id, *, params, ctx):
-    return render(emulator, emulator.store.get("event", event_id), params)
-
-
-@route("GET", "/v1/events", sp.EventListParams)
-def list_events(emulator, *, params, ctx):
-    if params.get("type") and params.get("types"):
-        raise invalid(
-            "You may pass either `type` or `types`, not both.",
-            code="parameters_exclusive",
-            param="types",
-        )
-    if len(params.get("types") or []) > 20:
-        raise invalid(
-            "You may pass at most 20 event types in `types`.",
-            code="parameter_invalid",
-            param="types",
-        )
-    patterns = [params["type"]] if params.get("type") else params.get("types") or ["*"]
-
-    def wanted(event: dict) -> bool:
-        if not any(fnmatch.fnmatchcase(event["type"], p) for p in patterns):
-            return False
-        if "delivery_success" in params:
-            return emulator.webhooks.delivery_succeeded(event) == params["delivery_success"]
-        return True
-
-    events = [e for e in emulator.store.of_type("event") if wanted(e)]
-    return emulator.store.page(events, params, "/v1/events")
-
-
-# --- Webhook endpoints --------------------------------------------------------------------
-@route("POST", "/v1/webhook_endpoints", sp.WebhookEndpointCreateParams)
-def create_webhook_endpoint(emulator, *, params, ctx):
-    return emulator.webhooks.create_endpoint(
-        params["url"],
-        params["enabled_events"],
-        api_version=params.get("api_version"),
-        description=params.get("description"),
-        metadata=params.get("metadata"),
-    )
-
-
-@route("GET", "/v1/webhook_endpoints/{id}", sp.WebhookEndpointRetrieveParams)
-def retrieve_webhook_endpoint(emulator, endpoint_id, *, params, ctx):
-    return render(emulator, emulator.store.get("webhook_endpoint", endpoint_id), params)
-
-
-@route("GET", "/v1/webhook_endpoints", sp.WebhookEndpointListParams)
-def list_webhook_endpoints(emulator, *, params, ctx):
-    return list_page(emulator, "webhook_endpoint", params, "/v1/webhook_endpoints")
-
-
-@route("DELETE", "/v1/webhook_endpoints/{id}", sp.WebhookEndpointDeleteParams)
-def delete_webhook_endpoint(emulator, endpoint_id, *, params, ctx):
-    emulator.store.get("webhook_endpoint", endpoint_id)
-    del emulator.store.objects[endpoint_id]
-    return {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}

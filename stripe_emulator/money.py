@@ -1,4 +1,15 @@
-"""Currencies Stripe accepts and its per-currency charge limits, in minor units."""
+"""Currencies Stripe accepts and its per-currency rules, in minor units
+(docs.stripe.com/currencies), checked wherever an amount enters: a PaymentIntent's amount
+(create, update), a capture, a Checkout price and its total, a refund.
+
+- zero-decimal currencies (JPY, KRW, ...): whole units, any integer;
+- three-decimal currencies (BHD, JOD, KWD, OMR, TND): thousandths, a multiple of 10;
+- ISK and UGX: whole units still sent in hundredths, a multiple of 100;
+- HUF and TWD are two-decimal for charges and refunds (their whole-unit rule is for
+  payouts, which the emulator does not make);
+- a charge is at least the currency's minimum (`amount_too_small`, naming it) and at most
+  eight digits, twelve for IDR (`amount_too_large`).
+"""
 
 from stripe_emulator.errors import invalid
 
@@ -42,7 +53,9 @@ MINIMUM_CHARGE = {
     "xaf": 400, "xof": 400, "xpf": 80,
 }  # fmt: skip
 DEFAULT_MINIMUM_CHARGE = 50
+# Amounts have at most eight digits (99999999: $999,999.99), IDR twelve.
 MAXIMUM_CHARGE = 99_999_999
+MAXIMUM_CHARGE_BY_CURRENCY = {"idr": 999_999_999_999}
 
 
 def decimal_places(currency: str) -> int:
@@ -79,18 +92,49 @@ def check_step(amount: int, currency: str, param: str = "amount") -> None:
         )
 
 
+# The symbol Stripe's messages put before an amount; other currencies show the number only.
+SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
+
+
+def shown(amount: int, currency: str) -> str:
+    """An amount as Stripe's messages show it: `$0.50 usd`, `¥50 jpy`, `0.200 kwd`."""
+    places = decimal_places(currency)
+    whole, fraction = divmod(amount, 10**places)
+    number = f"{whole:,}" + (f".{fraction:0{places}d}" if places else "")
+    return f"{SYMBOLS.get(currency, '')}{number} {currency}"
+
+
 def check_amount(amount: int, currency: str, param: str = "amount") -> None:
+    """A charge's amount: the currency's step, at least its minimum, at most 99999999."""
     check_step(amount, currency, param)
     minimum = MINIMUM_CHARGE.get(currency, DEFAULT_MINIMUM_CHARGE)
     if amount < minimum:
         raise invalid(
-            f"Amount must be at least {minimum} {currency} (in minor units).",
+            f"Amount must be at least {shown(minimum, currency)}",
             code="amount_too_small",
             param=param,
         )
-    if amount > MAXIMUM_CHARGE:
+    check_maximum(amount, currency, param)
+
+
+def check_maximum(amount: int, currency: str, param: str = "amount") -> None:
+    maximum = MAXIMUM_CHARGE_BY_CURRENCY.get(currency, MAXIMUM_CHARGE)
+    if amount > maximum:
         raise invalid(
-            f"Amount must be no more than {MAXIMUM_CHARGE} (in minor units).",
+            f"Amount must be no more than {shown(maximum, currency)}",
             code="amount_too_large",
             param=param,
         )
+
+
+def check_session_total(total: int, currency: str) -> None:
+    """A Checkout Session's total must reach the currency's minimum charge."""
+    minimum = MINIMUM_CHARGE.get(currency, DEFAULT_MINIMUM_CHARGE)
+    if total < minimum:
+        raise invalid(
+            "The Checkout Session's total amount due must add up to at least "
+            f"{shown(minimum, currency)}",
+            code="amount_too_small",
+            param="line_items",
+        )
+    check_maximum(total, currency, "line_items")

@@ -7,7 +7,8 @@ first, then the PaymentIntent), though receivers must not rely on order, and the
 can shuffle deliveries on purpose.
 """
 
-from stripe_emulator import cards, money
+from stripe_emulator import cards, money, objects, rules
+from stripe_emulator.authorizations import Authorizations
 from stripe_emulator.balance import Balance
 from stripe_emulator.cards import Outcome
 from stripe_emulator.disputes import Disputes
@@ -35,55 +36,56 @@ ATTEMPT_FAILED = (
 )
 
 
-class Payments(PaymentMethods, Refunds, Disputes):
-    def __init__(self, store: Store, *, base_url: str, async_delay: float):
+class Payments(PaymentMethods, Refunds, Disputes, Authorizations):
+    def __init__(self, store: Store, *, base_url: str, async_delay: float, timers: Timers):
         self.store = store
+        self.timers = timers  # expiry and settlement, in emulator or test clock time
         self.base_url = base_url
         # Seconds before a delayed payment method settles by itself; 0: only on request.
         self.async_delay = async_delay
         self.balance = Balance(store)
-        self.timers = Timers(store.lock)
         store.virtual_fields[("charge", "refunds")] = self._charge_refunds
+        # A PaymentIntent's or refund's `payment_method` expands to the PaymentMethod.
+        for holder in ("payment_intent", "refund"):
+            store.virtual_fields[(holder, "payment_method")] = self._expanded_payment_method
 
     # --- PaymentIntents ----------------------------------------------------------------
     def create_intent(self, params: dict, ctx: RequestContext) -> dict:
         currency = money.check_currency(params["currency"])
         money.check_amount(params["amount"], currency)
+        rules.check_email(params, "receipt_email")
+        rules.check_exclusive(
+            params, "automatic_payment_methods", "payment_method_types", "confirmation_method"
+        )
+        automatic = rules.automatic_payment_methods(params)
+        if params.get("confirm"):
+            rules.check_return_url(automatic, params.get("return_url"), ctx)
         if params.get("customer"):
             self.store.get("customer", params["customer"], param="customer")
         intent_id = new_id("pi")
         payment_method = self._payment_method_param(params)
-        intent = {
-            "id": intent_id,
-            "object": "payment_intent",
-            "amount": params["amount"],
-            "amount_capturable": 0,
-            "amount_received": 0,
-            "automatic_payment_methods": (
-                {"enabled": True, "allow_redirects": "always"}
-                if (params.get("automatic_payment_methods") or {}).get("enabled")
-                else None
+        intent = objects.build(
+            "payment_intent",
+            id=intent_id,
+            amount=params["amount"],
+            automatic_payment_methods=automatic,
+            capture_method=params.get("capture_method", "automatic_async"),
+            client_secret=f"{intent_id}_secret_{new_id('s')[2:]}",
+            confirmation_method=params.get("confirmation_method", "automatic"),
+            created=now(),
+            currency=currency,
+            customer=params.get("customer") or None,
+            description=params.get("description") or None,
+            metadata=merge_metadata({}, params.get("metadata") or {}),
+            payment_method=payment_method or None,
+            payment_method_options=objects.payment_method_options(
+                params.get("payment_method_types") or ["card"]
             ),
-            "canceled_at": None,
-            "cancellation_reason": None,
-            "capture_method": params.get("capture_method", "automatic_async"),
-            "client_secret": f"{intent_id}_secret_{new_id('s')[2:]}",
-            "confirmation_method": params.get("confirmation_method", "automatic"),
-            "created": now(),
-            "currency": currency,
-            "customer": params.get("customer") or None,
-            "description": params.get("description") or None,
-            "last_payment_error": None,
-            "latest_charge": None,
-            "livemode": False,
-            "metadata": merge_metadata({}, params.get("metadata") or {}),
-            "next_action": None,
-            "payment_method": payment_method or None,
-            "payment_method_types": params.get("payment_method_types") or ["card"],
-            "receipt_email": params.get("receipt_email") or None,
-            "statement_descriptor": params.get("statement_descriptor") or None,
-            "status": "requires_confirmation" if payment_method else "requires_payment_method",
-        }
+            payment_method_types=params.get("payment_method_types") or ["card"],
+            receipt_email=params.get("receipt_email") or None,
+            statement_descriptor=params.get("statement_descriptor") or None,
+            status="requires_confirmation" if payment_method else "requires_payment_method",
+        )
         self.store.add(intent)
         self.store.emit("payment_intent.created", intent, ctx)
         if params.get("confirm"):
@@ -99,6 +101,7 @@ class Payments(PaymentMethods, Refunds, Disputes):
             )
         currency = money.check_currency(params.get("currency", intent["currency"]))
         money.check_amount(params.get("amount", intent["amount"]), currency)
+        rules.check_email(params, "receipt_email")
         if "currency" in params:
             params = {**params, "currency": currency}
         if params.get("payment_method") or params.get("payment_method_data"):
@@ -122,6 +125,8 @@ class Payments(PaymentMethods, Refunds, Disputes):
                 "You cannot confirm this PaymentIntent because it has a status of "
                 f"{intent['status']}.",
             )
+        rules.check_email(params, "receipt_email")
+        rules.check_return_url(intent["automatic_payment_methods"], params.get("return_url"), ctx)
         for key in ("receipt_email", "capture_method"):
             if params.get(key):
                 intent[key] = params[key]
@@ -188,34 +193,28 @@ class Payments(PaymentMethods, Refunds, Disputes):
         return intent
 
     def _new_charge(self, intent: dict, pm, status: str, **fields) -> dict:
-        charge = {
-            "id": new_id("ch"),
-            "object": "charge",
-            "amount": intent["amount"],
-            "amount_captured": 0,
-            "amount_refunded": 0,
-            "balance_transaction": None,
-            "billing_details": {"email": intent.get("receipt_email"), "name": None},
-            "captured": False,
-            "created": now(),
-            "currency": intent["currency"],
-            "customer": intent.get("customer"),
-            "description": intent.get("description"),
-            "disputed": False,
-            "failure_code": None,
-            "failure_message": None,
-            "livemode": False,
-            "metadata": dict(intent["metadata"]),
-            "outcome": None,
-            "paid": False,
-            "payment_intent": intent["id"],
-            "payment_method": intent["payment_method"],
-            "payment_method_details": cards.details(pm),
-            "receipt_email": intent.get("receipt_email"),
-            "refunded": False,
-            "status": status,
-            **fields,
-        }
+        base = dict(
+            id=new_id("ch"),
+            amount=intent["amount"],
+            billing_details=objects.billing_details(email=intent.get("receipt_email")),
+            created=now(),
+            currency=intent["currency"],
+            customer=intent.get("customer"),
+            description=intent.get("description"),
+            metadata=dict(intent["metadata"]),
+            payment_intent=intent["id"],
+            payment_method=intent["payment_method"],
+            payment_method_details=objects.charge_payment_method_details(
+                cards.details(pm),
+                intent["amount"],
+                cards.fingerprint(pm),
+            ),
+            receipt_email=intent.get("receipt_email"),
+            status=status,
+        )
+        charge = objects.build("charge", **{**base, **fields})
+        if charge["outcome"] is not None:
+            charge["outcome"] = objects.charge_outcome(**charge["outcome"])
         self.store.add(charge)
         intent["latest_charge"] = charge["id"]
         return charge
@@ -283,7 +282,9 @@ class Payments(PaymentMethods, Refunds, Disputes):
                 "type": "authorized",
             },
         )
-        if not manual:  # an authorisation alone moves no money: capture does
+        if manual:  # an authorisation alone moves no money, and expires (authorizations.py)
+            self._hold(intent, charge)
+        else:
             charge["balance_transaction"] = self.balance.charge_captured(charge)
         self.store.emit("charge.succeeded", charge, ctx)
         if manual:
@@ -318,11 +319,6 @@ class Payments(PaymentMethods, Refunds, Disputes):
 
         self._later(settle, pm.delay_seconds)
 
-    def _later(self, action, extra_seconds: float = 0) -> None:
-        """Run `action` under the store's lock after the async delay (the bank's pace),
-        plus `extra_seconds` of the emulator's clock for the slower test methods."""
-        self.timers.after(self.async_delay + extra_seconds, action)
-
     def settle(self, intent: dict, succeeded: bool, ctx=AUTOMATIC) -> dict:
         """A delayed payment method's money arrived (or did not)."""
         if intent["status"] != "processing":
@@ -338,7 +334,11 @@ class Payments(PaymentMethods, Refunds, Disputes):
                 paid=True,
                 captured=True,
                 amount_captured=charge["amount"],
-                outcome={"type": "authorized", "network_status": "approved_by_network"},
+                outcome=objects.charge_outcome(
+                    network_status="approved_by_network",
+                    seller_message="Payment complete.",
+                    type="authorized",
+                ),
             )
             charge["balance_transaction"] = self.balance.charge_captured(charge)
             intent["status"] = "succeeded"
@@ -351,7 +351,9 @@ class Payments(PaymentMethods, Refunds, Disputes):
                 status="failed",
                 failure_code=code,
                 failure_message=cards.BANK_FAILURES[code],
-                outcome={"type": "issuer_declined", "network_status": "declined_by_network"},
+                outcome=objects.charge_outcome(
+                    network_status="declined_by_network", type="issuer_declined"
+                ),
             )
             intent["status"] = "requires_payment_method"
             intent["last_payment_error"] = {
@@ -377,6 +379,7 @@ class Payments(PaymentMethods, Refunds, Disputes):
                 f"{intent['status']}.",
             )
         amount = params.get("amount_to_capture", intent["amount_capturable"])
+        money.check_step(amount, intent["currency"], "amount_to_capture")
         if not 0 < amount <= intent["amount_capturable"]:
             raise invalid(
                 "The amount to capture must be positive and at most the amount capturable "
@@ -434,3 +437,9 @@ class Payments(PaymentMethods, Refunds, Disputes):
 
     def _expanded_method(self, intent: dict) -> dict:
         return self.store.render(self.payment_method_object(intent["payment_method"]))
+
+    def _expanded_payment_method(self, obj: dict):
+        pm_id = obj.get("payment_method")
+        if not isinstance(pm_id, str):
+            return pm_id
+        return self.payment_method_object(pm_id)

@@ -4,7 +4,7 @@ A mixin of `Payments` (stripe_emulator.payments): it shares its store and timers
 with the store's lock held as everything there does.
 """
 
-from stripe_emulator import money
+from stripe_emulator import money, objects
 from stripe_emulator.errors import invalid, unexpected_state
 from stripe_emulator.state import RequestContext, merge_metadata, new_id, now
 
@@ -76,21 +76,20 @@ class Refunds:
         # A card refund succeeds at once in test mode, but for pm_card_pendingRefund; a bank
         # debit's waits for the bank. pm_card_refundFail's succeeds, then fails later.
         pending = kind != "card" or test.refund == "pending"
-        refund = {
-            "id": new_id("re"),
-            "object": "refund",
-            "amount": amount,
-            "balance_transaction": None,
-            "charge": charge["id"],
-            "created": now(),
-            "currency": charge["currency"],
-            "destination_details": {"type": kind, kind: {"type": "refund"}},
-            "failure_reason": None,
-            "metadata": merge_metadata({}, params.get("metadata") or {}),
-            "payment_intent": charge["payment_intent"],
-            "reason": params.get("reason"),
-            "status": "pending" if pending else "succeeded",
-        }
+        refund = objects.build(
+            "refund",
+            id=new_id("re"),
+            amount=amount,
+            charge=charge["id"],
+            created=now(),
+            currency=charge["currency"],
+            destination_details=_destination_details(kind),
+            metadata=merge_metadata({}, params.get("metadata") or {}),
+            payment_intent=charge["payment_intent"],
+            payment_method=charge["payment_method"],
+            reason=params.get("reason"),
+            status="pending" if pending else "succeeded",
+        )
         refund["balance_transaction"] = self.balance.refunded(refund)
         self.store.add(refund)
         # Stripe counts a pending refund as refunded on the charge (it gives it back on
@@ -147,3 +146,13 @@ class Refunds:
         self.store.emit("refund.updated", refund, **changed)
         self.store.emit("charge.refund.updated", refund, **changed)
         return refund
+
+
+def _destination_details(kind: str) -> dict:
+    """Where the money goes back: the card, or a bank transfer for a bank debit."""
+    if kind == "card":
+        return {"type": "card", "card": {"type": "refund"}}
+    return {
+        "type": "us_bank_transfer",
+        "us_bank_transfer": {"reference": None, "reference_status": "pending"},
+    }

@@ -11,7 +11,14 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from stripe_emulator import api, checkout_page, control, endpoints  # noqa: F401 (fills api.ROUTES)
+from stripe_emulator import (  # noqa: F401 (fills api.ROUTES)
+    api,
+    checkout_page,
+    control,
+    endpoints,
+    event_endpoints,
+    test_clock_endpoints,
+)
 from stripe_emulator.emulator import Emulator
 
 logger = logging.getLogger("stripe_emulator")

@@ -29,6 +29,7 @@ EXPANDABLE = {
     "balance_transaction": "balance_transaction",
     "failure_balance_transaction": "balance_transaction",
     "source": None,
+    "test_clock": "test_helpers.test_clock",
 }
 
 
@@ -47,6 +48,9 @@ class RequestContext:
 
     request_id: str | None = None
     idempotency_key: str | None = None
+    # Sent by a page with a publishable key and the client_secret (as Stripe.js does), not
+    # by a server with its secret key.
+    client_side: bool = False
 
     def as_event_request(self) -> dict:
         return {"id": self.request_id, "idempotency_key": self.idempotency_key}
@@ -72,7 +76,8 @@ class Store:
     # Virtual fields shown only when expanded (`charge.refunds` at this API version), keyed
     # by (the object type, or for a plain hash the field holding it; the field name).
     virtual_fields: dict[tuple[str, str], Callable[[dict], dict]] = field(default_factory=dict)
-    idempotency: dict[tuple, tuple] = field(default_factory=dict)
+    # (API key, Idempotency-Key) → the stored answer (stripe_emulator/idempotency.py).
+    idempotency: dict[tuple, object] = field(default_factory=dict)
 
     # --- objects -----------------------------------------------------------------------
     def add(self, obj: dict, **private) -> dict:
@@ -182,7 +187,8 @@ class Store:
             "id": new_id("evt"),
             "object": "event",
             "api_version": self.api_version,
-            "created": now(),
+            # Sent when it happens: the emulator's time even for a test clock's objects.
+            "created": int(CLOCK.own_now()),
             "data": {"object": copy.deepcopy(obj), **extra},
             "livemode": False,
             "pending_webhooks": 0,

@@ -1,11 +1,14 @@
-"""Webhook endpoints and signed, retried delivery of events, with misbehaviour on demand.
+"""Signed, retried delivery of events to webhook endpoints, with misbehaviour on demand.
 
-Each event is queued once per enabled endpoint when it is made. One background thread
-sends due deliveries in order, signed the way Stripe signs them
+Each event is queued once per enabled endpoint that takes its type when it is made, with
+its payload fixed then (stamped with the endpoint's `api_version` when it has one). One
+background thread sends due deliveries in order, signed the way Stripe signs them
 (`Stripe-Signature: t=<ts>,v1=<hex HMAC-SHA256 of "<ts>.<payload>">`), and retries a
-non-2xx answer or a connection error after `retry_base * 2**(attempt-1)` seconds, up to
-`max_attempts`. The control API can pause delivery, or make it duplicate, delay, reorder
-or drop deliveries, to test a receiver against what Stripe is allowed to do.
+non-2xx answer or a connection error on the retry schedule (retry_schedule.py). Due times
+are in the emulator's time: advancing the clock (clock.py) makes retries due at once. An
+attempt finds its endpoint disabled or deleted: that event is not retried to it any more.
+The control API can pause delivery, or make it duplicate, delay, reorder or drop
+deliveries, to test a receiver against what Stripe is allowed to do.
 """
 
 import contextlib
@@ -21,8 +24,10 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
-from stripe_emulator.errors import invalid
-from stripe_emulator.state import Store, new_id, now
+from stripe_emulator.clock import CLOCK
+from stripe_emulator.retry_schedule import RetrySchedule, delivery_time
+from stripe_emulator.state import Store
+from stripe_emulator.webhook_endpoints import WebhookEndpoints
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +46,10 @@ class _Delivery:
     sequence: int
     event_id: str = field(compare=False)
     endpoint_id: str = field(compare=False)
+    # The API version its payload is rendered at (the endpoint's, else the event's).
+    version: str = field(compare=False, default="")
     attempt: int = field(compare=False, default=1)
+    first_attempt_at: float | None = field(compare=False, default=None)
     # Decided when the event is made, so a mode covers exactly the events made while it
     # was on, however late the delivery thread gets to them.
     drop: bool = field(compare=False, default=False)
@@ -68,13 +76,12 @@ class Webhooks:
         self,
         store: Store,
         *,
-        retry_base: float = 1.0,
-        max_attempts: int = 5,
+        schedule: RetrySchedule | None = None,
         timeout: float = 10.0,
     ):
         self.store = store
-        self.retry_base = retry_base
-        self.max_attempts = max_attempts
+        self.endpoints = WebhookEndpoints(store)
+        self.schedule = schedule or RetrySchedule()
         self.timeout = timeout
         self._cond = threading.Condition()
         self._queue: list[_Delivery] = []
@@ -88,53 +95,36 @@ class Webhooks:
         # from before a reset may arrive after it.
         self._sending = threading.Lock()
         store.event_listeners.append(self._enqueue_event)
+        CLOCK.on_advance(self._clock_moved)
         self._thread = threading.Thread(target=self._run, name="webhook-delivery", daemon=True)
         self._thread.start()
 
-    # --- endpoints (API objects) -----------------------------------------------------------
-    def create_endpoint(self, url: str, enabled_events: list[str], *, secret=None, **extra):
-        if not url.startswith(("http://", "https://")):
-            raise invalid("Invalid URL: must start with http:// or https://", param="url")
-        endpoint = {
-            "id": new_id("we"),
-            "object": "webhook_endpoint",
-            "api_version": extra.get("api_version"),
-            "created": now(),
-            "description": extra.get("description"),
-            "enabled_events": enabled_events,
-            "livemode": False,
-            "metadata": extra.get("metadata") or {},
-            "status": "enabled",
-            "url": url,
-        }
-        secret = secret or new_id("whsec", 32)
-        self.store.add(endpoint, secret=secret)
-        # Stripe shows the secret only in the answer to the create call.
-        return {**endpoint, "secret": secret}
-
     def secret_of(self, endpoint_id: str) -> str:
-        return self.store.private[endpoint_id]["secret"]
-
-    def endpoints_for(self, event_type: str) -> list[dict]:
-        return [
-            e
-            for e in self.store.of_type("webhook_endpoint")
-            if e["status"] == "enabled"
-            and ("*" in e["enabled_events"] or event_type in e["enabled_events"])
-        ]
+        return self.endpoints.secret_of(endpoint_id)
 
     # --- queueing (store lock held) ----------------------------------------------------------
     def _enqueue_event(self, event: dict) -> None:
-        endpoints = self.endpoints_for(event["type"])
+        endpoints = self.endpoints.listening_to(event["type"])
         event["pending_webhooks"] = len(endpoints)
         private = self.store.private[event["id"]]
         # The payload is fixed when the event is made: later changes to the objects must not
-        # leak into an event about an earlier moment.
-        private["payload"] = json.dumps(event, indent=2).encode()
+        # leak into an event about an earlier moment. An endpoint with an `api_version` gets
+        # the event stamped with it (the objects inside keep the emulator's one shape).
+        versions = [e["api_version"] or event["api_version"] for e in endpoints]
+        private["payloads"] = {
+            version: json.dumps({**event, "api_version": version}, indent=2).encode()
+            for version in dict.fromkeys(versions)
+        }
         private["deliveries"] = {e["id"]: "pending" for e in endpoints}
         with self._cond:
-            for endpoint in endpoints:
-                self._push(_Delivery(time.monotonic(), 0, event["id"], endpoint["id"]), fresh=True)
+            for endpoint, version in zip(endpoints, versions, strict=True):
+                delivery = _Delivery(delivery_time(), 0, event["id"], endpoint["id"], version)
+                self._push(delivery, fresh=True)
+            self._cond.notify_all()
+
+    def _clock_moved(self, moment: float) -> None:
+        """The clock jumped: retries that fell due go out now."""
+        with self._cond:
             self._cond.notify_all()
 
     def _push(self, delivery: _Delivery, *, fresh: bool = False) -> None:
@@ -157,7 +147,7 @@ class Webhooks:
 
     def _release_held(self) -> None:
         """Send the held batch newest first."""
-        base = time.monotonic()
+        base = delivery_time()
         for offset, delivery in enumerate(reversed(self._held)):
             delivery.due = base + offset * 1e-6
             delivery.sequence = next(self._sequence)
@@ -190,7 +180,7 @@ class Webhooks:
         with self._cond:
             self._release_held()
             for delivery in self._queue:
-                delivery.due = min(delivery.due, time.monotonic())
+                delivery.due = min(delivery.due, delivery_time())
             heapq.heapify(self._queue)
             self._cond.notify_all()
 
@@ -210,6 +200,7 @@ class Webhooks:
                 "queued": len(self._queue),
                 "held": len(self._held),
                 "modes": {name: vars(mode).copy() for name, mode in self._modes.items()},
+                "retry_schedule": self.schedule.describe(),
             }
 
     @contextlib.contextmanager
@@ -237,6 +228,7 @@ class Webhooks:
 
     def stop(self) -> None:
         self._stop.set()
+        CLOCK.off_advance(self._clock_moved)
         with self._cond:
             self._cond.notify_all()
 
@@ -247,7 +239,7 @@ class Webhooks:
                 if self._paused or not self._queue:
                     self._cond.wait(0.5)
                     continue
-                wait = self._queue[0].due - time.monotonic()
+                wait = self._queue[0].due - delivery_time()
                 if wait > 0:
                     self._cond.wait(min(wait, 0.5))
                     continue
@@ -269,17 +261,25 @@ class Webhooks:
         with self.store.lock:
             event = self.store.find("event", delivery.event_id)
             endpoint = self.store.find("webhook_endpoint", delivery.endpoint_id)
-            if event is None or endpoint is None:  # reset, or the endpoint was deleted
+            if event is None:  # reset
                 return
-            payload = self.store.private[event["id"]]["payload"]
+            if endpoint is None or endpoint["status"] != "enabled":
+                # Deleted or disabled since: Stripe stops retrying the event to it.
+                self._settle(delivery, event, succeeded=False)
+                return
+            payload = self.store.private[event["id"]]["payloads"][delivery.version]
             secret = self.secret_of(endpoint["id"])
             url = endpoint["url"]
+        if delivery.first_attempt_at is None:
+            delivery.first_attempt_at = delivery_time()
         if delivery.drop:
             self._record(delivery, event, url, outcome="dropped", status=None, error=None)
             self._settle(delivery, event, succeeded=False)
             return
         status, error = self._post(url, payload, secret)
         ok = status is not None and 200 <= status < 300
+        with self.store.lock:
+            self.endpoints.attempt_made(delivery.endpoint_id, succeeded=ok)
         self._record(
             delivery,
             event,
@@ -293,11 +293,15 @@ class Webhooks:
             self._record(
                 delivery, event, url, outcome="duplicate", status=dup_status, error=dup_error
             )
+        wait = None
+        if not ok:
+            since_first = delivery_time() - delivery.first_attempt_at
+            wait = self.schedule.wait_after(delivery.attempt, since_first)
         if ok:
             self._settle(delivery, event, succeeded=True)
-        elif delivery.attempt < self.max_attempts:
+        elif wait is not None:
             delivery.attempt += 1
-            delivery.due = time.monotonic() + self.retry_base * 2 ** (delivery.attempt - 2)
+            delivery.due = delivery_time() + wait
             with self._cond:
                 self._push(delivery)
                 self._cond.notify_all()
@@ -311,6 +315,8 @@ class Webhooks:
             method="POST",
             headers={
                 "Content-Type": "application/json; charset=utf-8",
+                # The wall clock, not the emulator's: receivers compare the signature's
+                # time with their own clock (Stripe's SDKs allow 300 s of difference).
                 "Stripe-Signature": sign(payload, secret, int(time.time())),
                 "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
             },
@@ -336,7 +342,7 @@ class Webhooks:
                     "outcome": outcome,
                     "status": status,
                     "error": error,
-                    "at": time.time(),
+                    "at": delivery_time(),
                 }
             )
         # The endpoint id, not its URL: a URL can carry a token in its query string.

@@ -76,6 +76,7 @@ def apply_dispute(
             "dispute.opened",
             order,
             attempt,
+            money=(dispute.amount, dispute.currency),
             dispute=dispute.stripe_dispute_id,
             reason=dispute.reason,
         )
@@ -96,7 +97,12 @@ def apply_dispute(
         return f"dispute already closed ({dispute.status})"
     payment_outcomes.record_dispute_closed(order, lost=dispute.status == "lost")
     audit_entry(
-        "dispute.closed", order, attempt, dispute=dispute.stripe_dispute_id, status=dispute.status
+        "dispute.closed",
+        order,
+        attempt,
+        money=(dispute.amount, dispute.currency),
+        dispute=dispute.stripe_dispute_id,
+        status=dispute.status,
     )
     emails.queue(
         emails.staff_alert,

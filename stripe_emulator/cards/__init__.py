@@ -11,6 +11,7 @@ their id or their account number / IBAN (`payment_method_data`).
 import datetime
 import hashlib
 
+from stripe_emulator import objects
 from stripe_emulator.cards.model import BANK_FAILURES, Decline, Outcome, TestPaymentMethod
 from stripe_emulator.cards.table import PAYMENT_METHODS, SECTIONS
 from stripe_emulator.errors import missing_resource
@@ -147,6 +148,7 @@ def as_object(pm: TestPaymentMethod, pm_id: str | None = None, **fields) -> dict
             "display_brand": pm.brand,
             "generated_from": None,
             "networks": {"available": [pm.brand], "preferred": None},
+            "regulated_status": "unregulated",
             "three_d_secure_usage": {"supported": True},
             "wallet": None,
         }
@@ -159,4 +161,4 @@ def as_object(pm: TestPaymentMethod, pm_id: str | None = None, **fields) -> dict
             "networks": {"preferred": "ach", "supported": ["ach"]},
             "status_details": {},
         }
-    return obj
+    return objects.build("payment_method", **obj)  # every field Stripe sends

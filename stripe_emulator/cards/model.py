@@ -47,6 +47,7 @@ class Decline:
             "risk_score": 20,
             "seller_message": "The bank did not return any further details with this decline.",
             "type": "issuer_declined",
+            "advice_code": self.advice_code,
         }
 
 

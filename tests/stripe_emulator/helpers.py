@@ -3,19 +3,33 @@ redirects, and the objects most tests start from."""
 
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from devstack import wait_until
 
+# (where, raw body) of every Stripe API answer the tests saw (conftest.py checks them).
+SEEN: list[tuple[str, bytes | str]] = []
+
 CARD = "pm_card_visa"
 # What the folder's emulator signs its deliveries with (conftest.py).
 WEBHOOK_SECRET = "whsec_api_tests"
+# Where a server-side confirm sends the shopper back after a redirect: Stripe wants one
+# unless redirects are ruled out (`payment_method_types`, or `allow_redirects=never`).
+RETURN_URL = "https://shop.example/orders/9/paid"
 
 
 def event_types(receiver, count: int) -> list[str]:
     """The types of the first `count` events delivered (waiting for them)."""
     wait_until(lambda: len(receiver.events()) >= count, timeout=10, what=f"{count} deliveries")
     return [e["type"] for e in receiver.events()[:count]]
+
+
+def record_answer(url: str, status: int, body) -> None:
+    """Keep an answer of the Stripe API (`/v1/`), not of the control API or the pages."""
+    path = urllib.parse.urlsplit(url).path
+    if path.startswith("/v1/"):
+        SEEN.append((f"{status} {path}", body))
 
 
 def http(method, url, data=None, headers=None):
@@ -29,12 +43,20 @@ def http(method, url, data=None, headers=None):
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
         with opener.open(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read().decode()
+            status, answer = response.status, response.read().decode()
+            headers = dict(response.headers)
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read().decode()
+        status, headers, answer = exc.code, dict(exc.headers), exc.read().decode()
+    record_answer(url, status, answer)
+    return status, headers, answer
 
 
 def intent(client, amount=1999, **params):
+    """A PaymentIntent; confirmed at once (`confirm=True`) it gets RETURN_URL unless the
+    test rules redirects out itself."""
+    redirects_decided = {"return_url", "payment_method_types", "automatic_payment_methods"}
+    if params.get("confirm") and not redirects_decided & set(params):
+        params["return_url"] = RETURN_URL
     return client.v1.payment_intents.create(params={"amount": amount, "currency": "usd", **params})
 
 

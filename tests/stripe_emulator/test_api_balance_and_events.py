@@ -6,7 +6,7 @@ import time
 import pytest
 import stripe
 
-from tests.stripe_emulator.helpers import CARD, intent, paid_intent
+from tests.stripe_emulator.helpers import CARD, RETURN_URL, intent, paid_intent
 
 
 # --- the account and balance transactions (what dj-stripe's mirror fetches) --------------------
@@ -192,7 +192,7 @@ def test_events_list_filters_and_retrieve(client):
 
 
 def test_every_endpoint_checks_against_a_resolvable_sdk_definition():
-    from stripe_emulator import endpoints  # noqa: F401 (fills the table)
+    from stripe_emulator import server  # noqa: F401 (its imports fill the table)
     from stripe_emulator.api import ROUTES
     from stripe_emulator.validation import fields_of
 
@@ -228,7 +228,13 @@ def test_three_decimal_amounts_must_end_in_zero_as_stripe_requires(client):
         )
     assert caught.value.param == "line_items[0][price_data][unit_amount]"
     paid = client.v1.payment_intents.create(
-        params={"amount": 1230, "currency": "kwd", "payment_method": CARD, "confirm": True}
+        params={
+            "amount": 1230,
+            "currency": "kwd",
+            "payment_method": CARD,
+            "confirm": True,
+            "return_url": RETURN_URL,
+        }
     )
     assert paid.status == "succeeded"
     with pytest.raises(stripe.InvalidRequestError) as caught:

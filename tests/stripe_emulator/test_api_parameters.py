@@ -7,6 +7,7 @@ import pytest
 import stripe
 
 from tests.stripe_emulator.helpers import (
+    RETURN_URL,
     http,
     intent,
 )
@@ -138,7 +139,9 @@ def test_same_key_with_other_parameters_is_an_idempotency_error(client):
     assert caught.value.error.type == "idempotency_error"
 
 
-def test_keys_are_scoped_per_api_key_and_path(emulator, client):
+def test_keys_are_scoped_per_api_key(emulator, client):
+    """Another key is another account here; on another endpoint a key is refused
+    (test_api_strictness.py)."""
     options = {"idempotency_key": "shared-key"}
     mine = client.v1.payment_intents.create(
         params={"amount": 100, "currency": "usd"}, options=options
@@ -146,9 +149,7 @@ def test_keys_are_scoped_per_api_key_and_path(emulator, client):
     theirs = emulator.client("sk_test_other_account").v1.payment_intents.create(
         params={"amount": 100, "currency": "usd"}, options=options
     )
-    customer = client.v1.customers.create(params={"email": "x@example.com"}, options=options)
     assert mine.id != theirs.id
-    assert customer.object == "customer"
 
 
 def test_a_request_refused_by_validation_stores_nothing_for_its_key(client):
@@ -164,7 +165,7 @@ def test_a_request_refused_by_validation_stores_nothing_for_its_key(client):
 def test_a_declined_payment_is_replayed_as_declined(client):
     pi = intent(client)
     options = {"idempotency_key": "confirm-once"}
-    params = {"payment_method": "pm_card_visa_chargeDeclined"}
+    params = {"payment_method": "pm_card_visa_chargeDeclined", "return_url": RETURN_URL}
     for _ in range(2):
         with pytest.raises(stripe.CardError):
             client.v1.payment_intents.confirm(pi.id, params=params, options=options)

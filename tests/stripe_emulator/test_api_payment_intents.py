@@ -11,6 +11,7 @@ import stripe
 from devstack import Emulator, wait_until
 from tests.stripe_emulator.helpers import (
     CARD,
+    RETURN_URL,
     event_types,
     http,
     intent,
@@ -28,7 +29,9 @@ def test_payment_intent_succeeds_with_pm_card_visa(client, receiver):
     assert pi.status == "requires_payment_method"
     assert pi.client_secret.startswith(f"{pi.id}_secret_")
 
-    confirmed = client.v1.payment_intents.confirm(pi.id, params={"payment_method": CARD})
+    confirmed = client.v1.payment_intents.confirm(
+        pi.id, params={"payment_method": CARD, "return_url": RETURN_URL}
+    )
     assert confirmed.status == "succeeded"
     assert confirmed.amount_received == 1999
     assert isinstance(confirmed.latest_charge, str)  # an id at this API version
@@ -64,7 +67,9 @@ def test_payment_intent_succeeds_with_pm_card_visa(client, receiver):
 def test_declining_cards(client, receiver, payment_method, decline_code, message):
     pi = intent(client)
     with pytest.raises(stripe.CardError) as caught:
-        client.v1.payment_intents.confirm(pi.id, params={"payment_method": payment_method})
+        client.v1.payment_intents.confirm(
+            pi.id, params={"payment_method": payment_method, "return_url": RETURN_URL}
+        )
     error = caught.value
     assert error.http_status == 402
     assert (error.code, error.error.decline_code, error.user_message) == (
@@ -77,12 +82,20 @@ def test_declining_cards(client, receiver, payment_method, decline_code, message
     assert after.last_payment_error.decline_code == decline_code
     assert event_types(receiver, 3)[1:] == ["charge.failed", "payment_intent.payment_failed"]
 
-    retried = client.v1.payment_intents.confirm(pi.id, params={"payment_method": CARD})
+    retried = client.v1.payment_intents.confirm(
+        pi.id, params={"payment_method": CARD, "return_url": RETURN_URL}
+    )
     assert retried.status == "succeeded"
 
 
 def test_three_d_secure_then_authenticated(emulator, client, receiver):
-    pi = intent(client, payment_method="pm_card_threeDSecure2Required", confirm=True)
+    # Cards only: Stripe lets a server confirm without a return_url when nothing redirects.
+    pi = intent(
+        client,
+        payment_method="pm_card_threeDSecure2Required",
+        confirm=True,
+        payment_method_types=["card"],
+    )
     assert pi.status == "requires_action"
     assert pi.next_action.type == "redirect_to_url"
 

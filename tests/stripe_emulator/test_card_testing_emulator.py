@@ -11,7 +11,7 @@ from payments.errors import TooManyFailedPayments
 from payments.gateway import client as stripe_client
 from tests.emulator_settings import point_shop_at
 from tests.factories import OrderFactory
-from tests.stripe_emulator.helpers import WEBHOOK_SECRET
+from tests.stripe_emulator.helpers import RETURN_URL, WEBHOOK_SECRET
 
 DECLINING_CARD = "pm_card_visa_chargeDeclined"
 
@@ -67,7 +67,7 @@ def confirm_at_stripe(emulator, intent_id: str) -> None:
     """The card tester, with the client secret: no request reaches the shop."""
     with pytest.raises(stripe.CardError):
         emulator.client().v1.payment_intents.confirm(
-            intent_id, params={"payment_method": DECLINING_CARD}
+            intent_id, params={"payment_method": DECLINING_CARD, "return_url": RETURN_URL}
         )
 
 
@@ -107,7 +107,8 @@ def test_one_card_declined_for_two_shoppers_closes_their_payments_at_stripe(
     assert checkout.status == "expired"
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.payment_intents.confirm(
-            first_intent.stripe_payment_intent_id, params={"payment_method": "pm_card_visa"}
+            first_intent.stripe_payment_intent_id,
+            params={"payment_method": "pm_card_visa", "return_url": RETURN_URL},
         )
     with pytest.raises(TooManyFailedPayments) as refused:
         start_payment_intent(

@@ -19,7 +19,7 @@ from payments.refunds.services import create_refund
 from payments.webhooks.verification import parse_event, verify_signature
 from tests.emulator_settings import point_shop_at
 from tests.factories import OrderFactory, UserFactory
-from tests.stripe_emulator.helpers import WEBHOOK_SECRET
+from tests.stripe_emulator.helpers import RETURN_URL, WEBHOOK_SECRET
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def test_a_declined_card_reaches_the_shop_as_a_failed_attempt(
     )
     with pytest.raises(stripe.CardError, match="insufficient funds"):
         shop_on_emulator.client().v1.payment_intents.confirm(
-            started.attempt.stripe_payment_intent_id
+            started.attempt.stripe_payment_intent_id, params={"return_url": RETURN_URL}
         )
 
     feed_to_shop(deliveries_until(receiver, "payment_intent.payment_failed"))
@@ -163,7 +163,8 @@ def test_a_staff_refund_goes_through_the_emulator_and_back(
     order = OrderFactory(total=3000, subtotal=3000)
     started = start_payment_intent(user=order.user, order_id=order.pk)
     shop_on_emulator.client().v1.payment_intents.confirm(
-        started.attempt.stripe_payment_intent_id, params={"payment_method": "pm_card_visa"}
+        started.attempt.stripe_payment_intent_id,
+        params={"payment_method": "pm_card_visa", "return_url": RETURN_URL},
     )
     feed_to_shop(deliveries_until(receiver, "payment_intent.succeeded"))
     receiver.clear()
@@ -195,7 +196,8 @@ def test_cancel_after_stripe_took_the_payment_is_refused_and_the_payment_recorde
     order = OrderFactory(total=3000, subtotal=3000)
     started = start_payment_intent(user=order.user, order_id=order.pk)
     intent = shop_on_emulator.client().v1.payment_intents.confirm(
-        started.attempt.stripe_payment_intent_id, params={"payment_method": payment_method}
+        started.attempt.stripe_payment_intent_id,
+        params={"payment_method": payment_method, "return_url": RETURN_URL},
     )
     assert intent.status == stripe_status
 

@@ -8,6 +8,7 @@ from djstripe import models as djstripe_models
 from payments.gateway.tasks import mirror_stripe_object
 from stripe_emulator.keys import placeholder_key
 from tests.emulator_settings import point_shop_at
+from tests.stripe_emulator.helpers import RETURN_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,7 @@ def paid_intent(stripe, customer, amount=4000):
             "customer": customer.id,
             "payment_method": "pm_card_visa",
             "confirm": True,
+            "return_url": RETURN_URL,
             "metadata": {"order_id": "7"},
         }
     )

@@ -8,6 +8,7 @@ import pytest
 import stripe
 
 from devstack import Emulator, free_port, wait_until
+from tests.stripe_emulator.helpers import RETURN_URL
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +114,13 @@ def test_event_shape(client, receiver, endpoint):
 
 def test_only_enabled_events_are_sent(client, receiver, endpoint):
     pi = client.v1.payment_intents.create(
-        params={"amount": 500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True}
+        params={
+            "amount": 500,
+            "currency": "usd",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "return_url": RETURN_URL,
+        }
     )
     client.v1.refunds.create(params={"payment_intent": pi.id})
     customer(client)  # deliveries go out in order: this one comes after any refund event
@@ -217,7 +224,13 @@ def test_a_mode_covers_the_events_made_while_it_was_on(emulator, client, receive
 def test_reorder_mode_sends_a_batch_newest_first(emulator, client, receiver, endpoint):
     emulator.control("POST", "/webhooks/modes", {"mode": "reorder", "batch": 2})
     pi = client.v1.payment_intents.create(
-        params={"amount": 500, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True}
+        params={
+            "amount": 500,
+            "currency": "usd",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "return_url": RETURN_URL,
+        }
     )
     emulator.control("POST", "/webhooks/flush")
     wait_until(lambda: len(receiver.events()) == 3, what="three deliveries")

@@ -81,7 +81,10 @@ def open_dispute(db, stripe_api, emulator, deliveries):
         order = OrderFactory(total=4200, subtotal=4200, currency="eur")
         started = start_payment_intent(user=order.user, order_id=order.pk)
         intent_id = started.attempt.stripe_payment_intent_id
-        stripe_api.v1.payment_intents.confirm(intent_id, params={"payment_method": "pm_card_visa"})
+        stripe_api.v1.payment_intents.confirm(
+            intent_id,
+            params={"payment_method": "pm_card_visa", "return_url": "https://shop.example/paid"},
+        )
         deliveries.feed_until("payment_intent.succeeded")
         status, opened = emulator.control("POST", "/disputes", {"payment": intent_id, **options})
         assert status == 200, opened

@@ -69,6 +69,7 @@ def test_a_mirror_of_every_type_leaves_no_key_in_any_column(stripe, emulator):
             "customer": customer.id,
             "payment_method": "pm_card_visa",
             "confirm": True,
+            "return_url": "https://shop.example/paid",
         }
     )
     refund = stripe.v1.refunds.create(params={"payment_intent": intent.id, "amount": 1000})

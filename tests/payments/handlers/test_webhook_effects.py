@@ -339,3 +339,15 @@ class TestDisputes:
         order = fresh(attempt.order)
         assert order.status == "partially_refunded"
         assert not Dispute.objects.get().funds_withdrawn
+
+    def test_a_dispute_s_audit_entries_carry_the_disputed_amount(self, send_event, start_payment):
+        attempt = _paid(send_event, start_payment())  # a payment of more than 25.00
+        pi = attempt.stripe_payment_intent_id
+        send_event(se.event("charge.dispute.created", se.dispute(pi, amount=2500)))
+        send_event(se.event("charge.dispute.closed", se.dispute(pi, amount=2500, status="won")))
+        money = list(
+            AuditEntry.objects.filter(order_id=attempt.order_id, action__startswith="dispute.")
+            .order_by("id")
+            .values_list("action", "amount", "currency")
+        )
+        assert money == [("dispute.opened", 2500, "usd"), ("dispute.closed", 2500, "usd")]
