@@ -130,10 +130,9 @@ class Disputes:
         return dispute
 
     @staticmethod
-    def _disputed_method(charge: dict, reason: str, inquiry: bool) -> dict:
-        kind = charge["payment_method_details"]["type"]
-        if kind != "card":  # a bank debit's dispute names only the payment method type
-            return {"type": kind}
+    def _disputed_method(charge: dict, reason: str, inquiry: bool) -> dict | None:
+        if charge["payment_method_details"]["type"] != "card":
+            return None  # Stripe details card (and wallet) disputes only, not bank debits
         return {
             "card": {
                 "brand": charge["payment_method_details"]["card"]["brand"],
