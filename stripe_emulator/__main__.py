@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 
+from stripe_emulator import control
 from stripe_emulator.cards import reference
 from stripe_emulator.emulator import Config, Emulator
 from stripe_emulator.retry_schedule import SCHEDULES
@@ -16,7 +17,7 @@ def parse_args(argv=None) -> Config:
     parser = argparse.ArgumentParser(
         prog="python -m stripe_emulator",
         description="An offline, in-memory Stripe emulator for development and tests.",
-        epilog=reference.help_text(),
+        epilog=reference.help_text() + "\n\n" + control.help_text(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--port", type=int, required=True, help="port on 127.0.0.1")

@@ -19,6 +19,7 @@ from stripe_emulator.faults import KINDS
 from stripe_emulator.test_clocks import request_time
 
 _ROUTES: list[tuple[str, re.Pattern, Callable]] = []
+_LISTED: list[tuple[str, str, Callable]] = []  # (method, path as written, handler): --help
 
 
 def control(method: str, path: str):
@@ -26,9 +27,19 @@ def control(method: str, path: str):
 
     def register(handler):
         _ROUTES.append((method, pattern, handler))
+        _LISTED.append((method, path, handler))
         return handler
 
     return register
+
+
+def help_text() -> str:
+    """Every control call with the first line of what it does (`--help`'s last part)."""
+    lines = ["control API (JSON, loopback only; docs/emulator.md has the details):"]
+    for method, path, handler in _LISTED:
+        doc = (handler.__doc__ or handler.__name__.replace("_", " ")).strip().splitlines()[0]
+        lines.append(f"  {method:<6} /_emulator{path:<40} {doc}")
+    return "\n".join(lines)
 
 
 class ControlError(Exception):

@@ -10,6 +10,7 @@ import pytest
 import stripe
 
 from devstack import Emulator, wait_until
+from stripe_emulator import control
 from stripe_emulator.cards import reference, table
 from tests.stripe_emulator.helpers import intent
 
@@ -165,3 +166,6 @@ def test_help_and_the_control_api_list_every_id_token_and_number(bank):
             assert name in help_text, name
             assert f"`{name}`" in DOCS.read_text(), name
         assert (pm.kind, pm.number) in by_number
+    for method, path, _ in control._LISTED:  # and every control call
+        assert f"{method:<6} /_emulator{path}" in help_text, path
+    assert len(control._LISTED) >= 25
