@@ -13,12 +13,13 @@ import copy
 
 from stripe_emulator.objects.checkout import CHECKOUT_SESSION, ITEM, PRICE
 from stripe_emulator.objects.money import BALANCE_TRANSACTION, DISPUTE, REFUND
-from stripe_emulator.objects.payments import (
+from stripe_emulator.objects.payments import (  # noqa: F401 (billing_details: for builders)
     CHARGE,
     CHARGE_CARD,
     CHARGE_OUTCOME,
     PAYMENT_INTENT,
     PAYMENT_METHOD,
+    billing_details,
 )
 
 TEMPLATES = {
@@ -49,19 +50,6 @@ def build(object_type: str, **fields) -> dict:
     obj = copy.deepcopy(template)
     obj.update(fields)
     return obj
-
-
-def billing_details(**fields) -> dict:
-    """A charge's or PaymentMethod's `billing_details`, every part null unless given."""
-    address = dict.fromkeys(("city", "country", "line1", "line2", "postal_code", "state"))
-    return {
-        "address": address,
-        "email": None,
-        "name": None,
-        "phone": None,
-        "tax_id": None,
-        **fields,
-    }
 
 
 def charge_outcome(**fields) -> dict:

@@ -1,5 +1,19 @@
 """Templates of PaymentIntents, Charges and PaymentMethods (see __init__.py)."""
 
+
+def billing_details(**fields) -> dict:
+    """A charge's or PaymentMethod's `billing_details`, every part null unless given."""
+    address = dict.fromkeys(("city", "country", "line1", "line2", "postal_code", "state"))
+    return {
+        "address": address,
+        "email": None,
+        "name": None,
+        "phone": None,
+        "tax_id": None,
+        **fields,
+    }
+
+
 PAYMENT_INTENT = {
     "amount": 0,
     "amount_capturable": 0,
@@ -53,20 +67,7 @@ CHARGE = {
     "application_fee": None,
     "application_fee_amount": None,
     "balance_transaction": None,
-    "billing_details": {
-        "address": {
-            "city": None,
-            "country": None,
-            "line1": None,
-            "line2": None,
-            "postal_code": None,
-            "state": None,
-        },
-        "email": None,
-        "name": None,
-        "phone": None,
-        "tax_id": None,
-    },
+    "billing_details": billing_details(),
     "calculated_statement_descriptor": None,
     "captured": False,
     "created": 0,
@@ -105,20 +106,7 @@ CHARGE = {
 
 PAYMENT_METHOD = {
     "allow_redisplay": None,
-    "billing_details": {
-        "address": {
-            "city": None,
-            "country": None,
-            "line1": None,
-            "line2": None,
-            "postal_code": None,
-            "state": None,
-        },
-        "email": None,
-        "name": None,
-        "phone": None,
-        "tax_id": None,
-    },
+    "billing_details": billing_details(),
     "card": None,
     "created": 0,
     "customer": None,
