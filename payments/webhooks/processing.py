@@ -1,6 +1,7 @@
 """Getting every stored event applied exactly once.
 
-- handed over: `hand_over` (in the webhook request, after the event is stored), the Redis
+- handed over: `hand_over` (in the webhook request, after the event is stored; an event
+  no handler applies is stored ignored and only counted, `count_stored_ignored`), the Redis
   hand-over list the dispatcher task empties (`dispatch_pending`), `enqueue` (one event's
   processing task);
 - applied: `process`, the processing task's body, also run by replay and reconciliation;
@@ -191,6 +192,23 @@ def hand_over(event_pk: int, event_type: str) -> None:
         return
     if waiting == 1:
         _queue_dispatcher()
+
+
+def count_stored_ignored(event_type: str) -> None:
+    """An event of a type no handler applies, stored ignored by its INSERT: counted as
+    received and ignored, as processing would have, in one Redis round trip; no task."""
+    client = redis_client.client()
+    if client is None:
+        metrics.count("webhook_events_received", type=event_type)
+        metrics.count("webhook_events_ignored", type=event_type)
+        return
+    try:
+        pipeline = client.pipeline(transaction=False)
+        metrics.count("webhook_events_received", type=event_type, pipeline=pipeline)
+        metrics.count("webhook_events_ignored", type=event_type, pipeline=pipeline)
+        pipeline.execute()
+    except Exception as exc:  # metrics never fail a delivery
+        logger.debug("webhook metrics not counted (%s)", type(exc).__name__)
 
 
 def _queue_dispatcher() -> None:
