@@ -99,12 +99,16 @@ RECORDED_FIELDS = {
 }
 
 
-def adopt_ids(attempt: PaymentAttempt, *, session_id="", payment_intent_id="", charge_id=""):
+def adopt_ids(
+    attempt: PaymentAttempt, *, session_id="", payment_intent_id="", charge_id="", save=True
+) -> list[str]:
     """Remember Stripe ids learned from events (e.g. the PaymentIntent behind a Session).
 
     An id already recorded is never replaced. Events ignored earlier because their
     PaymentIntent was unknown (a dispute names no shop) are ours after all: they go back to
-    the inbox, and processing queues them once this event commits.
+    the inbox, and processing queues them once this event commits. Returns the attempt's
+    fields set; `save=False`: the caller saves them with its own write of the attempt (one
+    UPDATE instead of two), in the same transaction.
     """
     values = {
         "session_id": session_id,
@@ -117,7 +121,7 @@ def adopt_ids(attempt: PaymentAttempt, *, session_id="", payment_intent_id="", c
         if value and not getattr(attempt, field):
             setattr(attempt, field, value)
             changed.append(field)
-    if changed:
+    if changed and save:
         attempt.save(update_fields=[*changed, "updated_at"])
     if "stripe_payment_intent_id" in changed:
         WebhookEvent.objects.filter(
@@ -125,6 +129,7 @@ def adopt_ids(attempt: PaymentAttempt, *, session_id="", payment_intent_id="", c
             status=WebhookEvent.Status.IGNORED,
             last_error__startswith=NOT_OURS,
         ).update(status=WebhookEvent.Status.RECEIVED, handled_at=None, next_attempt_at=None)
+    return changed
 
 
 def lock_paid_attempt(obj: dict, *, charge_id: str = ""):
