@@ -18,8 +18,9 @@ waiting for another worker, and a claimed event's handler then takes the chain a
 Reconciliation mismatches are locked alone, each in a transaction of its own.
 """
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 
+from core.errors import NotFound
 from orders.locks import lock_order
 from orders.models import Order
 from payments.models import (
@@ -34,6 +35,22 @@ from payments.models import (
 # --- the chain: order → attempt → refunds / disputes -------------------------------------
 def lock_order_and_attempt(order_id: int, attempt_id: int) -> tuple[Order, PaymentAttempt]:
     return lock_order(order_id), lock_attempt(attempt_id)
+
+
+def lock_order_and_attempt_recording(
+    field: str, stripe_id: str
+) -> tuple[Order, PaymentAttempt] | None:
+    """The order, then the attempt, of the attempt that recorded this Stripe id (`field`:
+    a unique id column), or None when none did. The order is found by a subquery in its
+    own locking statement: two statements, no unlocked read of the attempt first."""
+    recorded = PaymentAttempt.objects.filter(**{field: stripe_id})
+    try:
+        order = lock_order(Subquery(recorded.values("order_id")[:1]))
+    except NotFound:
+        return None
+    attempt = PaymentAttempt.objects.select_for_update().filter(order=order, **{field: stripe_id})
+    found = attempt.first()
+    return None if found is None else (order, found)
 
 
 def attempts_for_update(order: Order) -> QuerySet:

@@ -10,7 +10,7 @@ remembered on the attempt (adopt_ids).
 from orders.models import Order
 from payments.handlers.registry import Ignore, WaitForDependency
 from payments.handlers.stripe_objects import metadata_ids, names_this_shop, stripe_id
-from payments.locks import lock_order_and_attempt
+from payments.locks import lock_order_and_attempt, lock_order_and_attempt_recording
 from payments.models import AttemptStatus, PaymentAttempt, WebhookEvent
 
 # The attempt column that records each kind of object we create at Stripe.
@@ -72,9 +72,25 @@ def lock_attempt(*, session_id="", payment_intent_id="", charge_id="", obj=None)
     _named_by_metadata. Anything else raises Ignore: it is stored, never retried.
     """
     obj = obj or {}
-    found = _recorded(
-        session_id=session_id, payment_intent_id=payment_intent_id, charge_id=charge_id
-    )
+    given = [
+        (field, value)
+        for field, value in (
+            ("stripe_checkout_session_id", session_id),
+            ("stripe_payment_intent_id", payment_intent_id),
+        )
+        if value
+    ]
+    if len(given) == 1 and not charge_id:
+        # One unique id (every PaymentIntent and Session event): order and attempt locked
+        # in two statements, without reading the attempt unlocked first.
+        locked = lock_order_and_attempt_recording(*given[0])
+        if locked is not None:
+            return locked
+        found = None
+    else:
+        found = _recorded(
+            session_id=session_id, payment_intent_id=payment_intent_id, charge_id=charge_id
+        )
     by_metadata = found is None
     if by_metadata:
         found = _named_by_metadata(obj)
