@@ -25,11 +25,7 @@ def record_success(
     if attempt.status == AttemptStatus.SUCCEEDED:
         _save_fields(attempt, adopted)
         return "already recorded"
-    if (
-        order.payment_attempts.filter(status=AttemptStatus.SUCCEEDED)
-        .exclude(pk=attempt.pk)
-        .exists()
-    ):
+    if _other_attempt_succeeded(order, attempt):
         attempt.amount_received = amount or 0
         attempt.failure_code = "duplicate_payment"
         _save_fields(attempt, ["amount_received", "failure_code", *adopted])
@@ -72,6 +68,16 @@ def record_success(
     audit_entry("payment.succeeded", order, attempt, stripe_event=event.stripe_event_id)
     emails.queue(emails.receipt, order)  # the locked, paid order: not read again
     return "paid"
+
+
+def _other_attempt_succeeded(order: Order, attempt: PaymentAttempt) -> bool:
+    """Whether another attempt of the (locked) order succeeded: read with the attempt's
+    lock when it was taken by its Stripe id (payments.locks), else asked now."""
+    known = getattr(attempt, "other_attempt_succeeded", None)
+    if known is not None:
+        return known
+    others = order.payment_attempts.filter(status=AttemptStatus.SUCCEEDED)
+    return others.exclude(pk=attempt.pk).exists()
 
 
 def _save_fields(attempt: PaymentAttempt, fields) -> None:
