@@ -5,8 +5,9 @@ through them, sampled along the way so growth (a leak) shows as a slope.
   endpoint in chunks of 20 k, with RSS of every worker after each chunk.
 - Celery: a worker (`-c 2`, prefork) applies `--memory-worker-events` (100 k) events: what
   Stripe sends for each paid PaymentIntent, four events an order (`payment_intent.created`,
-  `charge.succeeded`, `payment_intent.succeeded`, `charge.updated`; the two we do not
-  handle are stored and ignored, the payment pays its order). RSS of the worker's processes
+  `charge.succeeded`, `payment_intent.succeeded`, `charge.updated`; the three no handler
+  applies are stored ignored by the webhook and never reach the worker, the payment pays
+  its order). RSS of the worker's processes
   every 5 s, for at most `--memory-worker-seconds`.
 """
 
@@ -86,6 +87,13 @@ def run(opts) -> dict:
     log(f"celery: {stored} events stored")
     web.stop()
     redis.flushall()  # what the web side queued: the worker starts from the inbox alone
+    # Types no handler applies were stored ignored by the webhook: never queued, not the
+    # worker's work (the "events handled" below include them; the rate must not).
+    results["celery_stored_ignored"] = int(
+        common.psql(
+            "SELECT count(*) FROM payments_webhookevent WHERE status <> 'received'", common.DB
+        )
+    )
     worker = common.celery_worker(env, concurrency=opts.memory_worker_concurrency)
     queue_all = (
         "import django; django.setup(); from payments.webhooks import processing; "
@@ -221,7 +229,9 @@ def report(results: dict, machine: dict) -> str:
             "",
             f"Largest gunicorn worker RSS (MiB) by events received: {curve}.",
             f"Largest Celery process RSS (MiB) by events applied: {ccurve}.",
-            f"Celery: {c[-1]['events']} events handled in {c[-1]['seconds']:.0f} s; orders "
+            f"Celery: {c[-1]['events']} events handled in {c[-1]['seconds']:.0f} s, of "
+            f"which {results.get('celery_stored_ignored', 0)} stored ignored by the webhook "
+            "(no task, handled before the worker started); orders "
             f"paid: {results['celery_paid']}; inbox by status: "
             f"{results['celery_statuses'].replace(chr(10), ', ')}.",
         ]

@@ -7,6 +7,8 @@ belongs to the order with it: stock, the shopper's cart, the order's audit entri
 Nothing here calls Stripe or sends e-mail.
 """
 
+from django.db.models import prefetch_related_objects
+
 from audit.services import record
 from catalog.services import sell_stock
 from orders.models import SETTLED, Order, OrderStatus
@@ -21,9 +23,11 @@ def record_payment(order: Order) -> None:
     from the cart leaves the cart (lines added after it stay).
 
     The caller has checked that the money matches the order and that it was payable.
+    The order's lines are read once, here, for the cart, the stock and the receipt.
     """
     order.mark_paid()
-    order.save()
+    order.save(update_fields=["status", "updated_at"])
+    prefetch_related_objects([order], "lines")
     take_ordered_from_cart(order)  # the cart before the products (orders.locks)
     sell_stock(order.quantities())
 

@@ -8,6 +8,7 @@ back) with the payment it is about and sends it after the commit.
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -24,8 +25,13 @@ def queue(compose, *args, **kwargs) -> OutboxEmail:
     return outbox.queue(compose(*args, **kwargs))
 
 
-def receipt(order_id: int) -> Message:
-    order = Order.objects.prefetch_related("lines").get(pk=order_id)
+def receipt(order: Order | int) -> Message:
+    """The receipt of a paid order: the order itself (its lines read once, or already
+    read by the payment, orders.payment_outcomes.record_payment), or its id."""
+    if isinstance(order, Order):
+        prefetch_related_objects([order], "lines")  # no query when the payment read them
+    else:
+        order = Order.objects.prefetch_related("lines").get(pk=order)
     for line in order.lines.all():
         line.line_total_display = format_amount(line.line_total, order.currency)
     return Message(

@@ -18,11 +18,13 @@ waiting for another worker, and a claimed event's handler then takes the chain a
 Reconciliation mismatches are locked alone, each in a transaction of its own.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
+from core.errors import NotFound
 from orders.locks import lock_order
 from orders.models import Order
 from payments.models import (
+    AttemptStatus,
     Dispute,
     PaymentAttempt,
     ReconciliationMismatch,
@@ -34,6 +36,34 @@ from payments.models import (
 # --- the chain: order → attempt → refunds / disputes -------------------------------------
 def lock_order_and_attempt(order_id: int, attempt_id: int) -> tuple[Order, PaymentAttempt]:
     return lock_order(order_id), lock_attempt(attempt_id)
+
+
+def lock_order_and_attempt_recording(
+    field: str, stripe_id: str
+) -> tuple[Order, PaymentAttempt] | None:
+    """The order, then the attempt, of the attempt that recorded this Stripe id (`field`:
+    a unique id column), or None when none did. The order is found by a subquery in its
+    own locking statement: two statements, no unlocked read of the attempt first.
+
+    The attempt comes with `other_attempt_succeeded`: whether another attempt of the order
+    has succeeded, read under the order's lock (every attempt succeeds under it), which
+    spares a payment (attempt_outcomes.record_success) a statement of its own.
+    """
+    recorded = PaymentAttempt.objects.filter(**{field: stripe_id})
+    try:
+        order = lock_order(Subquery(recorded.values("order_id")[:1]))
+    except NotFound:
+        return None
+    other_succeeded = PaymentAttempt.objects.filter(
+        order_id=OuterRef("order_id"), status=AttemptStatus.SUCCEEDED
+    ).exclude(pk=OuterRef("pk"))
+    attempt = (
+        PaymentAttempt.objects.select_for_update()
+        .filter(order=order, **{field: stripe_id})
+        .annotate(other_attempt_succeeded=Exists(other_succeeded))
+    )
+    found = attempt.first()
+    return None if found is None else (order, found)
 
 
 def attempts_for_update(order: Order) -> QuerySet:

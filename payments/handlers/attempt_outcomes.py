@@ -17,17 +17,18 @@ from payments.handlers.review import audit_entry, flag_for_review
 from payments.models import IN_FLIGHT, OPEN, AttemptStatus, PaymentAttempt, WebhookEvent
 
 
-def record_success(order: Order, attempt: PaymentAttempt, *, amount, currency, event) -> str:
+def record_success(
+    order: Order, attempt: PaymentAttempt, *, amount, currency, event, adopted=()
+) -> str:
+    """`adopted`: fields the caller set on the attempt and left for this to save
+    (lookup.adopt_ids(save=False)); every way out saves them."""
     if attempt.status == AttemptStatus.SUCCEEDED:
+        _save_fields(attempt, adopted)
         return "already recorded"
-    if (
-        order.payment_attempts.filter(status=AttemptStatus.SUCCEEDED)
-        .exclude(pk=attempt.pk)
-        .exists()
-    ):
+    if _other_attempt_succeeded(order, attempt):
         attempt.amount_received = amount or 0
         attempt.failure_code = "duplicate_payment"
-        attempt.save(update_fields=["amount_received", "failure_code", "updated_at"])
+        _save_fields(attempt, ["amount_received", "failure_code", *adopted])
         flag_for_review(
             order,
             "a second payment succeeded",
@@ -36,9 +37,13 @@ def record_success(order: Order, attempt: PaymentAttempt, *, amount, currency, e
         )
         return "second successful attempt"
     if not can_proceed(attempt.mark_succeeded):
+        _save_fields(attempt, adopted)
         return f"stale: attempt is {attempt.status}"
     attempt.mark_succeeded(amount or 0)
-    attempt.save()
+    _save_fields(
+        attempt,
+        ["status", "amount_received", "failure_code", "failure_message", *adopted],
+    )
     mismatch = []
     if amount != attempt.amount or amount != order.total:
         mismatch.append(f"amount {amount} != {order.total}")
@@ -61,8 +66,24 @@ def record_success(order: Order, attempt: PaymentAttempt, *, amount, currency, e
         return "paid while not payable"
     payment_outcomes.record_payment(order)
     audit_entry("payment.succeeded", order, attempt, stripe_event=event.stripe_event_id)
-    emails.queue(emails.receipt, order.pk)
+    emails.queue(emails.receipt, order)  # the locked, paid order: not read again
     return "paid"
+
+
+def _other_attempt_succeeded(order: Order, attempt: PaymentAttempt) -> bool:
+    """Whether another attempt of the (locked) order succeeded: read with the attempt's
+    lock when it was taken by its Stripe id (payments.locks), else asked now."""
+    known = getattr(attempt, "other_attempt_succeeded", None)
+    if known is not None:
+        return known
+    others = order.payment_attempts.filter(status=AttemptStatus.SUCCEEDED)
+    return others.exclude(pk=attempt.pk).exists()
+
+
+def _save_fields(attempt: PaymentAttempt, fields) -> None:
+    """One UPDATE of these fields of the locked attempt (none: nothing to write)."""
+    if fields:
+        attempt.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
 
 
 def _superseded(event: WebhookEvent | None) -> bool:

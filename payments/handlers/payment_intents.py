@@ -12,10 +12,11 @@ from payments.models import WebhookEvent
 def payment_intent_succeeded(event: WebhookEvent):
     intent = event.data_object
     order, attempt = lock_attempt(payment_intent_id=intent.get("id", ""), obj=intent)
-    adopt_ids(
+    adopted = adopt_ids(
         attempt,
         payment_intent_id=intent.get("id", ""),
         charge_id=stripe_id(intent.get("latest_charge")),
+        save=False,  # written with the attempt's success, in one UPDATE
     )
     return record_success(
         order,
@@ -23,6 +24,7 @@ def payment_intent_succeeded(event: WebhookEvent):
         amount=intent.get("amount_received"),
         currency=intent.get("currency"),
         event=event,
+        adopted=adopted,
     )
 
 

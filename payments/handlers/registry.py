@@ -1,9 +1,11 @@
 """Which handler applies a Stripe event, and the events no handler applies.
 
-Handlers register themselves with @handles (one per event type). `dispatch` ignores an
-event whose type has none, whose livemode is not that of the configured key, or whose
-object names another shop; otherwise the handler's note, or its `Ignore`, becomes the
-inbox row's status and note. `WaitForDependency` goes up to processing, which retries.
+Handlers register themselves with @handles (one per event type). The inbox stores an
+event whose type has none as ignored at once (`has_handler`, payments.webhooks.inbox);
+`dispatch` (a replay of one) ignores it again, and ignores an event whose livemode is not
+that of the configured key, or whose object names another shop; otherwise the handler's
+note, or its `Ignore`, becomes the inbox row's status and note. `WaitForDependency` goes
+up to processing, which retries.
 """
 
 from collections.abc import Callable
@@ -37,11 +39,19 @@ def handles(*event_types: str):
     return register
 
 
+NO_HANDLER = "no handler for this event type"
+
+
+def has_handler(event_type: str) -> bool:
+    """Whether a handler applies this type; the inbox stores any other type ignored."""
+    return event_type in HANDLERS
+
+
 def dispatch(event: WebhookEvent) -> tuple[str, str]:
     """Apply the event; returns (status, note) for the inbox row."""
     handler = HANDLERS.get(event.type)
     if handler is None:
-        return IGNORED, "no handler for this event type"
+        return IGNORED, NO_HANDLER
     if event.livemode != settings.STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_")):
         return IGNORED, "livemode does not match the configured key"
     if names_another_shop(event.data_object):

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from audit.services import record
 from observability import metrics
+from payments.handlers import registry
 from payments.models import WebhookEvent
 from payments.webhooks import nul_characters
 
@@ -51,6 +52,9 @@ _DELIVERY_COLUMNS = frozenset(
         "order_id",
         "payment_intent_id",
         "received_at",
+        "status",
+        "last_error",
+        "handled_at",
     }
 )
 _insert_plans: dict[str, tuple[str, list, dict]] = {}
@@ -116,6 +120,11 @@ def _insert_prepared(connection, sql: str, params: list):
             return cursor.fetchone()
 
 
+def is_unhandled(event_type: str) -> bool:
+    """Stored ignored at once, never queued: no handler applies this type."""
+    return not registry.has_handler(event_type[:128])
+
+
 def store_event(
     event: dict, *, source: str = WebhookEvent.Source.WEBHOOK, nul_escaped: bool = False
 ) -> tuple[int, bool]:
@@ -128,11 +137,17 @@ def store_event(
 
     `nul_escaped`: the caller already escaped NUL characters (parse_event does, from the
     raw body, without walking the event); others' events are walked here.
+
+    An event of a type no handler applies (most of what Stripe sends an endpoint that
+    listens to everything) is stored `ignored`, handled now, in the same INSERT: nothing
+    is left to process, so no task is queued for it (`is_unhandled`). A replay by staff
+    takes it up like any ignored event.
     """
     if not nul_escaped:
         event = nul_characters.escape(event)
     obj = event["data"]["object"]
     created = event.get("created")
+    now, unhandled = timezone.now(), is_unhandled(event["type"])
     delivery = {
         "stripe_event_id": event["id"],
         "type": event["type"][:128],
@@ -147,7 +162,10 @@ def store_event(
         "source": source,
         "order_id": _order_id(obj),
         "payment_intent_id": _payment_intent_id(obj)[:255],
-        "received_at": timezone.now(),
+        "received_at": now,
+        "status": WebhookEvent.Status.IGNORED if unhandled else WebhookEvent.Status.RECEIVED,
+        "last_error": registry.NO_HANDLER if unhandled else "",
+        "handled_at": now if unhandled else None,
     }
     connection = connections[router.db_for_write(WebhookEvent)]
     sql, fields, defaults = _insert_plan(connection)

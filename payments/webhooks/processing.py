@@ -1,6 +1,7 @@
 """Getting every stored event applied exactly once.
 
-- handed over: `hand_over` (in the webhook request, after the event is stored), the Redis
+- handed over: `hand_over` (in the webhook request, after the event is stored; an event
+  no handler applies is stored ignored and only counted, `count_stored_ignored`), the Redis
   hand-over list the dispatcher task empties (`dispatch_pending`), `enqueue` (one event's
   processing task);
 - applied: `process`, the processing task's body, also run by replay and reconciliation;
@@ -46,6 +47,10 @@ def backoff_seconds(attempts: int) -> float:
     )
 
 
+class _HandlerFailed(Exception):
+    """Carries a handler's exception out of the event's transaction, rolling it back."""
+
+
 @log_context.scoped
 def process(event_pk: int, *, last_try: bool = False) -> str:
     """Apply one event: its effect and "processed" commit together, or neither does.
@@ -54,55 +59,77 @@ def process(event_pk: int, *, last_try: bool = False) -> str:
     any number of deliveries, tasks and replays apply an event once. `last_try` (a replay
     by a person): an error fails the event at once instead of scheduling a retry, so it
     stays where that person looks (the failed events) with its error.
+
+    The handler runs in the event's transaction itself, with no savepoint around it (two
+    statements fewer per event): a handler that raises rolls the whole transaction back,
+    and the error is then recorded on the row in a transaction of its own (`_record_error`).
     """
+    try:
+        with transaction.atomic():
+            event = claim_event(event_pk)
+            if event is None:
+                return SKIPPED
+            event.attempts += 1
+            log_context.bind(
+                stripe_event_id=event.stripe_event_id,
+                event_type=event.type,
+                order_id=event.order_id,
+            )
+            try:
+                status, note = registry.dispatch(event)
+            except Exception as exc:
+                if not isinstance(exc, registry.WaitForDependency):
+                    logger.exception(
+                        "webhook event %s (%s) failed", event.stripe_event_id, event.type
+                    )
+                raise _HandlerFailed() from exc
+            event.status = status
+            event.last_error = "" if status == WebhookEvent.Status.PROCESSED else note[:2000]
+            event.handled_at = timezone.now()
+            event.next_attempt_at = None
+            event.save(
+                update_fields=["attempts", "status", "last_error", "handled_at", "next_attempt_at"]
+            )
+            metrics.record_webhook_outcome(event)
+            logger.info("webhook event %s (%s) %s", event.stripe_event_id, event.type, status)
+            if status == WebhookEvent.Status.PROCESSED:
+                transaction.on_commit(lambda: requeue_waiting(event))
+                mirror.after_commit(event.data_object)
+    except _HandlerFailed as failed:
+        return _record_error(event_pk, failed.__cause__, last_try=last_try)
+    return DONE
+
+
+def _record_error(event_pk: int, exc: BaseException, *, last_try: bool) -> str:
+    """The handler raised and its effects were rolled back: count the attempt and keep the
+    error on the row, retried with back-off or failed. The row is claimed again; if another
+    worker took it meanwhile, that worker's outcome is the event's."""
     with transaction.atomic():
         event = claim_event(event_pk)
         if event is None:
             return SKIPPED
         event.attempts += 1
-        log_context.bind(
-            stripe_event_id=event.stripe_event_id, event_type=event.type, order_id=event.order_id
-        )
-        try:
-            with transaction.atomic():
-                status, note = registry.dispatch(event)
-        except Exception as exc:
-            waiting = isinstance(exc, registry.WaitForDependency)
-            if not waiting:
-                logger.exception("webhook event %s (%s) failed", event.stripe_event_id, event.type)
-            # Redacted as a log line is: an exception may quote a key or an address.
-            event.last_error = redact(
-                f"waiting: {exc}" if waiting else f"{type(exc).__name__}: {exc}"
-            )[:2000]
-            if last_try or event.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
-                event.status = FAILED
-                event.next_attempt_at = None
-                logger.error(
-                    "ALERT webhook event %s (%s) failed after %s attempts",
-                    event.stripe_event_id,
-                    event.type,
-                    event.attempts,
-                )
-            else:
-                event.next_attempt_at = timezone.now() + timedelta(
-                    seconds=backoff_seconds(event.attempts)
-                )
-            event.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-            metrics.record_webhook_outcome(event)
-            return RETRY if event.status == RECEIVED else DONE
-        event.status = status
-        event.last_error = "" if status == WebhookEvent.Status.PROCESSED else note[:2000]
-        event.handled_at = timezone.now()
-        event.next_attempt_at = None
-        event.save(
-            update_fields=["attempts", "status", "last_error", "handled_at", "next_attempt_at"]
-        )
+        waiting = isinstance(exc, registry.WaitForDependency)
+        # Redacted as a log line is: an exception may quote a key or an address.
+        event.last_error = redact(f"waiting: {exc}" if waiting else f"{type(exc).__name__}: {exc}")[
+            :2000
+        ]
+        if last_try or event.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+            event.status = FAILED
+            event.next_attempt_at = None
+            logger.error(
+                "ALERT webhook event %s (%s) failed after %s attempts",
+                event.stripe_event_id,
+                event.type,
+                event.attempts,
+            )
+        else:
+            event.next_attempt_at = timezone.now() + timedelta(
+                seconds=backoff_seconds(event.attempts)
+            )
+        event.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
         metrics.record_webhook_outcome(event)
-        logger.info("webhook event %s (%s) %s", event.stripe_event_id, event.type, status)
-        if status == WebhookEvent.Status.PROCESSED:
-            transaction.on_commit(lambda: requeue_waiting(event))
-            mirror.after_commit(event.data_object)
-    return DONE
+        return RETRY if event.status == RECEIVED else DONE
 
 
 def requeue_waiting(event: WebhookEvent) -> int:
@@ -191,6 +218,23 @@ def hand_over(event_pk: int, event_type: str) -> None:
         return
     if waiting == 1:
         _queue_dispatcher()
+
+
+def count_stored_ignored(event_type: str) -> None:
+    """An event of a type no handler applies, stored ignored by its INSERT: counted as
+    received and ignored, as processing would have, in one Redis round trip; no task."""
+    client = redis_client.client()
+    if client is None:
+        metrics.count("webhook_events_received", type=event_type)
+        metrics.count("webhook_events_ignored", type=event_type)
+        return
+    try:
+        pipeline = client.pipeline(transaction=False)
+        metrics.count("webhook_events_received", type=event_type, pipeline=pipeline)
+        metrics.count("webhook_events_ignored", type=event_type, pipeline=pipeline)
+        pipeline.execute()
+    except Exception as exc:  # metrics never fail a delivery
+        logger.debug("webhook metrics not counted (%s)", type(exc).__name__)
 
 
 def _queue_dispatcher() -> None:

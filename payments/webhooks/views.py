@@ -109,7 +109,10 @@ def stripe_webhook(request):
         return _reject(request, 400, exc.code, exc.message, signed=exc.signed)
 
     event_pk, created = inbox.store_event(event, nul_escaped=True)
-    if created:
+    if created and inbox.is_unhandled(event["type"]):
+        # Stored ignored by the INSERT itself: counted, nothing queued (inbox.store_event).
+        transaction.on_commit(lambda: processing.count_stored_ignored(event["type"]))
+    elif created:
         transaction.on_commit(lambda: processing.hand_over(event_pk, event["type"]))
     else:
         metrics.count("webhook_events_duplicate", type=event["type"])

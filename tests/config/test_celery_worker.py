@@ -51,18 +51,26 @@ def test_a_burst_of_events_queues_one_dispatcher_and_the_worker_processes_every_
     broker, queue, start_payment, start_celery_worker
 ):
     attempt = start_payment()
-    burst = [se.event("customer.created", {"id": f"cus_{n}"}) for n in range(20)]
+    # Handled types (another shop's PaymentIntents, ignored by processing) and ours; then
+    # types no handler applies, which the webhook stores ignored and never queues.
+    foreign = {"object": "payment_intent", "metadata": {}}
+    burst = [
+        se.event("payment_intent.processing", {**foreign, "id": f"pi_other_{n}"}) for n in range(20)
+    ]
     burst.append(se.event("payment_intent.succeeded", se.payment_intent(attempt)))
+    burst += [se.event("customer.created", {"id": f"cus_{n}"}) for n in range(5)]
     with publishing_to(celery_app, broker.url, queue):
         for event in burst:
             assert se.deliver(ShopClient(), event).status_code == 200
 
-        # No worker yet: the broker holds one message, the dispatcher, for 21 events.
+        # No worker yet: the broker holds one message, the dispatcher, for 21 events; the
+        # 5 of a type no handler applies were stored ignored and queued nothing.
         messages = redis.Redis.from_url(broker.url).lrange(queue, 0, -1)
         assert [json.loads(m)["headers"]["task"] for m in messages] == [
             "payments.tasks.dispatch_webhook_events"
         ]
         assert len(pending_ids()) == 21
+        assert WebhookEvent.objects.filter(status="ignored", attempts=0).count() == 5
 
         worker = start_celery_worker(broker.url, queue, **WORKER_ENV)
         try:
@@ -74,7 +82,7 @@ def test_a_burst_of_events_queues_one_dispatcher_and_the_worker_processes_every_
             worker.stop()
 
     assert pending_ids() == []
-    assert WebhookEvent.objects.filter(status="ignored").count() == 20
+    assert WebhookEvent.objects.filter(status="ignored").count() == 25
     assert WebhookEvent.objects.get(type="payment_intent.succeeded").attempts == 1
     attempt.order.refresh_from_db()
     assert attempt.order.status == "paid"

@@ -22,7 +22,9 @@ def replay(*args) -> list[str]:
 def test_each_event_then_a_summary_by_outcome(anon, start_payment, stripe_fake):
     attempt = start_payment()
     paid = se.event("payment_intent.succeeded", se.payment_intent(attempt), created=1)
-    other = se.event("customer.created", {"id": "cus_x", "object": "customer"}, created=2)
+    other = se.event(  # another shop's: ignored when processed
+        "payment_intent.canceled", {"id": "pi_x", "object": "payment_intent"}, created=2
+    )
     for evt in (paid, other):  # stored, never processed (the hand-over was lost)
         assert se.deliver(anon, evt).status_code == 200
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"received"}
@@ -31,9 +33,9 @@ def test_each_event_then_a_summary_by_outcome(anon, start_payment, stripe_fake):
 
     assert lines[0] == "Replaying 2 event(s) still received."
     assert lines[1] == f"[1/2] {paid['id']} payment_intent.succeeded: processed"
-    assert (
-        lines[2]
-        == f"[2/2] {other['id']} customer.created: ignored (no handler for this event type)"
+    assert lines[2] == (
+        f"[2/2] {other['id']} payment_intent.canceled: ignored (not one of this shop's "
+        "recorded payments (unknown id, no order in the metadata))"
     )
     assert re.fullmatch(
         r"Replayed 2 event\(s\): 0 received, 1 processed, 1 ignored, 0 failed; took \d+\.\ds\.",

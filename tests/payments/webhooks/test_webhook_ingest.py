@@ -44,15 +44,15 @@ def test_a_verified_event_is_stored_and_acknowledged(send_event):
     )
     assert row.api_version == "2026-08-26.dahlia"
     assert row.payload == UNHANDLED
-    # Unknown types are kept, visible, and marked ignored.
-    assert row.status == "ignored" and row.handled_at is not None and row.attempts == 1
+    # Unknown types are kept, visible, and marked ignored by the insert (never processed).
+    assert row.status == "ignored" and row.handled_at is not None and row.attempts == 0
 
 
 def test_a_duplicate_delivery_is_acknowledged_and_stored_once(send_event):
     assert send_event(UNHANDLED).status_code == 200
     assert send_event(UNHANDLED).status_code == 200
     assert WebhookEvent.objects.count() == 1
-    assert WebhookEvent.objects.get().attempts == 1
+    assert WebhookEvent.objects.get().status == "ignored"
 
 
 def test_forged_signature(anon, stripe_fake):
