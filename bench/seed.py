@@ -45,12 +45,13 @@ def seed_orders(
     received = "o.total" if status == "paid" else "0"
     sql(
         f"""
-        INSERT INTO orders_order (number, email, status, status_before_dispute, currency,
-            subtotal, total, amount_refunded, reserved_until, stock_released, created_at,
-            updated_at, user_id)
+        INSERT INTO orders_order (number, email, status, status_before_dispute,
+            fulfilment_status, currency, subtotal, total, amount_refunded, reserved_until,
+            stock_released, created_at, updated_at, user_id)
         SELECT '{prefix}' || lpad(k::text, 12, '0'), 'bench-shopper@example.com', '{status}', '',
-            'usd', 4200 + k % 100, 4200 + k % 100, 0, now() + interval '1 day', false,
-            now() - (k % 730) * interval '1 day' - (k % 1440) * interval '1 minute', now(), {user}
+            'unfulfilled', 'usd', 4200 + k % 100, 4200 + k % 100, 0, now() + interval '1 day',
+            false, now() - (k % 730) * interval '1 day' - (k % 1440) * interval '1 minute', now(),
+            {user}
         FROM generate_series({start + 1}, {start + count}) k;
         INSERT INTO orders_orderline (sku, name, unit_amount, quantity, line_total, order_id,
             product_id)
