@@ -17,16 +17,6 @@ def emulator():
     server.stop()
 
 
-@pytest.fixture(autouse=True)
-def fresh(fresh_emulator):
-    """Each test starts from an empty emulator (tests/conftest.py)."""
-
-
-@pytest.fixture
-def client(emulator):
-    return emulator.client()
-
-
 def endpoint(client, receiver, *events, **params):
     return client.v1.webhook_endpoints.create(
         params={"url": receiver.url, "enabled_events": list(events), **params}

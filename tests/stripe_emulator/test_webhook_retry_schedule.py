@@ -21,16 +21,6 @@ def emulator():
     server.stop()
 
 
-@pytest.fixture(autouse=True)
-def fresh(fresh_emulator):
-    """Each test starts from an empty emulator on the wall clock (tests/conftest.py)."""
-
-
-@pytest.fixture
-def client(emulator):
-    return emulator.client()
-
-
 @pytest.fixture
 def endpoint(client, receiver):
     return client.v1.webhook_endpoints.create(
