@@ -6,7 +6,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from devstack import wait_until
+from devstack import Emulator, wait_until
 
 # (where, raw body) of every Stripe API answer the tests saw (conftest.py checks them).
 SEEN: list[tuple[str, bytes | str]] = []
@@ -92,3 +92,15 @@ def pay_on_page(cs, choice: str):
 
 def paid_intent(client, amount=5000):
     return intent(client, amount=amount, payment_method=CARD, confirm=True)
+
+
+# Bank debits settle by themselves only after this; never reached on the wall clock during a
+# test, so only an advanced clock settles them.
+BANK_DELAY = 3 * 60 * 60
+
+
+def emulator_with_slow_banks(receiver):
+    """A started emulator delivering to `receiver` whose bank debits settle after BANK_DELAY."""
+    return Emulator(
+        webhook_urls=[receiver.url], webhook_secret=WEBHOOK_SECRET, async_delay_seconds=BANK_DELAY
+    ).start()

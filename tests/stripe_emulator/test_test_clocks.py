@@ -6,22 +6,22 @@ import time
 import pytest
 import stripe
 
-from devstack import Emulator, wait_until
-from tests.stripe_emulator.helpers import RETURN_URL, WEBHOOK_SECRET, session
+from devstack import wait_until
+from tests.stripe_emulator.helpers import (
+    BANK_DELAY,
+    RETURN_URL,
+    emulator_with_slow_banks,
+    session,
+)
 
 FROZEN = 1_893_456_000  # 2030-01-01T00:00:00Z
 DAY = 24 * 60 * 60
-BANK_DELAY = 3 * 60 * 60  # never reached on the wall clock during a test
 
 
 @pytest.fixture(scope="module")
 def emulator(receiver):
     """This module's emulator settles bank debits by itself, after BANK_DELAY."""
-    server = Emulator(
-        webhook_urls=[receiver.url],
-        webhook_secret=WEBHOOK_SECRET,
-        async_delay_seconds=BANK_DELAY,
-    ).start()
+    server = emulator_with_slow_banks(receiver)
     yield server
     server.stop()
 

@@ -6,21 +6,21 @@ import time
 
 import pytest
 
-from devstack import Emulator, wait_until
-from tests.stripe_emulator.helpers import WEBHOOK_SECRET, intent, session
+from devstack import wait_until
+from tests.stripe_emulator.helpers import (
+    BANK_DELAY,
+    emulator_with_slow_banks,
+    intent,
+    session,
+)
 
 DAY = 24 * 60 * 60
-BANK_DELAY = 3 * 60 * 60  # never reached on the wall clock during a test
 
 
 @pytest.fixture(scope="module")
 def emulator(receiver):
     """This module's emulator settles bank debits by itself, after BANK_DELAY."""
-    server = Emulator(
-        webhook_urls=[receiver.url],
-        webhook_secret=WEBHOOK_SECRET,
-        async_delay_seconds=BANK_DELAY,
-    ).start()
+    server = emulator_with_slow_banks(receiver)
     yield server
     server.stop()
 
