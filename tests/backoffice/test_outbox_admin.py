@@ -63,8 +63,7 @@ LIVE_KEY = "sk_" + "live_" + "EXAMPLEONLY0123456789"
 def test_the_detail_page_is_read_only_and_shows_no_secrets(staff_client):
     row = stored(
         "Your link",
-        body="Pay here: https://shop.invalid/pay?token=tok_abcdefghijklmnop "
-        f"(key {LIVE_KEY})",
+        body=f"Pay here: https://shop.invalid/pay?token=tok_abcdefghijklmnop (key {LIVE_KEY})",
     )
     client = staff_client("view_outboxemail")
     page = client.get(f"{OUTBOX}{row.pk}/change/")
