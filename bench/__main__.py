@@ -33,6 +33,9 @@ def main(argv=None) -> int:
     parser.add_argument("--memory-worker-events", type=int, default=100_000)
     parser.add_argument("--memory-worker-concurrency", type=int, default=2)
     parser.add_argument("--memory-worker-seconds", type=float, default=2400)
+    parser.add_argument(
+        "--profile", action="store_true", help="processing: py-spy flame graph of the worker"
+    )
     parser.add_argument("--keep-db", action="store_true", help="do not drop bench_shop after")
     parser.add_argument(
         "--save",

@@ -89,6 +89,7 @@ def run(opts) -> dict:
             break
     log(f"{stored} events stored ({res['ok_per_s']:.0f}/s); starting one worker")
     worker = common.celery_worker(env)
+    profiler = common.profile(worker.pid, "processing-worker") if opts.profile else None
     cpu_start = common.process_cpu_seconds([worker.pid])
     deadline = time.monotonic() + max(120, count / 5)
     while time.monotonic() < deadline:
@@ -103,6 +104,8 @@ def run(opts) -> dict:
     time.sleep(1)  # the task the worker holds
     drained_at = time.time()
     cpu = common.process_cpu_seconds([worker.pid]) - cpu_start
+    if profiler is not None:
+        results["profile"] = profiler.stop()
     first_handled = float(
         sql("SELECT extract(epoch FROM min(handled_at)) FROM payments_webhookevent")
     )
