@@ -9,3 +9,4 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from core import checks  # noqa: F401  (registers the shop.E0xx system checks)
+        from core import task_connections  # noqa: F401  (a worker keeps its connection)

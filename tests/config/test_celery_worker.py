@@ -1,11 +1,13 @@
 """Webhook processing by a real Celery worker on a real Redis broker (PostgreSQL)."""
 
 import json
+import re
 import uuid
 
 import pytest
 import redis
 from django.conf import settings
+from django.db import connection
 
 from audit.models import AuditEntry
 from config.celery import app as celery_app
@@ -43,8 +45,10 @@ def status_of(row):
     return row.status
 
 
-def pending_ids() -> list[bytes]:
-    return redis_client.client().lrange(redis_client.key(processing.PENDING_KEY), 0, -1)
+def pending_ids() -> list[int]:
+    """The ids of the events on the hand-over list (each entry: `<id>:<request id>`)."""
+    entries = redis_client.client().lrange(redis_client.key(processing.PENDING_KEY), 0, -1)
+    return [int(entry.split(b":")[0]) for entry in entries]
 
 
 def test_a_burst_of_events_queues_one_dispatcher_and_the_worker_processes_every_event(
@@ -82,6 +86,11 @@ def test_a_burst_of_events_queues_one_dispatcher_and_the_worker_processes_every_
             worker.stop()
 
     assert pending_ids() == []
+    # 21 events, 20 a batch: the first dispatcher queued a second; no task per event.
+    received = re.findall(
+        r"Task (payments\.tasks\.\w+_webhook_events?)\[\S+\] received", worker.output()
+    )
+    assert received == ["payments.tasks.dispatch_webhook_events"] * 2
     assert WebhookEvent.objects.filter(status="ignored").count() == 25
     assert WebhookEvent.objects.get(type="payment_intent.succeeded").attempts == 1
     attempt.order.refresh_from_db()
@@ -102,7 +111,7 @@ def test_with_the_broker_down_events_are_accepted_and_the_sweep_processes_them_l
         assert response.status_code == 200
         row = WebhookEvent.objects.get()
         assert (row.status, row.attempts) == ("received", 0)
-        assert pending_ids() == [str(row.pk).encode()]  # its dispatcher could not be queued
+        assert pending_ids() == [row.pk]  # its dispatcher could not be queued
 
         broker.start()  # the broker is back (same port); a worker consumes the queue
         worker = start_celery_worker(broker.url, queue, **WORKER_ENV)
@@ -160,3 +169,39 @@ def test_the_worker_retries_an_early_event_with_backoff_until_its_attempt_exists
     attempt.order.refresh_from_db()
     assert attempt.order.status == "paid"
     assert row.attempts >= 3
+
+
+def worker_backends() -> dict[int, str]:
+    """PostgreSQL sessions of this database other than the test's own: pid -> start time."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, backend_start::text FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return dict(cursor.fetchall())
+
+
+def test_the_worker_keeps_one_database_connection_from_event_to_event(
+    broker, queue, start_payment, start_celery_worker
+):
+    """A new PostgreSQL session per event (Celery's default for Django) forks a server process
+    for every payment: the worker keeps its connection, as a web process does."""
+    with publishing_to(celery_app, broker.url, queue):
+        worker = start_celery_worker(broker.url, queue, **WORKER_ENV)
+        try:
+            seen = []
+            for _ in range(2):
+                attempt = start_payment()
+                evt = se.event("payment_intent.succeeded", se.payment_intent(attempt))
+                assert se.deliver(ShopClient(), evt).status_code == 200
+                wait_until(
+                    lambda: not WebhookEvent.objects.filter(status="received").exists(),
+                    what="the event processed",
+                )
+                seen.append(worker_backends())
+        finally:
+            worker.stop()
+    # The session that applied the first event is still open after the second.
+    assert seen[0], "the worker closed its connection after its task"
+    assert seen[0].items() <= seen[1].items()
+    assert WebhookEvent.objects.filter(status="processed").count() == 2
