@@ -1,4 +1,5 @@
 from audit.models import AuditEntry
+from core import rows
 from core.context import current_request
 from observability.redaction import redact
 
@@ -25,7 +26,8 @@ def record(
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     order_id = order if isinstance(order, int) or order is None else order.pk
-    return AuditEntry.objects.create(
+    # One INSERT built once per process (core.rows): every payment writes an entry.
+    entry = AuditEntry(
         actor=actor,
         actor_label=actor_label or (str(actor) if actor is not None else "system"),
         action=action,
@@ -42,6 +44,7 @@ def record(
         # address or card number is ever written to the trail.
         details=redact(details or {}),
     )
+    return rows.insert(entry)
 
 
 def record_refusal(audit: dict, code: str) -> AuditEntry:

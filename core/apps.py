@@ -8,5 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
-        from core import checks  # noqa: F401  (registers the shop.E0xx system checks)
-        from core import task_connections  # noqa: F401  (a worker keeps its connection)
+        from core import (
+            checks,  # noqa: F401  (registers the shop.E0xx system checks)
+            task_connections,  # noqa: F401  (a worker keeps its connection)
+        )

@@ -4,13 +4,13 @@ It stands outside the lock order of orders and payments (`orders.locks`): a send
 nothing else, and never waits for another sender: a row someone is sending is skipped.
 """
 
+from core import rows
 from notifications.models import OutboxEmail
 
 
 def claim_unsent_email(pk: int) -> OutboxEmail | None:
     """The outbox row, still unsent, unless another worker is sending it (SKIP LOCKED)."""
-    unsent = OutboxEmail.objects.select_for_update(skip_locked=True)
-    return unsent.filter(pk=pk, sent_at=None).first()
+    return rows.first(OutboxEmail, "id = %s AND sent_at IS NULL", [pk], lock=True, skip_locked=True)
 
 
 def claim_email(pk: int) -> OutboxEmail | None:

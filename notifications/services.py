@@ -19,6 +19,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
+from core import rows
 from notifications import tasks
 from notifications.locks import claim_email, claim_unsent_email
 from notifications.models import OutboxEmail
@@ -45,12 +46,14 @@ class Message:
 # --- storing (inside the caller's transaction) -------------------------------------------
 def queue(message: Message) -> OutboxEmail:
     """Store the e-mail in the caller's transaction; it is sent once that commits."""
-    row = OutboxEmail.objects.create(
-        kind=message.kind,
-        order_id=message.order_id,
-        subject=message.subject[:255],
-        body=message.body,
-        recipients=message.recipients,
+    row = rows.insert(  # SQL built once (core.rows): every payment stores its receipt
+        OutboxEmail(
+            kind=message.kind,
+            order_id=message.order_id,
+            subject=message.subject[:255],
+            body=message.body,
+            recipients=message.recipients,
+        )
     )
     transaction.on_commit(lambda: _send_after_commit(row.pk))
     return row
@@ -93,12 +96,12 @@ def send(pk: int) -> str:
         except Exception as exc:  # the mail server refused or is down: try again later
             # Redacted: a mail server's refusal can quote the recipient or the credentials.
             row.last_error = redact(f"{type(exc).__name__}: {exc}")[:500]
-            row.save(update_fields=["attempts", "last_error"])
+            rows.save_fields(row, ["attempts", "last_error"])
             logger.warning("e-mail %s not sent (%s); will retry", pk, type(exc).__name__)
             return "failed"
         row.sent_at = timezone.now()
         row.last_error = ""
-        row.save(update_fields=["attempts", "sent_at", "last_error"])
+        rows.save_fields(row, ["attempts", "sent_at", "last_error"])
     return "sent"
 
 

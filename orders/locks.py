@@ -24,6 +24,7 @@ reconciliation mismatches: `payments.locks`). No lock is held while Stripe is ca
 
 from django.contrib.auth import get_user_model
 
+from core import rows
 from core.errors import NotFound
 from orders.models import Cart, Order
 
@@ -40,8 +41,9 @@ def lock_cart(user) -> Cart:
 
 
 def lock_cart_of(user_id: int) -> Cart | None:
-    """The shopper's cart, when they have one (a paid order takes its lines from it)."""
-    return Cart.objects.select_for_update().filter(user_id=user_id).first()
+    """The shopper's cart, when they have one (a paid order takes its lines from it).
+    Taken for every payment: SQL built once (core.rows)."""
+    return rows.first(Cart, "user_id = %s", [user_id], lock=True, order_by="id")
 
 
 def lock_order(order_id: int, *, user=None) -> Order:
@@ -50,6 +52,19 @@ def lock_order(order_id: int, *, user=None) -> Order:
     if user is not None:
         queryset = queryset.filter(user=user)
     order = queryset.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound()
+    return order
+
+
+def lock_order_where_id_is(subquery: str, params) -> Order:
+    """The order whose id `subquery` (SQL on the caller's own table, one column, one row)
+    selects, in one locking statement built once (core.rows); NotFound when none.
+
+    How a webhook handler finds and locks the order of a payment by its Stripe id (payments
+    owns that column) without reading the payment first.
+    """
+    order = rows.first(Order, f"id = ({subquery})", params, lock=True)
     if order is None:
         raise NotFound()
     return order

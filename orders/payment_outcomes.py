@@ -11,6 +11,7 @@ from django.db.models import prefetch_related_objects
 
 from audit.services import record
 from catalog.services import sell_stock
+from core import rows
 from orders.models import SETTLED, Order, OrderStatus
 from orders.services import take_ordered_from_cart
 
@@ -26,7 +27,7 @@ def record_payment(order: Order) -> None:
     The order's lines are read once, here, for the cart, the stock and the receipt.
     """
     order.mark_paid()
-    order.save(update_fields=["status", "updated_at"])
+    rows.save_fields(order, ["status"])  # and updated_at; SQL built once (core.rows)
     prefetch_related_objects([order], "lines")
     take_ordered_from_cart(order)  # the cart before the products (orders.locks)
     sell_stock(order.quantities())

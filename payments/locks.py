@@ -18,10 +18,11 @@ waiting for another worker, and a claimed event's handler then takes the chain a
 Reconciliation mismatches are locked alone, each in a transaction of its own.
 """
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 
+from core import rows
 from core.errors import NotFound
-from orders.locks import lock_order
+from orders.locks import lock_order, lock_order_where_id_is
 from orders.models import Order
 from payments.models import (
     AttemptStatus,
@@ -48,22 +49,36 @@ def lock_order_and_attempt_recording(
     The attempt comes with `other_attempt_succeeded`: whether another attempt of the order
     has succeeded, read under the order's lock (every attempt succeeds under it), which
     spares a payment (attempt_outcomes.record_success) a statement of its own.
+
+    Every event about a payment starts here, so both statements are SQL built once
+    (core.rows), not compiled by the ORM for each event.
     """
-    recorded = PaymentAttempt.objects.filter(**{field: stripe_id})
+    attempts, recorded = rows.table(PaymentAttempt), rows.column(PaymentAttempt, field)
     try:
-        order = lock_order(Subquery(recorded.values("order_id")[:1]))
+        order = lock_order_where_id_is(
+            f"SELECT order_id FROM {attempts} WHERE {recorded} = %s LIMIT 1",  # noqa: S608
+            [stripe_id],
+        )
     except NotFound:
         return None
-    other_succeeded = PaymentAttempt.objects.filter(
-        order_id=OuterRef("order_id"), status=AttemptStatus.SUCCEEDED
-    ).exclude(pk=OuterRef("pk"))
-    attempt = (
-        PaymentAttempt.objects.select_for_update()
-        .filter(order=order, **{field: stripe_id})
-        .annotate(other_attempt_succeeded=Exists(other_succeeded))
+    attempt = rows.first(
+        PaymentAttempt,
+        f"{attempts}.order_id = %s AND {recorded} = %s",
+        [order.pk, stripe_id],
+        lock=True,
+        extra=(("other_attempt_succeeded", _other_succeeded(attempts)),),
     )
-    found = attempt.first()
-    return None if found is None else (order, found)
+    return None if attempt is None else (order, attempt)
+
+
+def _other_succeeded(attempts: str) -> str:
+    """SQL: another attempt of the row's order has succeeded. Identifiers come from the
+    model (core.rows) and the status is a constant: nothing from outside."""
+    succeeded = AttemptStatus.SUCCEEDED.value
+    return (
+        f"EXISTS (SELECT 1 FROM {attempts} other WHERE other.order_id = {attempts}.order_id "  # noqa: S608
+        f"AND other.status = '{succeeded}' AND other.id <> {attempts}.id)"
+    )
 
 
 def attempts_for_update(order: Order) -> QuerySet:
@@ -104,11 +119,14 @@ def lock_dispute(stripe_dispute_id) -> Dispute | None:
 
 # --- outside the chain ------------------------------------------------------------------
 def claim_event(event_pk: int) -> WebhookEvent | None:
-    """The inbox row, still to be handled, unless another worker holds it (SKIP LOCKED)."""
-    return (
-        WebhookEvent.objects.select_for_update(skip_locked=True)
-        .filter(pk=event_pk, status=WebhookEvent.Status.RECEIVED)
-        .first()
+    """The inbox row, still to be handled, unless another worker holds it (SKIP LOCKED).
+    Taken for every event a worker applies: SQL built once (core.rows)."""
+    return rows.first(
+        WebhookEvent,
+        "id = %s AND status = %s",
+        [event_pk, WebhookEvent.Status.RECEIVED],
+        lock=True,
+        skip_locked=True,
     )
 
 

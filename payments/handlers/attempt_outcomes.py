@@ -7,6 +7,7 @@ to do. Each returns the note kept on the inbox row.
 
 from django_fsm import can_proceed
 
+from core import rows
 from orders import payment_outcomes
 from orders.models import Order, OrderStatus
 from orders.services import expire_locked_order
@@ -81,9 +82,10 @@ def _other_attempt_succeeded(order: Order, attempt: PaymentAttempt) -> bool:
 
 
 def _save_fields(attempt: PaymentAttempt, fields) -> None:
-    """One UPDATE of these fields of the locked attempt (none: nothing to write)."""
+    """One UPDATE of these fields of the locked attempt, and its updated_at (none: nothing
+    to write); SQL built once (core.rows): every payment writes its attempt here."""
     if fields:
-        attempt.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
+        rows.save_fields(attempt, fields)
 
 
 def _superseded(event: WebhookEvent | None) -> bool:

@@ -24,7 +24,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from core import redis_client
+from core import redis_client, rows
 from core.context import RequestContext, current_request
 from observability import logging as log_context
 from observability import metrics
@@ -89,8 +89,8 @@ def process(event_pk: int, *, last_try: bool = False) -> str:
             event.last_error = "" if status == WebhookEvent.Status.PROCESSED else note[:2000]
             event.handled_at = timezone.now()
             event.next_attempt_at = None
-            event.save(
-                update_fields=["attempts", "status", "last_error", "handled_at", "next_attempt_at"]
+            rows.save_fields(
+                event, ["attempts", "status", "last_error", "handled_at", "next_attempt_at"]
             )
             metrics.record_webhook_outcome(event)
             logger.info("webhook event %s (%s) %s", event.stripe_event_id, event.type, status)
