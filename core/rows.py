@@ -90,6 +90,39 @@ def select(
     return found
 
 
+def values(model, expressions: str, where: str, params=(), *, order_by: str = "") -> list:
+    """Tuples of `expressions` (SQL on the model's own columns) for the rows meeting `where`."""
+    connection = connections[router.db_for_read(model)]
+    sql = f"SELECT {expressions} FROM {table(model)} WHERE {where}"  # noqa: S608
+    if order_by:
+        sql += f" ORDER BY {order_by}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return cursor.fetchall()
+
+
+def update(model, assignments: str, where: str, params=()) -> int:
+    """`UPDATE <table> SET <assignments> WHERE <where>`, both SQL on the model's own columns
+    (plain column names: `quote`); returns the number of rows changed. No signals: this is
+    a set-based update, as `QuerySet.update` is."""
+    connection = connections[router.db_for_write(model)]
+    sql = f"UPDATE {table(model)} SET {assignments} WHERE {where}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return cursor.rowcount
+
+
+def quote(model, name: str) -> str:
+    """One of the model's columns, quoted, unqualified (for SET)."""
+    connection = connections[router.db_for_write(model)]
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+def placeholders(count: int) -> str:
+    """`%s, %s, ...` for an IN list of `count` values."""
+    return ", ".join(["%s"] * count)
+
+
 def first(model, where: str, params=(), **options):
     """The first instance `select` finds, or None."""
     found = select(model, where, params, limit=1, **options)
