@@ -7,12 +7,11 @@ belongs to the order with it: stock, the shopper's cart, the order's audit entri
 Nothing here calls Stripe or sends e-mail.
 """
 
-from django.db.models import prefetch_related_objects
-
 from audit.services import record
 from catalog.services import sell_stock
 from core import rows
 from orders.models import SETTLED, Order, OrderStatus
+from orders.selectors import read_lines
 from orders.services import take_ordered_from_cart
 
 # Where money was taken and not charged back: refunds and disputes move these.
@@ -28,7 +27,7 @@ def record_payment(order: Order) -> None:
     """
     order.mark_paid()
     rows.save_fields(order, ["status"])  # and updated_at; SQL built once (core.rows)
-    prefetch_related_objects([order], "lines")
+    read_lines(order)
     take_ordered_from_cart(order)  # the cart before the products (orders.locks)
     sell_stock(order.quantities())
 

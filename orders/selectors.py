@@ -2,7 +2,8 @@ from collections.abc import Callable
 
 from django.db.models import Prefetch
 
-from orders.models import Cart, CartLine, Order
+from core import rows
+from orders.models import Cart, CartLine, Order, OrderLine
 
 
 def cart_for(user) -> Cart:
@@ -12,6 +13,24 @@ def cart_for(user) -> Cart:
 
 def cart_lines(cart: Cart):
     return CartLine.objects.filter(cart=cart).select_related("product").order_by("created_at", "id")
+
+
+def read_lines(order: Order) -> None:
+    """Read the order's lines once into its prefetch cache, as `prefetch_related("lines")`
+    would (no query when they are there already); later `order.lines.all()` reads no more.
+
+    Every payment reads them (cart, stock, receipt), so with SQL built once (core.rows):
+    the ORM's prefetch machinery was a fifth of applying a payment.
+    """
+    cache = order.__dict__.setdefault("_prefetched_objects_cache", {})
+    if "lines" in cache:
+        return
+    lines = rows.select(OrderLine, "order_id = %s", [order.pk], order_by="id")
+    for line in lines:
+        OrderLine.order.field.set_cached_value(line, order)
+    queryset = order.lines.get_queryset()
+    queryset._result_cache, queryset._prefetch_done = lines, True
+    cache["lines"] = queryset
 
 
 def orders_of(user):

@@ -8,7 +8,6 @@ back) with the payment it is about and sends it after the commit.
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -18,6 +17,7 @@ from notifications import services as outbox
 from notifications.models import OutboxEmail
 from notifications.services import Message
 from orders.models import Order
+from orders.selectors import read_lines
 
 
 def queue(compose, *args, **kwargs) -> OutboxEmail:
@@ -29,7 +29,7 @@ def receipt(order: Order | int) -> Message:
     """The receipt of a paid order: the order itself (its lines read once, or already
     read by the payment, orders.payment_outcomes.record_payment), or its id."""
     if isinstance(order, Order):
-        prefetch_related_objects([order], "lines")  # no query when the payment read them
+        read_lines(order)  # no query when the payment read them
     else:
         order = Order.objects.prefetch_related("lines").get(pk=order)
     for line in order.lines.all():
