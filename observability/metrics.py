@@ -134,13 +134,14 @@ def count_on_commit(name: str, amount: int = 1, **labels) -> None:
     transaction.on_commit(lambda: count(name, amount, **labels))
 
 
-def observe(name: str, value: float) -> None:
+def observe(name: str, value: float, *, pipeline=None) -> None:
+    """Add an observation to a histogram (with `pipeline`: in the caller's round trip)."""
     _, buckets = HISTOGRAMS[name]
     bucket = next((str(bound) for bound in buckets if value <= bound), "+Inf")
     try:
         current = store()
-        current.incr(name, bucket, 1)
-        current.incr(name, "sum", float(value))
+        current.incr(name, bucket, 1, pipeline=pipeline)
+        current.incr(name, "sum", float(value), pipeline=pipeline)
     except Exception as exc:
         logger.debug("metric %s not observed (%s)", name, type(exc).__name__)
 
@@ -183,9 +184,19 @@ def record_webhook_outcome(event) -> None:
         lag = max(0.0, (event.handled_at - event.received_at).total_seconds())
 
     def counted():
-        count(f"webhook_events_{status}", type=event_type)
+        # The counter and the lag in one Redis round trip (three before): once per event.
+        current = store()
+        pipeline = (
+            current.client.pipeline(transaction=False) if hasattr(current, "client") else None
+        )
+        count(f"webhook_events_{status}", type=event_type, pipeline=pipeline)
         if lag is not None:
-            observe("webhook_processing_lag_seconds", lag)
+            observe("webhook_processing_lag_seconds", lag, pipeline=pipeline)
+        if pipeline is not None:
+            try:
+                pipeline.execute()
+            except Exception as exc:
+                logger.debug("webhook metrics not counted (%s)", type(exc).__name__)
 
     transaction.on_commit(counted)
 
