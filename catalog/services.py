@@ -17,10 +17,13 @@ class InsufficientStock(Conflict):
     message = "Not enough stock for this order."
 
 
-def _move(quantities: Mapping[int, int], **signs: int) -> None:
-    """One UPDATE for every product of an order (the rows are locked already): each field
-    moves by +/- that product's quantity, e.g. `_move(q, stock=-1, reserved=+1)`. SQL built
-    here, not compiled by the ORM: every order placed, paid or released moves stock."""
+def _move(quantities: Mapping[int, int], *, lock: bool = False, **signs: int) -> None:
+    """One UPDATE for every product of an order: each field moves by +/- that product's
+    quantity, e.g. `_move(q, stock=-1, reserved=+1)`. SQL built here, not compiled by the
+    ORM: every order placed, paid or released moves stock.
+
+    The rows are locked already, or with `lock` the UPDATE locks them itself, in id order
+    as `lock_products` does (a locking subquery): one statement instead of two."""
     if not quantities:
         return
     ids = sorted(quantities)
@@ -31,12 +34,10 @@ def _move(quantities: Mapping[int, int], **signs: int) -> None:
         f"{'+' if sign > 0 else '-'} {amount}"
         for field, sign in signs.items()
     ]
-    rows.update(
-        Product,
-        ", ".join(moves),
-        f"{rows.quote(Product, 'id')} IN ({rows.placeholders(len(ids))})",
-        amounts * len(moves) + ids,
-    )
+    chosen = f"{rows.quote(Product, 'id')} IN ({rows.placeholders(len(ids))})"
+    if lock:
+        chosen = f"{rows.quote(Product, 'id')} IN ({rows.locking_subquery(Product, 'id', chosen)})"
+    rows.update(Product, ", ".join(moves), chosen, amounts * len(moves) + ids)
 
 
 _PRODUCT_FIELDS = ("sku", "name", "description", "unit_amount", "currency", "stock", "active")
@@ -115,11 +116,9 @@ def reserve_stock(quantities: Mapping[int, int]) -> dict[int, Product]:
 
 def release_stock(quantities: Mapping[int, int]) -> None:
     """Give units held by an unpaid order back to the shelf."""
-    lock_products(quantities)
-    _move(quantities, stock=+1, reserved=-1)
+    _move(quantities, lock=True, stock=+1, reserved=-1)
 
 
 def sell_stock(quantities: Mapping[int, int]) -> None:
     """Turn units held by an order into sold units once it is paid."""
-    lock_products(quantities)
-    _move(quantities, reserved=-1, sold=+1)
+    _move(quantities, lock=True, reserved=-1, sold=+1)

@@ -112,6 +112,17 @@ def update(model, assignments: str, where: str, params=()) -> int:
         return cursor.rowcount
 
 
+def locking_subquery(model, name: str, where: str) -> str:
+    """SQL selecting column `name` of the rows meeting `where`, locked FOR UPDATE in the
+    column's order (where the database locks rows), for `... IN (<this>)` in one UPDATE."""
+    connection = connections[router.db_for_write(model)]
+    column = quote(model, name)
+    sql = f"SELECT {column} FROM {table(model)} WHERE {where} ORDER BY {column}"  # noqa: S608
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    return sql
+
+
 def quote(model, name: str) -> str:
     """One of the model's columns, quoted, unqualified (for SET)."""
     connection = connections[router.db_for_write(model)]

@@ -24,8 +24,8 @@ CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
 
 # Applying the event (one transaction), then sending the receipt from the outbox and
 # looking for events that waited for this one, after the commit.
-PAYMENT_STATEMENTS = 19
-PAYMENT_DATA_STATEMENTS = 15  # without transaction control
+PAYMENT_STATEMENTS = 18
+PAYMENT_DATA_STATEMENTS = 14  # without transaction control
 
 
 def _listing(statements) -> str:
