@@ -121,10 +121,22 @@ class Profile:
         self.paths = [output_path(f"{name}.svg"), output_path(f"{name}.folded")]
         spy = str(Path(PY).with_name("py-spy"))
         self.processes = [
-            subprocess.Popen(  # noqa: S603 (our own tool, our own arguments)
-                [spy, "record", "--pid", str(pid), "--rate", "250", "--nonblocking",
-                 "--format", fmt, "--output", str(path)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--rate",
+                    "250",
+                    "--nonblocking",
+                    "--format",
+                    fmt,
+                    "--output",
+                    str(path),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             for fmt, path in zip(("flamegraph", "raw"), self.paths, strict=True)
         ]
