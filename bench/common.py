@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,6 +115,15 @@ def celery_worker(env: dict, concurrency: int = 1) -> CeleryWorker:
     return CeleryWorker(env, concurrency=concurrency, **LOGS).start()
 
 
+def celery_workers(env: dict, count: int) -> list[CeleryWorker]:
+    """`count` separate `-P solo` worker processes (the unit a deployment multiplies),
+    spawned together, then each waited for until it is ready."""
+    workers = [CeleryWorker(env, **LOGS).spawn() for _ in range(count)]
+    for worker in workers:
+        worker.wait_ready()
+    return workers
+
+
 class Profile:
     """py-spy sampling one process into a flame graph (SVG) and a folded-stacks file."""
 
@@ -196,6 +206,88 @@ def machine_ticks() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+def postgres_cpu_seconds(database: str | None = None) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL server process on this machine (`postgres`
+    in /proc/<pid>/comm), by pid; with `database`, only the backends connected to it (their
+    process title names it: "postgres: 15/main: <user> <database> <client> <state>")."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            if database and f" {database} " not in (entry / "cmdline").read_text().replace(
+                "\0", " "
+            ):
+                continue
+        except OSError:
+            continue
+        found[int(entry.name)] = process_cpu_seconds([entry.name])
+    return found
+
+
+class CpuWatch:
+    """CPU spent between `CpuWatch(...)` and `.stop()`: the whole machine (busy share of
+    all cores), some processes (`pids`), and PostgreSQL's processes (all of them, and the
+    backends of `database`), sampled every `every` s so backends that start meanwhile count
+    from zero (one that exits loses at most its last interval). Each sample also counts the
+    database's active backends by what they wait for (`CPU`: nothing; `Lock`: a row or
+    table lock another transaction holds; `IO`, `LWLock`, ...): pg_stat_activity."""
+
+    def __init__(self, pids=(), database: str = DB, every: float = 0.5):
+        self.pids, self.database, self.every = list(pids), database, every
+        self.started = time.monotonic()
+        self.busy_before = machine_ticks()
+        self.pids_before = process_cpu_seconds(self.pids)
+        self.base = {"all": postgres_cpu_seconds(), "db": postgres_cpu_seconds(database)}
+        self.last = {key: dict(value) for key, value in self.base.items()}
+        self.waits: dict[str, int] = {}  # what the database's active backends were doing
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self):
+        import psycopg
+
+        with psycopg.connect(database_url(self.database), autocommit=True) as conn:
+            while not self.done.wait(self.every):
+                self._read()
+                rows = conn.execute(
+                    "SELECT coalesce(wait_event_type, 'CPU'), count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND state = 'active' "
+                    "AND pid <> pg_backend_pid() GROUP BY 1"
+                ).fetchall()
+                for kind, count in rows:
+                    self.waits[kind] = self.waits.get(kind, 0) + count
+
+    def _read(self):
+        for key, database in (("all", None), ("db", self.database)):
+            self.last[key].update(postgres_cpu_seconds(database))
+
+    def _postgres(self, key: str) -> float:
+        return sum(cpu - self.base[key].get(pid, 0.0) for pid, cpu in self.last[key].items())
+
+    def stop(self) -> dict:
+        self.done.set()
+        self.thread.join()
+        self._read()
+        seconds = time.monotonic() - self.started
+        busy_after = machine_ticks()
+        cores = os.cpu_count() or 1
+        postgres = self._postgres("all")
+        return {
+            "seconds": seconds,
+            "machine_busy": (busy_after[0] - self.busy_before[0])
+            / max(1, busy_after[1] - self.busy_before[1]),
+            "pids_cpu_s": process_cpu_seconds(self.pids) - self.pids_before,
+            "postgres_cpu_s": postgres,
+            "postgres_db_cpu_s": self._postgres("db"),
+            "postgres_share": postgres / max(seconds * cores, 1e-9),  # of all cores
+            "backend_samples": dict(self.waits),  # active backends seen, by wait event type
+        }
+
+
 def wrk(
     url: str,
     requests_file: Path,
@@ -203,14 +295,19 @@ def wrk(
     seconds: float,
     delay_ms=0.0,
     cpu_pids=(),
+    rate=0.0,
+    once=False,
 ) -> dict:
     """One wrk run (one thread: the load generator must cost little CPU).
 
-    Besides wrk's numbers: the CPU time `cpu_pids` (the gunicorn workers) spent per
-    request, which other load on the machine does not change much, and how busy the whole
-    machine was meanwhile (all processes, ours and anybody else's)."""
+    `delay_ms`: each connection's pause before each request; `rate`: requests a second in
+    all, on a schedule, whatever the connections; `once`: the file once, no repeats (see
+    bench/wrk/post.lua). Besides wrk's numbers: the CPU time `cpu_pids` (the gunicorn
+    workers) spent per request, which other load on the machine does not change much, and
+    how busy the whole machine was meanwhile (all processes, ours and anybody else's)."""
     cpu_before, busy_before = process_cpu_seconds(cpu_pids), machine_ticks()
     env = {**os.environ, "BENCH_REQUESTS": str(requests_file), "BENCH_DELAY_MS": str(delay_ms)}
+    env.update(BENCH_RATE=str(rate), BENCH_ONCE="1" if once else "")
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s"]
     argv += ["-s", str(BENCH / "wrk" / "post.lua"), url]
     out = subprocess.run(
