@@ -10,8 +10,8 @@ the queue. Measured from when all are ready until every event is handled:
 - rate: payment events applied (handled_at in that window) / (last handled_at - start);
 - the gain each added worker brings, and the rate against `workers` x the one-worker rate;
 - how busy the machine was (all cores), PostgreSQL's share of it (the CPU of every
-  `postgres` process, from /proc: on a shared server other databases' work counts too),
-  the CPU per event of the workers and of PostgreSQL (the backends of our database);
+  `postgres` process, from /proc, ended backends included: on a shared server other
+  databases' work counts too), the CPU per event of the workers and of PostgreSQL;
 - what the database's active backends were waiting for (pg_stat_activity, every 0.5 s):
   `Lock` is a row lock another worker's transaction holds (every seeded order has the same
   one product, whose row each payment locks and updates).
@@ -71,8 +71,7 @@ def drain(count: int, workers: int, workdir: Path) -> dict:
         "events_per_s": applied / max(window, 1e-9),
         "started_after_first_s": float(started) - float(first),
         "worker_cpu_ms_per_event": cpu["pids_cpu_s"] * 1000 / max(1, applied),
-        # our database's backends (other databases' work on a shared server left out)
-        "postgres_cpu_ms_per_event": cpu["postgres_db_cpu_s"] * 1000 / max(1, applied),
+        "postgres_cpu_ms_per_event": cpu["postgres_cpu_s"] * 1000 / max(1, applied),
         "cpu": cpu,
     }
     log(
@@ -144,7 +143,7 @@ def report(results: dict, machine: dict) -> str:
         "gain over one fewer",
         "of workers x one's rate",
         "worker CPU ms/event",
-        "PostgreSQL CPU ms/event (our backends)",
+        "PostgreSQL CPU ms/event",
         "machine busy",
         "PostgreSQL's share of the machine",
         "our backends, when active, waited on",
