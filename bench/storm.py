@@ -160,7 +160,7 @@ def part(opts, workers: int, workdir: Path) -> dict:
         time.sleep(0.5)
     cpu = watch.stop()
     while time.monotonic() < deadline and processing.queued(redis) > 0:
-        time.sleep(0.5)  # the receipts' e-mail tasks, queued behind the payments
+        time.sleep(0.5)  # anything left queued (the receipt goes out in the payment's task)
     stats = lag_stats()
     result = {
         "workers": workers,
