@@ -1,4 +1,5 @@
-"""`bench/run [ingest|checkout|processing|scale|memory|all] [options]`: see docs/benchmarks.md."""
+"""`bench/run [ingest|checkout|processing|storm|scaling|memory|scale|all] [options]`:
+see docs/benchmarks.md."""
 
 import argparse
 import json
@@ -12,7 +13,10 @@ from devstack import stop_all
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     parser.add_argument(
-        "which", nargs="*", default=["ingest"], help="ingest checkout processing scale memory all"
+        "which",
+        nargs="*",
+        default=["ingest"],
+        help="ingest checkout processing scale memory storm scaling all",
     )
     parser.add_argument("--seconds", type=float, default=10, help="length of each wrk run")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
@@ -33,6 +37,19 @@ def main(argv=None) -> int:
     parser.add_argument("--memory-worker-events", type=int, default=100_000)
     parser.add_argument("--memory-worker-concurrency", type=int, default=2)
     parser.add_argument("--memory-worker-seconds", type=float, default=2400)
+    parser.add_argument("--storm-events", type=int, default=10_000, help="storm: 4 an order")
+    parser.add_argument("--storm-rate", type=float, default=500, help="storm: events a second")
+    parser.add_argument(
+        "--storm-workers", type=int, nargs="+", default=[1, 2], help="storm: worker processes"
+    )
+    parser.add_argument("--scaling-events", type=int, default=3000, help="scaling: payments")
+    parser.add_argument(
+        "--scaling-workers",
+        type=int,
+        nargs="+",
+        default=[1, 2, 3, 4],
+        help="scaling: worker processes, one drain each",
+    )
     parser.add_argument(
         "--profile", action="store_true", help="processing: py-spy flame graph of the worker"
     )
@@ -45,7 +62,7 @@ def main(argv=None) -> int:
     opts = parser.parse_args(argv)
     which = opts.which
     if "all" in which:
-        which = ["ingest", "checkout", "processing", "memory", "scale"]
+        which = ["ingest", "checkout", "processing", "storm", "scaling", "memory", "scale"]
 
     machine = common.machine()
     common.log(f"machine: {json.dumps(machine)}")

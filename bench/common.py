@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,6 +115,15 @@ def celery_worker(env: dict, concurrency: int = 1) -> CeleryWorker:
     return CeleryWorker(env, concurrency=concurrency, **LOGS).start()
 
 
+def celery_workers(env: dict, count: int) -> list[CeleryWorker]:
+    """`count` separate `-P solo` worker processes (the unit a deployment multiplies),
+    spawned together, then each waited for until it is ready."""
+    workers = [CeleryWorker(env, **LOGS).spawn() for _ in range(count)]
+    for worker in workers:
+        worker.wait_ready()
+    return workers
+
+
 class Profile:
     """py-spy sampling one process into a flame graph (SVG) and a folded-stacks file."""
 
@@ -196,6 +206,91 @@ def machine_ticks() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+def postgres_cpu_seconds() -> tuple[dict[int, float], float]:
+    """PostgreSQL's CPU so far on this machine: (user + system seconds of each live server
+    process by pid, `postgres` in /proc/<pid>/comm; the seconds of the postmaster's children
+    that have ended). A backend lives as long as its connection, which can be one task
+    (Celery's Django fixup closes the connection around every task): its time then shows
+    only in its parent's cutime and cstime, once it is reaped."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    live, reaped, parents = {}, 0.0, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        live[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        parents[pid] = (int(fields[1]), (int(fields[13]) + int(fields[14])) / ticks)
+    for ppid, children in parents.values():
+        if ppid not in live:  # the postmaster: its parent is not PostgreSQL
+            reaped += children
+    return live, reaped
+
+
+class CpuWatch:
+    """CPU spent between `CpuWatch(...)` and `.stop()`: the whole machine (busy share of
+    all cores), some processes (`pids`), and every PostgreSQL process of the server on this
+    machine (those that ended meanwhile included; on a shared server, other databases' work
+    counts too). A thread also counts, every `every` s, the active backends of `database`
+    by what they wait for (`CPU`: nothing; `Lock`: a row or table lock another transaction
+    holds; `IO`, `LWLock`, ...): pg_stat_activity."""
+
+    def __init__(self, pids=(), database: str = DB, every: float = 0.5):
+        self.pids, self.database, self.every = list(pids), database, every
+        self.started = time.monotonic()
+        self.busy_before = machine_ticks()
+        self.pids_before = process_cpu_seconds(self.pids)
+        self.postgres_before = postgres_cpu_seconds()
+        self.waits: dict[str, int] = {}  # what the database's active backends were doing
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self):
+        import psycopg
+
+        with psycopg.connect(database_url(self.database), autocommit=True) as conn:
+            while not self.done.wait(self.every):
+                rows = conn.execute(
+                    "SELECT coalesce(wait_event_type, 'CPU'), count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND state = 'active' "
+                    "AND pid <> pg_backend_pid() GROUP BY 1"
+                ).fetchall()
+                for kind, count in rows:
+                    self.waits[kind] = self.waits.get(kind, 0) + count
+
+    def _postgres(self) -> float:
+        (before, reaped_before), (after, reaped_after) = (
+            self.postgres_before,
+            postgres_cpu_seconds(),
+        )
+        live = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+        ended = sum(cpu for pid, cpu in before.items() if pid not in after)  # now in `reaped`
+        return live + (reaped_after - reaped_before) - ended
+
+    def stop(self) -> dict:
+        self.done.set()
+        self.thread.join()
+        postgres = self._postgres()
+        seconds = time.monotonic() - self.started
+        busy_after = machine_ticks()
+        cores = os.cpu_count() or 1
+        return {
+            "seconds": seconds,
+            "machine_busy": (busy_after[0] - self.busy_before[0])
+            / max(1, busy_after[1] - self.busy_before[1]),
+            "pids_cpu_s": process_cpu_seconds(self.pids) - self.pids_before,
+            "postgres_cpu_s": postgres,
+            "postgres_share": postgres / max(seconds * cores, 1e-9),  # of all cores
+            "backend_samples": dict(self.waits),  # active backends seen, by wait event type
+        }
+
+
 def wrk(
     url: str,
     requests_file: Path,
@@ -203,22 +298,41 @@ def wrk(
     seconds: float,
     delay_ms=0.0,
     cpu_pids=(),
+    rate=0.0,
+    once=False,
+    until=None,
 ) -> dict:
     """One wrk run (one thread: the load generator must cost little CPU).
 
-    Besides wrk's numbers: the CPU time `cpu_pids` (the gunicorn workers) spent per
-    request, which other load on the machine does not change much, and how busy the whole
-    machine was meanwhile (all processes, ours and anybody else's)."""
+    `delay_ms`: each connection's pause before each request; `rate`: requests a second in
+    all, on a schedule, whatever the connections; `once`: the file once, no repeats (see
+    bench/wrk/post.lua); `until`: a function asked every 0.5 s, wrk is stopped (SIGINT: it
+    reports what it did) once it returns true, else after `seconds`. Besides wrk's
+    numbers: the CPU time `cpu_pids` (the gunicorn workers) spent per request, which other
+    load on the machine does not change much, and how busy the whole machine was meanwhile
+    (all processes, ours and anybody else's)."""
     cpu_before, busy_before = process_cpu_seconds(cpu_pids), machine_ticks()
     env = {**os.environ, "BENCH_REQUESTS": str(requests_file), "BENCH_DELAY_MS": str(delay_ms)}
+    env.update(BENCH_RATE=str(rate), BENCH_ONCE="1" if once else "")
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s"]
     argv += ["-s", str(BENCH / "wrk" / "post.lua"), url]
-    out = subprocess.run(
-        argv, capture_output=True, text=True, env=env, timeout=seconds + 60, check=False
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
-    found = re.search(r"^BENCH (\{.*\})$", out.stdout, re.MULTILINE)
+    deadline = time.monotonic() + seconds + 60
+    while until is not None and process.poll() is None and time.monotonic() < deadline:
+        if until():
+            process.send_signal(signal.SIGINT)
+            break
+        time.sleep(0.5)
+    try:
+        stdout, stderr = process.communicate(timeout=max(1, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+    found = re.search(r"^BENCH (\{.*\})$", stdout, re.MULTILINE)
     if not found:
-        raise RuntimeError(f"wrk failed: {out.stdout}\n{out.stderr}")
+        raise RuntimeError(f"wrk failed: {stdout}\n{stderr}")
     result = json.loads(found.group(1))
     result["seconds"] = result["duration_us"] / 1e6
     result["ok"] = result["requests"] - result["errors_status"]
