@@ -43,14 +43,14 @@ def record_refunded_total(order: Order, refunded_total: int) -> None:
         order.apply_refunded_amount(refunded_total)
     else:
         order.amount_refunded = refunded_total
-    order.save()
+    rows.save_fields(order, ["status", "amount_refunded"])
 
 
 def record_dispute_opened(order: Order) -> None:
     """A dispute on the order's payment is open (again, for a late event: no change)."""
     if order.status in HOLDS_PAYMENT:
         order.open_dispute()
-        order.save()
+        rows.save_fields(order, ["status", "status_before_dispute"])
 
 
 def record_dispute_closed(order: Order, *, lost: bool) -> None:
@@ -66,7 +66,7 @@ def record_dispute_closed(order: Order, *, lost: bool) -> None:
             order.lose_dispute()
         else:
             order.win_dispute()
-        order.save()
+        rows.save_fields(order, ["status", "status_before_dispute"])
 
 
 def put_in_review(order: Order, reason: str, **details) -> dict:
@@ -78,7 +78,7 @@ def put_in_review(order: Order, reason: str, **details) -> dict:
     if order.status != OrderStatus.NEEDS_REVIEW:
         details["previous_status"] = order.status
         order.flag_for_review()
-        order.save()
+        rows.save_fields(order, ["status"])
     record(
         "order.needs_review",
         actor_label="stripe",

@@ -139,7 +139,7 @@ def move(attempt: PaymentAttempt, transition_name: str, event=None) -> str:
     if _superseded(event):
         return "stale: a newer event about this payment was applied"
     transition()
-    attempt.save()
+    rows.save_fields(attempt, ["status"])  # the transition's one change, and updated_at
     return attempt.status
 
 
