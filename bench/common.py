@@ -124,46 +124,6 @@ def celery_workers(env: dict, count: int) -> list[CeleryWorker]:
     return workers
 
 
-class Profile:
-    """py-spy sampling one process into a flame graph (SVG) and a folded-stacks file."""
-
-    def __init__(self, pid: int, name: str):
-        self.paths = [output_path(f"{name}.svg"), output_path(f"{name}.folded")]
-        spy = str(Path(PY).with_name("py-spy"))
-        self.processes = [
-            subprocess.Popen(
-                [
-                    spy,
-                    "record",
-                    "--pid",
-                    str(pid),
-                    "--rate",
-                    "250",
-                    "--nonblocking",
-                    "--format",
-                    fmt,
-                    "--output",
-                    str(path),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for fmt, path in zip(("flamegraph", "raw"), self.paths, strict=True)
-        ]
-
-    def stop(self) -> list[str]:
-        for process in self.processes:
-            process.send_signal(signal.SIGINT)
-        for process in self.processes:
-            process.wait(timeout=60)
-        return [path.name for path in self.paths]
-
-
-def profile(pid: int, name: str) -> Profile:
-    """Sample `pid` with py-spy until `.stop()` (bench/run ... --profile)."""
-    return Profile(pid, name)
-
-
 def rss_kib(pid: int) -> dict:
     """Current and peak resident set size of one process (kB, from /proc)."""
     text = Path(f"/proc/{pid}/status").read_text()

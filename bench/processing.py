@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import common, ingest, seed
+from bench import common, ingest, profile, seed
 from bench.common import log
 
 URL_PATH = "/api/v1/webhooks/stripe/"
@@ -89,7 +89,7 @@ def run(opts) -> dict:
             break
     log(f"{stored} events stored ({res['ok_per_s']:.0f}/s); starting one worker")
     worker = common.celery_worker(env)
-    profiler = common.profile(worker.pid, "processing-worker") if opts.profile else None
+    profiler = profile.Profile(worker.pid, "processing-worker") if opts.profile else None
     cpu_start = common.process_cpu_seconds([worker.pid])
     deadline = time.monotonic() + max(120, count / 5)
     while time.monotonic() < deadline:
