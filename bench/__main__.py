@@ -1,4 +1,5 @@
-"""`bench/run [ingest|checkout|processing|scale|memory|all] [options]`: see docs/benchmarks.md."""
+"""`bench/run [ingest|ingest_parts|checkout|processing|scale|memory|all] [options]`: see
+docs/benchmarks.md."""
 
 import argparse
 import json
@@ -12,7 +13,10 @@ from devstack import stop_all
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     parser.add_argument(
-        "which", nargs="*", default=["ingest"], help="ingest checkout processing scale memory all"
+        "which",
+        nargs="*",
+        default=["ingest"],
+        help="ingest ingest_parts checkout processing scale memory all",
     )
     parser.add_argument("--seconds", type=float, default=10, help="length of each wrk run")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
