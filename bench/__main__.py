@@ -1,5 +1,5 @@
-"""`bench/run [ingest|checkout|processing|storm|scaling|memory|scale|all] [options]`:
-see docs/benchmarks.md."""
+"""`bench/run [ingest|ingest_parts|checkout|processing|storm|scaling|memory|scale|all]
+[options]`: see docs/benchmarks.md."""
 
 import argparse
 import json
@@ -16,7 +16,7 @@ def main(argv=None) -> int:
         "which",
         nargs="*",
         default=["ingest"],
-        help="ingest checkout processing scale memory storm scaling all",
+        help="ingest ingest_parts checkout processing scale memory storm scaling all",
     )
     parser.add_argument("--seconds", type=float, default=10, help="length of each wrk run")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])

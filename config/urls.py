@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 
 from accounts.urls import admin_urlpatterns as admin_login_urlpatterns
 from observability.urls import metrics_urlpatterns
+from payments.urls import webhook_urlpatterns
 
 api_v1 = [
     path("", include("accounts.urls")),
@@ -20,6 +21,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("api/v1/", include(webhook_urlpatterns)),  # first: the busiest route (payments.urls)
     path("api/v1/", include(api_v1)),
     path("admin/", include(admin_login_urlpatterns)),  # before the admin site's own login
     path("admin/", admin.site.urls),

@@ -69,10 +69,13 @@ def _key_name(key: str) -> str:
 def _is_secret_key(key, value) -> bool:
     if not isinstance(key, str) or value in (None, "", b"", [], {}):
         return False
-    name = _key_name(key)
-    if name in SECRET_KEYS:
-        return True
-    return bool(_SECRET_WORDS.search(name)) and not isinstance(value, bool | int | float)
+    named = _known_names.get(key)
+    if named is None:
+        name = _key_name(key)
+        named = (name in SECRET_KEYS, bool(_SECRET_WORDS.search(name)))
+        _remember(_known_names, key, named)
+    listed, worded = named
+    return listed or (worded and not isinstance(value, bool | int | float))
 
 
 def _luhn_valid(digits: str) -> bool:
@@ -150,7 +153,42 @@ _PATTERNS: list[tuple[re.Pattern, object]] = [
 ]
 
 
+# Something every pattern above needs to match: the words of the client-secret, key, token
+# and name=value patterns (case aside), `sk_`/`rk_`/`ek_`, `whsec_`, 40 hexadecimal digits,
+# four digits in a row (every card pattern starts so), `@` or `%40`. Text with none of them
+# (most of a log line: its level, logger, path, address) cannot change, and skips them.
+_COULD_MATCH = re.compile(
+    r"(?i:secret|token|bearer|basic|passw|pwd|api[_-]?key|sessionid|csrftoken)"
+    r"|[sre]k_|whsec_|[0-9a-f]{40}|\d{4}|@|%40"
+)
+
+
+def could_hold_a_secret(text: str) -> bool:
+    return _COULD_MATCH.search(text) is not None
+
+
+# Short texts found clean, and what key names say, remembered per process: a log line's keys
+# and most of its values (level, logger, method, path, route) repeat on every line. Only
+# text that cannot hold a secret is kept; each memo is emptied when it reaches its size.
+_MEMO_SIZE, _MEMO_TEXT = 4096, 256
+_clean_texts: dict[str, bool] = {}
+_known_names: dict[str, tuple[bool, bool]] = {}
+
+
+def _remember(memo: dict, text: str, value) -> None:
+    if len(text) > _MEMO_TEXT or could_hold_a_secret(text):
+        return
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[text] = value
+
+
 def redact_text(text: str) -> str:
+    if text in _clean_texts:
+        return text
+    if not could_hold_a_secret(text):
+        _remember(_clean_texts, text, True)
+        return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

@@ -12,5 +12,10 @@ urlpatterns = [
     ),
     path("orders/<id:pk>/payment-intent/", PaymentIntentApi.as_view(), name="order-payment-intent"),
     path("orders/<id:pk>/payment/", OrderPaymentApi.as_view(), name="order-payment"),
+]
+
+# Mounted under api/v1/ before every other API route: Stripe's deliveries are most of the
+# API's requests, and resolving them first skips walking the others (bench/run ingest).
+webhook_urlpatterns = [
     path("webhooks/stripe/", stripe_webhook, name="stripe-webhook"),
 ]

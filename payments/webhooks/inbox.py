@@ -120,13 +120,28 @@ def _insert_prepared(connection, sql: str, params: list):
             return cursor.fetchone()
 
 
+class _Verbatim(str):
+    """JSON text sent to the jsonb column as it is (psycopg sends a str untyped, so
+    PostgreSQL parses it as the column's type)."""
+
+
+def _db_value(field, value, connection):
+    if type(value) is _Verbatim:
+        return str(value)
+    return field.get_db_prep_save(value, connection)
+
+
 def is_unhandled(event_type: str) -> bool:
     """Stored ignored at once, never queued: no handler applies this type."""
     return not registry.has_handler(event_type[:128])
 
 
 def store_event(
-    event: dict, *, source: str = WebhookEvent.Source.WEBHOOK, nul_escaped: bool = False
+    event: dict,
+    *,
+    source: str = WebhookEvent.Source.WEBHOOK,
+    nul_escaped: bool = False,
+    body: str | None = None,
 ) -> tuple[int, bool]:
     """Insert the event keyed by Stripe's id: (its inbox row's id, False for a duplicate).
 
@@ -137,6 +152,11 @@ def store_event(
 
     `nul_escaped`: the caller already escaped NUL characters (parse_event does, from the
     raw body, without walking the event); others' events are walked here.
+
+    `body`: the JSON text `event` was parsed from (the webhook's verified body). It is sent
+    as it is and PostgreSQL parses it into the same jsonb, instead of the event being
+    encoded to JSON again in the request; an event whose NUL characters were escaped is
+    no longer that text and is stored from the dict.
 
     An event of a type no handler applies (most of what Stripe sends an endpoint that
     listens to everything) is stored `ignored`, handled now, in the same INSERT: nothing
@@ -158,7 +178,7 @@ def store_event(
             if type(created) is int and _TIMESTAMP_RANGE[0] <= created <= _TIMESTAMP_RANGE[1]
             else None
         ),
-        "payload": event,
+        "payload": event if body is None or nul_characters.KEY in event else _Verbatim(body),
         "source": source,
         "order_id": _order_id(obj),
         "payment_intent_id": _payment_intent_id(obj)[:255],
@@ -170,7 +190,7 @@ def store_event(
     connection = connections[router.db_for_write(WebhookEvent)]
     sql, fields, defaults = _insert_plan(connection)
     params = [
-        f.get_db_prep_save(delivery[f.attname], connection)
+        _db_value(f, delivery[f.attname], connection)
         if f.attname in delivery
         else defaults[f.attname]
         for f in fields
