@@ -255,7 +255,8 @@ def _queue_dispatcher() -> None:
 
 
 def _pending_entry(event_pk: int) -> str:
-    """`<event id>` or `<event id>:<request id>` (a request id has no colon: core.middleware)."""
+    """`<event id>` or `<event id>:<request id>`: split at the first colon, since the id
+    has none (a request id may have some, core.middleware)."""
     request_id = current_request.get().request_id
     return f"{event_pk}:{request_id}" if request_id else str(event_pk)
 

@@ -68,7 +68,7 @@ def test_events_applied_in_one_batch_keep_their_own_delivery_request_ids(
     queue = f"test-{uuid.uuid4().hex[:8]}"
     with publishing_to(celery_app, broker.url, queue):
         # Both are delivered before any worker runs: one dispatcher applies both.
-        for attempt, request_id in ((first, "delivery-one"), (second, "delivery-two")):
+        for attempt, request_id in ((first, "delivery:one"), (second, "delivery-two")):
             evt = se.event("payment_intent.succeeded", se.payment_intent(attempt))
             se.deliver(ShopClient(), evt, HTTP_X_REQUEST_ID=request_id)
         worker = start_celery_worker(broker.url, queue, **WORKER_ENV)
@@ -82,7 +82,7 @@ def test_events_applied_in_one_batch_keep_their_own_delivery_request_ids(
 
     entries = AuditEntry.objects.filter(action="payment.succeeded")
     assert {(e.order_id, e.request_id) for e in entries} == {
-        (first.order_id, "delivery-one"),
+        (first.order_id, "delivery:one"),
         (second.order_id, "delivery-two"),
     }
     processed = {
@@ -90,4 +90,4 @@ def test_events_applied_in_one_batch_keep_their_own_delivery_request_ids(
         for line in json_lines(worker)
         if line["logger"] == "payments.webhooks.processing"
     }
-    assert processed == {first.order_id: "delivery-one", second.order_id: "delivery-two"}
+    assert processed == {first.order_id: "delivery:one", second.order_id: "delivery-two"}
