@@ -169,9 +169,9 @@ def machine_ticks() -> tuple[int, int]:
 def postgres_cpu_seconds() -> tuple[dict[int, float], float]:
     """PostgreSQL's CPU so far on this machine: (user + system seconds of each live server
     process by pid, `postgres` in /proc/<pid>/comm; the seconds of the postmaster's children
-    that have ended). A backend lives as long as its connection, which can be one task
-    (Celery's Django fixup closes the connection around every task): its time then shows
-    only in its parent's cutime and cstime, once it is reaped."""
+    that have ended). A backend lives as long as its connection, which can be short (a
+    request's, or a task's in code older than core/task_connections.py): its time then
+    shows only in its parent's cutime and cstime, once it is reaped."""
     ticks = os.sysconf("SC_CLK_TCK")
     live, reaped, parents = {}, 0.0, {}
     for entry in Path("/proc").iterdir():
