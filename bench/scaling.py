@@ -31,10 +31,6 @@ from bench.common import log
 BUSY = 0.9  # the machine counts as full from here
 
 
-def sql(text: str) -> str:
-    return common.psql(text, common.DB)
-
-
 def drain(count: int, workers: int, workdir: Path) -> dict:
     common.create_database()
     redis = common.redis()
@@ -46,19 +42,19 @@ def drain(count: int, workers: int, workdir: Path) -> dict:
     web.stop()
     log(f"{count} events stored ({delivered['redelivered']} again); {workers} worker(s)")
     pool = common.celery_workers(env, workers)
-    started = sql("SELECT extract(epoch FROM now())")
+    started = processing.sql("SELECT extract(epoch FROM now())")
     watch = common.CpuWatch(pids=[w.pid for w in pool])
     deadline = time.monotonic() + 120 + count / 5
     while time.monotonic() < deadline and storm.counts()["received"] > 0:
         time.sleep(0.5)
     cpu = watch.stop()
-    window, applied, first = sql(
+    window, applied, first = processing.sql(
         f"SELECT extract(epoch FROM max(handled_at)) - {started}, "
         f"count(*) FILTER (WHERE handled_at >= to_timestamp({started})), "
         "extract(epoch FROM min(handled_at)) "
         "FROM payments_webhookevent WHERE status = 'processed'"
     ).split("|")
-    paid = int(sql("SELECT count(*) FROM orders_order WHERE status = 'paid'"))
+    paid = int(processing.sql("SELECT count(*) FROM orders_order WHERE status = 'paid'"))
     if paid != count:
         raise AssertionError(f"scaling: {paid} of {count} orders paid after {workers} worker(s)")
     applied, window = int(applied), float(window)

@@ -37,12 +37,8 @@ CONNECTIONS = 32  # enough that the schedule, not the connections, sets the arri
 TARGET_P99_MS = 2000  # with two worker processes
 
 
-def sql(text: str) -> str:
-    return common.psql(text, common.DB)
-
-
 def counts() -> dict:
-    row = sql(
+    row = processing.sql(
         "SELECT count(*), count(*) FILTER (WHERE status = 'received'), "
         "(SELECT count(*) FROM orders_order WHERE status = 'pending_payment') "
         "FROM payments_webhookevent"
@@ -73,7 +69,7 @@ def deliver(workdir: Path, web, bodies: list[bytes], rate: float) -> dict:
     )
     redelivered = 0
     for _ in range(5):
-        stored = set(sql("SELECT stripe_event_id FROM payments_webhookevent").split())
+        stored = set(processing.sql("SELECT stripe_event_id FROM payments_webhookevent").split())
         missing = [b for b in bodies if json.loads(b)["id"] not in stored]
         if not missing:
             break
@@ -88,7 +84,7 @@ def lag_stats() -> dict:
     """The inbox's timings: arrivals, drain, and lag over the payment events and over all."""
     lag = "extract(epoch FROM handled_at - received_at) * 1000"
     paid = "FILTER (WHERE status = 'processed')"
-    row = sql(
+    row = processing.sql(
         "SELECT count(*), count(*) " + paid + ", "
         "extract(epoch FROM max(received_at) - min(received_at)), "
         "extract(epoch FROM max(handled_at) - min(received_at)), "
@@ -116,9 +112,11 @@ def lag_stats() -> dict:
 
 def check(orders: int) -> str:
     """Every order paid, every payment processed, every other event ignored; else fail."""
-    statuses = sql("SELECT type, status, count(*) FROM payments_webhookevent GROUP BY 1, 2")
+    statuses = processing.sql(
+        "SELECT type, status, count(*) FROM payments_webhookevent GROUP BY 1, 2"
+    )
     found = {tuple(line.split("|")[:2]): int(line.split("|")[2]) for line in statuses.split()}
-    paid = int(sql("SELECT count(*) FROM orders_order WHERE status = 'paid'"))
+    paid = int(processing.sql("SELECT count(*) FROM orders_order WHERE status = 'paid'"))
     expected = {("payment_intent.succeeded", "processed"): orders}
     for kind in ("payment_intent.created", "charge.succeeded", "charge.updated"):
         expected[(kind, "ignored")] = orders

@@ -26,17 +26,17 @@ def _move(quantities: Mapping[int, int], *, lock: bool = False, **signs: int) ->
     as `lock_products` does (a locking subquery): one statement instead of two."""
     if not quantities:
         return
-    ids = sorted(quantities)
-    amount = f"CASE {rows.quote(Product, 'id')} {' '.join(['WHEN %s THEN %s'] * len(ids))} END"
+    ids, pk = sorted(quantities), rows.quote(Product, "id")
+    amount = f"CASE {pk} {' '.join(['WHEN %s THEN %s'] * len(ids))} END"
     amounts = [value for pid in ids for value in (pid, int(quantities[pid]))]
     moves = [
         f"{rows.quote(Product, field)} = {rows.quote(Product, field)} "
         f"{'+' if sign > 0 else '-'} {amount}"
         for field, sign in signs.items()
     ]
-    chosen = f"{rows.quote(Product, 'id')} IN ({rows.placeholders(len(ids))})"
+    chosen = f"{pk} IN ({rows.placeholders(len(ids))})"
     if lock:
-        chosen = f"{rows.quote(Product, 'id')} IN ({rows.locking_subquery(Product, 'id', chosen)})"
+        chosen = f"{pk} IN ({rows.locking_subquery(Product, 'id', chosen)})"
     rows.update(Product, ", ".join(moves), chosen, amounts * len(moves) + ids)
 
 

@@ -34,16 +34,14 @@ def _plan(model, alias: str):
     return table, columns, [f.attname for f in fields], converters
 
 
-def table(model, using: str | None = None) -> str:
+def table(model) -> str:
     """The model's quoted table name, for conditions on its own columns."""
-    return _plan(model, using or router.db_for_read(model))[0]
+    return _plan(model, router.db_for_read(model))[0]
 
 
-def column(model, name: str, using: str | None = None) -> str:
+def column(model, name: str) -> str:
     """One of the model's columns, quoted and qualified by its table."""
-    alias = using or router.db_for_read(model)
-    quote = connections[alias].ops.quote_name
-    return f"{_plan(model, alias)[0]}.{quote(model._meta.get_field(name).column)}"
+    return f"{table(model)}.{quote(model, name)}"
 
 
 def select(

@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 from collections import defaultdict
+from contextlib import contextmanager
 
 from django.db import transaction
 
@@ -146,6 +147,23 @@ def observe(name: str, value: float, *, pipeline=None) -> None:
         logger.debug("metric %s not observed (%s)", name, type(exc).__name__)
 
 
+@contextmanager
+def one_round_trip():
+    """Counts and observations made with the pipeline this yields go to Redis in one round
+    trip when the block ends (None without Redis: they go to the local store directly).
+    Metrics never fail the caller: an unreachable Redis loses them, logged at debug."""
+    current = store()
+    pipeline = (
+        current.client.pipeline(transaction=False) if isinstance(current, _RedisStore) else None
+    )
+    yield pipeline
+    if pipeline is not None:
+        try:
+            pipeline.execute()
+        except Exception as exc:
+            logger.debug("metrics not counted (%s)", type(exc).__name__)
+
+
 def read_counter(name: str) -> dict[tuple, float]:
     """{(label values...): value} for one counter."""
     _, label_names = COUNTERS[name]
@@ -185,18 +203,10 @@ def record_webhook_outcome(event) -> None:
 
     def counted():
         # The counter and the lag in one Redis round trip (three before): once per event.
-        current = store()
-        pipeline = (
-            current.client.pipeline(transaction=False) if hasattr(current, "client") else None
-        )
-        count(f"webhook_events_{status}", type=event_type, pipeline=pipeline)
-        if lag is not None:
-            observe("webhook_processing_lag_seconds", lag, pipeline=pipeline)
-        if pipeline is not None:
-            try:
-                pipeline.execute()
-            except Exception as exc:
-                logger.debug("webhook metrics not counted (%s)", type(exc).__name__)
+        with one_round_trip() as pipeline:
+            count(f"webhook_events_{status}", type=event_type, pipeline=pipeline)
+            if lag is not None:
+                observe("webhook_processing_lag_seconds", lag, pipeline=pipeline)
 
     transaction.on_commit(counted)
 

@@ -231,18 +231,9 @@ def hand_over(event_pk: int, event_type: str) -> None:
 def count_stored_ignored(event_type: str) -> None:
     """An event of a type no handler applies, stored ignored by its INSERT: counted as
     received and ignored, as processing would have, in one Redis round trip; no task."""
-    client = redis_client.client()
-    if client is None:
-        metrics.count("webhook_events_received", type=event_type)
-        metrics.count("webhook_events_ignored", type=event_type)
-        return
-    try:
-        pipeline = client.pipeline(transaction=False)
+    with metrics.one_round_trip() as pipeline:
         metrics.count("webhook_events_received", type=event_type, pipeline=pipeline)
         metrics.count("webhook_events_ignored", type=event_type, pipeline=pipeline)
-        pipeline.execute()
-    except Exception as exc:  # metrics never fail a delivery
-        logger.debug("webhook metrics not counted (%s)", type(exc).__name__)
 
 
 def _queue_dispatcher() -> None:
