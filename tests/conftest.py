@@ -5,6 +5,7 @@ import os
 import uuid
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
@@ -45,6 +46,15 @@ def pytest_collection_modifyitems(config, items):
 def _fast_password_hashing(settings):
     # Production hashing is slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_task_left_running():
+    # Eager tasks started from several threads at once can leave Celery's process-wide
+    # "inside a task" flag set (test_eager_tasks_across_threads.py), and every later wait on
+    # a result would then refuse to run.
+    yield
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture(autouse=True)
