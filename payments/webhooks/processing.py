@@ -267,7 +267,8 @@ def apply_pending() -> int:
     per payment, bench/run processing --profile). A full batch queues the next dispatcher
     before applying its own, so other worker processes take the following batches at the
     same time. A worker killed mid-batch loses only ids: their events stay "received" in
-    the inbox, where the sweep finds them.
+    the inbox, where the sweep finds them; so does an event whose processing raised, and
+    the batch goes on with the next.
     """
     client = redis_client.client()
     if client is None:
@@ -281,6 +282,11 @@ def apply_pending() -> int:
         try:
             if process(event_pk) == RETRY:
                 retry_later(event_pk)
+        except Exception:
+            # Not the handler (process keeps its errors on the row): the database or Redis
+            # failed around it. The event stays "received" for the sweep, as it would have
+            # after its own task failed, and the rest of the batch is not held up for it.
+            logger.exception("webhook event %s not applied; the sweep will retry", event_pk)
         finally:
             current_request.reset(token)
     return len(entries)

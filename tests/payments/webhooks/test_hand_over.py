@@ -6,11 +6,15 @@ import os
 
 import pytest
 from celery import current_app
+from django.db import OperationalError
 from django.test import override_settings
 
 from core import redis_client
 from observability import metrics
-from payments.webhooks import processing
+from orders.models import Order
+from payments.models import WebhookEvent
+from payments.webhooks import inbox, processing
+from tests import stripe_events as se
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("REDIS_URL"), reason="needs Redis (the hand-over list); set REDIS_URL"
@@ -59,3 +63,44 @@ def test_with_redis_unreachable_the_event_is_left_to_the_sweep(with_a_broker, ca
     with unreachable, caplog.at_level(logging.WARNING, logger="payments.webhooks.processing"):
         processing.hand_over(301, "payment_intent.succeeded")  # no exception: the row is safe
     assert "the sweep will queue it" in caplog.text
+
+
+@pytest.mark.django_db
+def test_an_event_whose_processing_breaks_leaves_the_rest_of_its_batch_applied(
+    start_payment, with_a_broker, monkeypatch, caplog
+):
+    """One event of a dispatcher's batch raises outside its handler (the database dropped
+    the connection as the inbox row was claimed): it stays "received" for the sweep, and the
+    events after it in the batch are applied now, as their own tasks would have been."""
+    client, _ = with_a_broker
+    attempts = [start_payment() for _ in range(3)]
+    pks = [
+        inbox.store_event(se.event("payment_intent.succeeded", se.payment_intent(attempt)))[0]
+        for attempt in attempts
+    ]
+    for pk in pks:
+        client.lpush(redis_client.key(processing.PENDING_KEY), str(pk))
+    claim = processing.claim_event
+
+    def claim_or_break(event_pk):
+        if event_pk == pks[1]:
+            raise OperationalError("server closed the connection unexpectedly")
+        return claim(event_pk)
+
+    monkeypatch.setattr(processing, "claim_event", claim_or_break)
+    with caplog.at_level(logging.ERROR, logger="payments.webhooks.processing"):
+        assert processing.apply_pending() == 3
+
+    rows = {row.pk: row for row in WebhookEvent.objects.filter(pk__in=pks)}
+    assert [(rows[pk].status, rows[pk].attempts) for pk in pks] == [
+        ("processed", 1),
+        ("received", 0),
+        ("processed", 1),
+    ]
+    assert [Order.objects.get(pk=a.order_id).status for a in attempts] == [
+        "paid",
+        "pending_payment",
+        "paid",
+    ]
+    assert f"webhook event {pks[1]} not applied" in caplog.text
+    assert _pending(client) == []
