@@ -145,13 +145,14 @@ def move(attempt: PaymentAttempt, transition_name: str, event=None) -> str:
 
 def record_expired_session(order: Order, attempt: PaymentAttempt, event) -> str:
     """The Session's attempt is canceled; the order expires when it was waiting for payment
-    and no other attempt that reached Stripe is still alive."""
+    and no other attempt is still alive.
+
+    An open attempt without a Stripe id yet counts: the shop closes an open Session before
+    it asks Stripe for the next payment (a shopper continuing by card), so the Session's
+    expiry can arrive while that payment is being created. One whose creation failed keeps
+    the order only until its reservation runs out (orders.housekeeping)."""
     note = move(attempt, "cancel", event)
-    alive = (
-        order.payment_attempts.exclude(pk=attempt.pk)
-        .filter(status__in=[*OPEN, *IN_FLIGHT])
-        .exclude(stripe_checkout_session_id=None, stripe_payment_intent_id=None)
-    )
+    alive = order.payment_attempts.exclude(pk=attempt.pk).filter(status__in=[*OPEN, *IN_FLIGHT])
     if order.status == OrderStatus.PENDING_PAYMENT and not alive.exists():
         expire_locked_order(order, reason="checkout session expired")
         return "order expired"

@@ -121,6 +121,32 @@ class TestPayments:
         )
         assert fresh(attempt.order).status == "pending_payment"
 
+    def test_session_expiry_keeps_the_order_while_its_next_payment_is_being_created(
+        self, send_event, start_payment
+    ):
+        """The shopper continues paying by card: the shop saves the new attempt, expires the
+        old Session at Stripe, then asks Stripe for the PaymentIntent. The Session's expiry
+        can be applied before the PaymentIntent's id is stored: the order must not expire
+        under a payment the shopper is about to make."""
+        attempt = start_payment("checkout-session")
+        PaymentAttempt.objects.create(
+            order=attempt.order,
+            number=attempt.number + 1,
+            kind=PaymentAttempt.Kind.PAYMENT_INTENT,
+            amount=attempt.amount,
+            currency=attempt.currency,
+        )  # no Stripe id yet: its creation at Stripe is under way
+        send_event(
+            se.event(
+                "checkout.session.expired",
+                se.checkout_session(attempt, status="expired", payment_status="unpaid"),
+            )
+        )
+        assert fresh(attempt).status == "canceled"
+        order = fresh(attempt.order)
+        assert order.status == "pending_payment"
+        assert stock_of(order) == [(3, 2, 0), (4, 1, 0)]
+
     def test_payment_intent_succeeded(self, send_event, start_payment):
         attempt = _paid(send_event, start_payment())
         assert attempt.status == "succeeded"
