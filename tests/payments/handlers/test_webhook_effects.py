@@ -29,6 +29,16 @@ def cart_size(api):
     return len(api.get("/api/v1/cart/").json()["lines"])
 
 
+def _expire_session(send_event, attempt):
+    """Stripe's word that the attempt's Checkout Session expired unpaid."""
+    send_event(
+        se.event(
+            "checkout.session.expired",
+            se.checkout_session(attempt, status="expired", payment_status="unpaid"),
+        )
+    )
+
+
 def _paid(send_event, attempt):
     response = send_event(se.event("payment_intent.succeeded", se.payment_intent(attempt)))
     assert response.status_code == 200
@@ -97,12 +107,7 @@ class TestPayments:
 
     def test_checkout_session_expired_releases_stock(self, send_event, start_payment):
         attempt = start_payment("checkout-session")
-        send_event(
-            se.event(
-                "checkout.session.expired",
-                se.checkout_session(attempt, status="expired", payment_status="unpaid"),
-            )
-        )
+        _expire_session(send_event, attempt)
         assert fresh(attempt).status == "canceled"
         order = fresh(attempt.order)
         assert order.status == "expired"
@@ -113,12 +118,7 @@ class TestPayments:
     ):
         attempt = start_payment("checkout-session")
         api.post_idem(f"/api/v1/orders/{attempt.order_id}/payment-intent/", {})
-        send_event(
-            se.event(
-                "checkout.session.expired",
-                se.checkout_session(attempt, status="expired", payment_status="unpaid"),
-            )
-        )
+        _expire_session(send_event, attempt)
         assert fresh(attempt.order).status == "pending_payment"
 
     def test_session_expiry_keeps_the_order_while_its_next_payment_is_being_created(
@@ -136,12 +136,7 @@ class TestPayments:
             amount=attempt.amount,
             currency=attempt.currency,
         )  # no Stripe id yet: its creation at Stripe is under way
-        send_event(
-            se.event(
-                "checkout.session.expired",
-                se.checkout_session(attempt, status="expired", payment_status="unpaid"),
-            )
-        )
+        _expire_session(send_event, attempt)
         assert fresh(attempt).status == "canceled"
         order = fresh(attempt.order)
         assert order.status == "pending_payment"
