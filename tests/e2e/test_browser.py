@@ -54,9 +54,14 @@ class ShopBrowser:
         self.driver.get(f"{self.stack.url}{path}")
 
     def wait(self, condition, what: str):
-        return WebDriverWait(self.driver, WAIT_SECONDS, poll_frequency=0.1).until(
-            condition, message=f"waited {WAIT_SECONDS}s for {what}"
-        )
+        # An element read while the page navigates away goes stale: asked again, on the new
+        # page, like one not there yet.
+        return WebDriverWait(
+            self.driver,
+            WAIT_SECONDS,
+            poll_frequency=0.1,
+            ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+        ).until(condition, message=f"waited {WAIT_SECONDS}s for {what}")
 
     def visible(self, css: str):
         return self.wait(ec.visibility_of_element_located((By.CSS_SELECTOR, css)), css)
@@ -70,12 +75,7 @@ class ShopBrowser:
             return True
 
         # Found and clicked in one go, again if the page re-rendered it in between.
-        WebDriverWait(
-            self.driver,
-            WAIT_SECONDS,
-            poll_frequency=0.1,
-            ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
-        ).until(clicked, message=f"waited {WAIT_SECONDS}s to click {css}")
+        self.wait(clicked, f"a click on {css}")
 
     def text(self, css: str) -> str:
         return self.driver.find_element(By.CSS_SELECTOR, css).text
