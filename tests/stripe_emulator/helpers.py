@@ -1,5 +1,5 @@
-"""What the emulator's API tests share: waiting for deliveries, HTTP that does not follow
-redirects, and the objects most tests start from."""
+"""What the emulator's API tests share: waiting for deliveries and reading them, HTTP that
+does not follow redirects, and the objects most tests start from."""
 
 import time
 import urllib.error
@@ -23,6 +23,20 @@ def event_types(receiver, count: int) -> list[str]:
     """The types of the first `count` events delivered (waiting for them)."""
     wait_until(lambda: len(receiver.events()) >= count, timeout=10, what=f"{count} deliveries")
     return [e["type"] for e in receiver.events()[:count]]
+
+
+def deliveries(emulator, event_id: str | None = None) -> list[dict]:
+    """Every delivery attempt the emulator made (of one event, when given), oldest first."""
+    query = f"?event_id={event_id}" if event_id else ""
+    return emulator.control("GET", f"/deliveries{query}")[1]["data"]
+
+
+def succeeded_deliveries(emulator, event_id: str | None = None) -> list[dict]:
+    """The attempts the emulator has seen answered 2xx. A test receiver records an event
+    before it answers, so waiting on the receiver alone can read the emulator's state
+    (delivery_success, pending_webhooks, an endpoint's failure run) before the answer is
+    counted."""
+    return [d for d in deliveries(emulator, event_id) if d["outcome"] == "succeeded"]
 
 
 def record_answer(url: str, status: int, body) -> None:

@@ -8,7 +8,7 @@ import pytest
 import stripe
 
 from devstack import Emulator, free_port, wait_until
-from tests.stripe_emulator.helpers import RETURN_URL
+from tests.stripe_emulator.helpers import RETURN_URL, deliveries, succeeded_deliveries
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +35,6 @@ def endpoint(client, receiver):
 
 def customer(client, email="a@example.com"):
     return client.v1.customers.create(params={"email": email})
-
-
-def deliveries(emulator, **query):
-    path = "/deliveries" + (f"?event_id={query['event_id']}" if query else "")
-    return emulator.control("GET", path)[1]["data"]
-
-
-def succeeded_deliveries(emulator):
-    """Deliveries the emulator has seen answered 2xx. The receiver records an event before it
-    answers, so waiting on the receiver alone can read the event list before the emulator has
-    the answer and the event's delivery counted."""
-    return [d for d in deliveries(emulator) if d["outcome"] == "succeeded"]
 
 
 # --- endpoints and signatures ------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 import stripe
 
 from devstack import Emulator, wait_until
+from tests.stripe_emulator.helpers import deliveries
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +22,6 @@ def endpoint(client, receiver, *events, **params):
     return client.v1.webhook_endpoints.create(
         params={"url": receiver.url, "enabled_events": list(events), **params}
     )
-
-
-def deliveries(emulator) -> list[dict]:
-    return emulator.control("GET", "/deliveries")[1]["data"]
 
 
 def delivered_types(emulator, endpoint_id: str) -> list[str]:

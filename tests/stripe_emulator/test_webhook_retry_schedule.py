@@ -10,6 +10,7 @@ import stripe
 
 from devstack import Emulator, wait_until
 from stripe_emulator.retry_schedule import RetrySchedule
+from tests.stripe_emulator.helpers import deliveries, succeeded_deliveries
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 
@@ -32,16 +33,11 @@ def advance(emulator, seconds: float) -> None:
     assert emulator.control("POST", "/clock/advance", {"seconds": seconds})[0] == 200
 
 
-def attempts(emulator, event_id: str | None = None) -> list[dict]:
-    query = f"?event_id={event_id}" if event_id else ""
-    return emulator.control("GET", f"/deliveries{query}")[1]["data"]
-
-
 def attempts_become(emulator, count: int, event_id: str | None = None) -> None:
     """Wait for `count` attempts, then make sure no other follows straight away."""
-    wait_until(lambda: len(attempts(emulator, event_id)) >= count, what=f"{count} attempts")
+    wait_until(lambda: len(deliveries(emulator, event_id)) >= count, what=f"{count} attempts")
     time.sleep(0.2)  # the fast schedule would have retried within this
-    assert len(attempts(emulator, event_id)) == count
+    assert len(deliveries(emulator, event_id)) == count
 
 
 def new_event(client) -> str:
@@ -69,7 +65,7 @@ def test_test_mode_retries_three_times_over_three_and_a_half_hours(
     advance(emulator, 3 * DAY)  # and no more
     attempts_become(emulator, 4)
 
-    made = attempts(emulator)
+    made = deliveries(emulator)
     assert [a["attempt"] for a in made] == [1, 2, 3, 4]
     assert {a["event_id"] for a in made} == {event_id}
     assert len(receiver.received) == 4
@@ -125,7 +121,7 @@ def test_an_endpoint_failing_for_five_days_is_warned_about_then_disabled(
     receiver.fail_next(10_000)
     for day in range(5):
         event_id = new_event(client)
-        wait_until(lambda event_id=event_id: attempts(emulator, event_id), what="an attempt")
+        wait_until(lambda event_id=event_id: deliveries(emulator, event_id), what="an attempt")
         view = endpoint_view(emulator, endpoint.id)
         assert view["status"] == "enabled", day
         assert (view["warned_at"] is not None) == (day >= 3), day
@@ -141,7 +137,7 @@ def test_an_endpoint_failing_for_five_days_is_warned_about_then_disabled(
     advance(emulator, DAY)  # the fourth day's event would have been retried again by now
     time.sleep(0.3)
     assert len(receiver.received) == sent
-    assert attempts(emulator, unsent) == []
+    assert deliveries(emulator, unsent) == []
     assert client.v1.events.retrieve(unsent).pending_webhooks == 0
 
     # Enabled again (the receiver fixed), it is sent new events with a fresh run.
@@ -156,19 +152,16 @@ def test_an_endpoint_failing_for_five_days_is_warned_about_then_disabled(
 def test_one_success_ends_the_failure_run(emulator, client, receiver, endpoint):
     receiver.fail_next(10_000)
     first = new_event(client)
-    wait_until(lambda: attempts(emulator, first), what="the first attempt")
+    wait_until(lambda: deliveries(emulator, first), what="the first attempt")
     advance(emulator, 4 * DAY)
     receiver.fail_next(0)
     answered = new_event(client)
-    wait_until(  # recorded by the emulator, not only received: the run ends on the answer
-        lambda: [a for a in attempts(emulator, answered) if a["outcome"] == "succeeded"],
-        what="a delivery answered",
-    )
+    wait_until(lambda: succeeded_deliveries(emulator, answered), what="a delivery answered")
     assert endpoint_view(emulator, endpoint.id)["failing_since"] is None
     receiver.fail_next(10_000)
     advance(emulator, 2 * DAY)  # six days after the first failure, one after the success
     failing = new_event(client)
-    wait_until(lambda: attempts(emulator, failing), what="the next attempt")
+    wait_until(lambda: deliveries(emulator, failing), what="the next attempt")
     assert client.v1.webhook_endpoints.retrieve(endpoint.id).status == "enabled"
     assert answered != failing
 
